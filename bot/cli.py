@@ -1,0 +1,138 @@
+"""The `nof-bot` command line. Wiring only; heavy modules are imported by the command using them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from bot.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bot.ingest import ImportReport
+    from bot.lookup import Directory
+
+
+@click.group()
+def main() -> None:
+    """NHS Oversight Framework league tables: import, look up, alert."""
+
+
+def _engine() -> Engine:
+    from bot.store.db import create_engine, ensure_schema
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    engine = create_engine(settings.database_url)
+    ensure_schema(engine)
+    return engine
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def import_(paths: tuple[Path, ...]) -> None:
+    """Import NOF CSV files, or the NOF CSVs in folders (data files with their league tables)."""
+    from bot.ingest import import_files, read_paths
+
+    files, skipped = read_paths(paths)
+    report = import_files(_engine(), files)
+    report.files[:0] = skipped
+    _print_report(report)
+    if report.rejected:
+        raise SystemExit(1)
+
+
+def _print_report(report: ImportReport) -> None:
+    for f in report.files:
+        line = f"{f.status:>16}  {f.name}" + (f"\n{'':>18}{f.detail}" if f.detail else "")
+        click.echo(line, err=f.status == "rejected")
+    for s in report.saved:
+        what = {"new": "stored", "revised": f"revision {s.revision}", "unchanged": "unchanged"}
+        line = f"{what[s.outcome]:>16}  {s.quarter} {s.trust_type}"
+        if s.dropped:
+            line += f" (no longer lists {', '.join(s.dropped)})"
+        click.echo(line)
+    if not report.saved and not report.rejected:
+        click.echo("nothing new")
+
+
+@main.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of matches, best first.")
+@click.option("--limit", default=10, show_default=True, help="Most matches to list.")
+def lookup(query: tuple[str, ...], as_json: bool, limit: int) -> None:
+    """Show a trust's card: by ODS code (RGD), name (Leeds), or initialism (LYPFT)."""
+    from bot.lookup import Directory
+    from bot.nof.card import text_card, view_json
+
+    text = " ".join(query)
+    engine = _engine()
+    with engine.connect() as conn:
+        directory = Directory.load(conn)
+        if not directory.placings:
+            raise click.ClickException("no releases stored yet: run `nof-bot import PATH` first")
+        result = directory.search(text, limit)
+        if as_json:
+            views = [directory.view(None, m.candidate.code, m.confidence) for m in result.matches]
+            click.echo(json.dumps([view_json(v) for v in views], indent=2))
+        elif (best := result.clear) is not None:
+            click.echo(text_card(directory.view(conn, best.candidate.code, best.confidence)))
+        elif result.matches:
+            click.echo(f"{len(result.matches)} trusts match {text!r}; look one up by its code:")
+            for m in result.matches:
+                click.echo(_one_line(directory, m.candidate.code))
+    if not result.matches:
+        near = ", ".join(f"{s.candidate.name} ({s.candidate.code})" for s in result.suggestions)
+        click.echo(f"No trust matches {text!r}." + (f" Nearest: {near}" if near else ""), err=True)
+        raise SystemExit(1)
+
+
+def _one_line(directory: Directory, code: str) -> str:
+    from bot.nof.card import rank_text
+
+    p = directory.placings[code][-1].placing
+    t = p.result
+    return (
+        f"  {t.code:<6} {t.name} ({p.trust_type}): segment {t.segment}, {rank_text(p)}, {p.quarter}"
+    )
+
+
+@main.command()
+@click.option("--all", "every", is_flag=True, help="Show earlier revisions too.")
+def releases(every: bool) -> None:
+    """List the stored quarters per trust type, newest revision of each unless --all."""
+    from bot.store.releases import list_releases
+
+    with _engine().connect() as conn:
+        rows = list_releases(conn, latest_only=not every)
+    if not rows:
+        click.echo("no releases stored yet: run `nof-bot import PATH` first")
+        return
+    click.echo(
+        f"{'quarter':<11} {'trust type':<28} {'rev':>3} {'trusts':>6} {'ranges':<6} first seen"
+    )
+    for r in rows:
+        click.echo(
+            f"{r.quarter!s:<11} {r.trust_type:<28} {r.revision:>3} {r.trusts:>6} "
+            f"{'yes' if r.has_likely_ranges else 'no':<6} {r.first_seen:%Y-%m-%d %H:%M}  {r.source}"
+        )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply pending migrations (also run at every start)."""
+    from bot.store.db import current_revision
+
+    engine = _engine()
+    click.echo(f"schema at revision {current_revision(engine)}")

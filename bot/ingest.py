@@ -1,0 +1,123 @@
+"""Read NOF CSV files and store what is new in them, all or nothing per call."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bot.nof.parse import ParsedFile, ParseError, combine, parse_file
+from bot.store import releases as store
+
+NOF_FILE = re.compile(r"nhs-oversight-framework-.*\.csv$", re.IGNORECASE)
+_PG_INGEST_LOCK = 0x6E6F67  # one ingest at a time across processes
+
+Status = Literal["imported", "already imported", "rejected", "skipped"]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    name: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class FileResult:
+    name: str
+    status: Status
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    files: list[FileResult] = field(default_factory=list)
+    saved: list[store.Saved] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "rejected"]
+
+    @property
+    def changed(self) -> list[store.Saved]:
+        return [s for s in self.saved if s.outcome != "unchanged"]
+
+
+def read_paths(paths: Iterable[Path]) -> tuple[list[SourceFile], list[FileResult]]:
+    """Read files, and the NOF CSVs inside folders; other files in folders are skipped."""
+    files: list[SourceFile] = []
+    skipped: list[FileResult] = []
+    for path in paths:
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                if p.is_file() and NOF_FILE.search(p.name):
+                    files.append(SourceFile(str(p), p.read_bytes()))
+                elif p.is_file():
+                    skipped.append(FileResult(str(p), "skipped", "not a NOF file name"))
+        elif path.is_file():
+            files.append(SourceFile(str(path), path.read_bytes()))
+        else:
+            skipped.append(FileResult(str(path), "rejected", "no such file or folder"))
+    return files, skipped
+
+
+def import_files(
+    engine: Engine, files: Sequence[SourceFile], now: datetime | None = None
+) -> ImportReport:
+    """Parse and store files. A bad file is rejected whole; the good ones are stored together."""
+    now = now or datetime.now(UTC)
+    with engine.connect() as conn:
+        known = store.known_sources(conn, [f.sha256 for f in files])
+    results: list[FileResult] = []
+    parsed: list[tuple[SourceFile, ParsedFile]] = []
+    seen: set[str] = set()
+    for f in files:
+        if f.sha256 in known or f.sha256 in seen:
+            results.append(FileResult(f.name, "already imported", "same bytes as before"))
+            continue
+        seen.add(f.sha256)
+        try:
+            parsed.append((f, parse_file(f.name, f.data)))
+        except ParseError as e:
+            results.append(FileResult(f.name, "rejected", str(e)))
+    with engine.begin() as conn:
+        _lock(conn)
+        saved = _store(conn, parsed, now)
+    results += [_imported(p) for _, p in parsed]
+    return ImportReport(results, saved)
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INGEST_LOCK})
+    elif conn.dialect.name == "sqlite":
+        # Take the write lock now, so two importers never both read "no release yet".
+        conn.exec_driver_sql("UPDATE source_files SET name = name WHERE 0")
+
+
+def _store(
+    conn: Connection, parsed: list[tuple[SourceFile, ParsedFile]], now: datetime
+) -> list[store.Saved]:
+    fresh = [(f, p) for f, p in parsed if f.sha256 not in store.known_sources(conn, [f.sha256])]
+    saved = [store.save_snapshot(conn, snap, now) for snap in combine(p for _, p in fresh)]
+    for f, p in fresh:
+        store.record_source(conn, f.sha256, p.name, p.kind, len(f.data), now)
+    return saved
+
+
+def _imported(p: ParsedFile) -> FileResult:
+    quarters = ", ".join(sorted({f"{s.quarter} {s.trust_type}" for s in p.snapshots}))
+    detail = f"{p.kind}: {quarters}"
+    if p.ignored_columns:
+        detail += f" (ignored columns: {', '.join(p.ignored_columns)})"
+    return FileResult(p.name, "imported", detail)

@@ -1,0 +1,273 @@
+"""The NOF domain as plain data: quarters, trust types, trust results and snapshots."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from functools import total_ordering
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_QUARTER = re.compile(r"^\s*Q([1-4])\s*(\d{4})\s*[/-]\s*(\d{2}|\d{4})\s*$", re.IGNORECASE)
+
+
+@total_ordering
+@dataclass(frozen=True, slots=True)
+class Quarter:
+    """A financial-year quarter: Q1 2025/26 runs April to June 2025."""
+
+    year: int  # first calendar year of the financial year, 2025 for 2025/26
+    q: int
+
+    def __str__(self) -> str:
+        return f"Q{self.q} {self.year}/{(self.year + 1) % 100:02d}"
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Quarter):
+            return NotImplemented
+        return self.order < other.order
+
+    @property
+    def order(self) -> int:
+        """Return a sortable integer: consecutive quarters differ by one."""
+        return self.year * 4 + self.q - 1
+
+    @classmethod
+    def from_order(cls, order: int) -> Quarter:
+        return cls(order // 4, order % 4 + 1)
+
+    def previous(self) -> Quarter:
+        return Quarter.from_order(self.order - 1)
+
+
+def parse_quarter(text: str) -> Quarter | None:
+    """Read `Q1 2025/26` (also `Q1 2025-26`, `Q1 2025/2026`); None if it is not a quarter."""
+    m = _QUARTER.match(text)
+    if not m:
+        return None
+    year, end = int(m.group(2)), m.group(3)
+    if int(end[-2:]) != (year + 1) % 100:
+        return None
+    return Quarter(year, int(m.group(1)))
+
+
+# Canonical trust type slugs. NHS England renamed "non-acute hospital" to "mental health and
+# community" after Q1 2025/26; both are the same 61 trusts.
+ACUTE = "acute"
+MENTAL_HEALTH_AND_COMMUNITY = "mental-health-and-community"
+AMBULANCE = "ambulance"
+TRUST_TYPE_LABELS = {
+    ACUTE: "Acute trust",
+    MENTAL_HEALTH_AND_COMMUNITY: "Mental health and community trust",
+    AMBULANCE: "Ambulance trust",
+}
+
+
+def trust_type_slug(published: str) -> str:
+    """Map a published `Trust_type` to a stable slug; unknown types get a slug of their own."""
+    words = re.sub(r"[^a-z0-9]+", " ", published.lower()).split()
+    if words and words[-1] in ("trust", "trusts"):
+        words = words[:-1]
+    text = " ".join(words)
+    if "ambulance" in text:
+        return AMBULANCE
+    if "mental health" in text or "community" in text or re.search(r"non\s?acute", text):
+        return MENTAL_HEALTH_AND_COMMUNITY
+    if text == "acute" or text.startswith("acute "):
+        return ACUTE
+    return "-".join(words) or "unknown"
+
+
+def trust_type_label(slug: str) -> str:
+    return TRUST_TYPE_LABELS.get(slug, slug.replace("-", " ").capitalize())
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """NHS England's likely range (uncertainty interval) of a score or a rank."""
+
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{_num(self.low)} to {_num(self.high)}"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One metric of a trust: the raw value row (OF0xxx) joined to its score row (OF1xxx).
+
+    Metrics published only as a score (e.g. OF1035, OF1080) keep the score row's id and have no
+    value, median or quartiles.
+    """
+
+    metric_id: str
+    description: str
+    domain: str
+    subdomain: str
+    reporting_date: str
+    units: str
+    value: float | None
+    median: float | None
+    lower_quartile: float | None
+    upper_quartile: float | None
+    rank: int | None
+    score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """A domain's score (OF400x) and segment (OF410x)."""
+
+    domain_id: str
+    name: str
+    score: float | None
+    rank: int | None
+    segment: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrustResult:
+    """One trust in one quarter. None means the field was not published in the files read."""
+
+    code: str
+    name: str
+    region: str
+    subtype: str
+    segment: int
+    rank: int | None
+    score: float | None
+    unadjusted_segment: int | None = None
+    in_deficit: bool | None = None
+    recovery_support: bool | None = None
+    score_rank: int | None = None
+    score_range: Range | None = None
+    rank_range: Range | None = None
+    domains: tuple[Domain, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+
+    @property
+    def override_applied(self) -> bool | None:
+        """Whether the financial override moved the trust down (segment worse than unadjusted)."""
+        if self.unadjusted_segment is None:
+            return None
+        return self.segment > self.unadjusted_segment
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every trust of one type in one quarter, as one or more files published it."""
+
+    quarter: Quarter
+    trust_type: str
+    trusts: tuple[TrustResult, ...]
+    trust_type_label: str = ""
+    sources: tuple[str, ...] = ()
+    _rank_counts: Counter[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        counts = Counter(t.rank for t in self.trusts if t.rank is not None)
+        object.__setattr__(self, "_rank_counts", counts)
+        if not self.trust_type_label:
+            object.__setattr__(self, "trust_type_label", trust_type_label(self.trust_type))
+
+    @property
+    def key(self) -> tuple[Quarter, str]:
+        return (self.quarter, self.trust_type)
+
+    @property
+    def cohort(self) -> int:
+        """Return how many trusts are ranked in this type and quarter."""
+        return sum(self._rank_counts.values())
+
+    def is_joint(self, trust: TrustResult) -> bool:
+        return trust.rank is not None and self._rank_counts[trust.rank] > 1
+
+    def trust(self, code: str) -> TrustResult | None:
+        return next((t for t in self.trusts if t.code == code), None)
+
+    @property
+    def has_metrics(self) -> bool:
+        return any(t.metrics for t in self.trusts)
+
+    @property
+    def has_likely_ranges(self) -> bool:
+        return any(t.rank_range is not None for t in self.trusts)
+
+    def content_hash(self) -> str:
+        """Return a sha256 of the figures alone (not the sources), stable across runs."""
+        trusts = tuple(_values(t) for t in sorted(self.trusts, key=lambda t: t.code))
+        body = repr((_HASH_VERSION, str(self.quarter), self.trust_type, trusts))
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    def placing(self, trust: TrustResult) -> Placing:
+        return Placing(self.quarter, self.trust_type, self.cohort, self.is_joint(trust), trust)
+
+
+@dataclass(frozen=True, slots=True)
+class Placing:
+    """A trust's result with what its snapshot says about it: cohort size and joint rank."""
+
+    quarter: Quarter
+    trust_type: str
+    cohort: int
+    joint: bool
+    result: TrustResult
+
+
+# Bump when the meaning of the hashed values changes: old revisions then stop matching.
+_HASH_VERSION = 1
+
+
+def _values(o: Any) -> Any:
+    """Return a dataclass's field values as nested tuples, in field order."""
+    if isinstance(o, tuple):
+        return tuple(_values(x) for x in o)
+    if hasattr(o, "__dataclass_fields__"):
+        return tuple(_values(getattr(o, f)) for f in o.__dataclass_fields__)
+    return o
+
+
+def merge(base: Snapshot, top: Snapshot, *, keep_base_trusts: bool) -> Snapshot:
+    """Overlay `top` on `base` (same quarter and type): top's published fields win.
+
+    A league table and a data file of one quarter complete each other; a newer file read on its
+    own keeps what only the stored revision has (likely ranges, metrics) as long as the trust's
+    score and rank are unchanged, so stale ranges never survive a re-issued figure.
+    """
+    base_by_code = {t.code: t for t in base.trusts}
+    top_codes = {t.code for t in top.trusts}
+    trusts = [_merge_trust(base_by_code.get(t.code), t) for t in top.trusts]
+    if keep_base_trusts:
+        trusts += [t for t in base.trusts if t.code not in top_codes]
+    sources = tuple(dict.fromkeys(base.sources + top.sources))
+    return Snapshot(top.quarter, top.trust_type, tuple(trusts), top.trust_type_label, sources)
+
+
+def _merge_trust(base: TrustResult | None, top: TrustResult) -> TrustResult:
+    if base is None:
+        return top
+    same_figures = base.score == top.score and base.rank == top.rank
+    keep_ranges = same_figures and base.segment == top.segment
+    return replace(
+        top,
+        unadjusted_segment=_first(top.unadjusted_segment, base.unadjusted_segment),
+        in_deficit=_first(top.in_deficit, base.in_deficit),
+        recovery_support=_first(top.recovery_support, base.recovery_support),
+        score_rank=_first(top.score_rank, base.score_rank),
+        score_range=top.score_range or (base.score_range if keep_ranges else None),
+        rank_range=top.rank_range or (base.rank_range if keep_ranges else None),
+        domains=top.domains or base.domains,
+        metrics=top.metrics or base.metrics,
+    )
+
+
+def _first(a: T | None, b: T | None) -> T | None:
+    return a if a is not None else b

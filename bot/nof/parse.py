@@ -1,0 +1,572 @@
+"""Read NHS England's NOF CSV files (trust data and league tables) into snapshots.
+
+Pure: bytes in, `ParsedFile` out. Every problem raises `ParseError` naming the file, the line or
+column, and what is wrong; a file is either read whole or rejected whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from bot.nof.model import (
+    Domain,
+    Metric,
+    Quarter,
+    Range,
+    Snapshot,
+    TrustResult,
+    merge,
+    parse_quarter,
+    trust_type_slug,
+)
+
+Kind = Literal["trust-data", "league-table"]
+TRUST_DATA: Kind = "trust-data"
+LEAGUE_TABLE: Kind = "league-table"
+
+# Q4 2025/26 headers; Q1 files lack `Quarter` (the league table has `Reporting_date` instead).
+DATA_COLUMNS = (
+    "Quarter", "Region", "Trust_type", "Trust_subtype", "Trust_code", "Trust_name", "Domain",
+    "Sub-domain", "Metric_ID", "Metric_description", "Reporting_date", "Units", "Value",
+    "Median_value", "Lower_quartile", "Upper_quartile", "Rank",
+)  # fmt: skip
+LEAGUE_COLUMNS = (
+    "Quarter", "Region", "Trust_type", "Trust_subtype", "Trust_code", "Trust_name",
+    "Average_score", "Likely_range_of_average_score", "Segment", "Trust_in_financial_deficit",
+    "Rank", "Likely_range_of_rank",
+)  # fmt: skip
+_LEAGUE_OPTIONAL = {"Quarter", "Likely_range_of_average_score", "Likely_range_of_rank"}
+
+ADJUSTED_SEGMENT = "OF5000"
+AVERAGE_SCORE = "OF5002"
+UNADJUSTED_SEGMENT = "OF5003"
+FINANCIAL_OVERRIDE = "OF5004"
+FINAL_SEGMENT = "OF5005"
+RECOVERY_SUPPORT = "OF5007"
+
+_RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*to\s*(-?\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
+_NUMERIC = {
+    "Value", "Median_value", "Lower_quartile", "Upper_quartile", "Rank", "Average_score", "Segment",
+}  # fmt: skip
+_NUMERIC_DATA = ("Value", "Median_value", "Lower_quartile", "Upper_quartile")
+_KEY_COLUMNS = {"Quarter", "Trust_code", "Metric_ID", "Trust_type", "Reporting_date"}
+_YES = {"yes", "y", "1", "1.0", "true"}
+_NO = {"no", "n", "0", "0.0", "false"}
+
+
+_slug = functools.lru_cache(maxsize=64)(trust_type_slug)
+
+
+class ParseError(ValueError):
+    """A file that is not readable NOF data; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    name: str
+    kind: Kind
+    snapshots: tuple[Snapshot, ...]
+    ignored_columns: tuple[str, ...] = ()
+
+
+def parse_file(name: str, data: bytes) -> ParsedFile:
+    """Parse one NOF CSV (either kind, any published variant)."""
+    table = _read_table(name, data)
+    if "Metric_ID" in table.columns:
+        return _parse_trust_data(table)
+    if "Average_score" in table.columns or "Segment" in table.columns:
+        return _parse_league_table(table)
+    raise ParseError(
+        f"{name}: not a NOF file: the header has neither Metric_ID (trust data) nor "
+        f"Average_score and Segment (league table); it starts {', '.join(table.columns[:6])}"
+    )
+
+
+def combine(files: Iterable[ParsedFile]) -> list[Snapshot]:
+    """Join the snapshots of several files: one per quarter and trust type, oldest first."""
+    by_key: dict[tuple[Quarter, str], Snapshot] = {}
+    # Trust data first so that league-table figures (the published positions) win.
+    ordered = sorted(files, key=lambda f: f.kind != TRUST_DATA)
+    for parsed in ordered:
+        for snap in parsed.snapshots:
+            base = by_key.get(snap.key)
+            by_key[snap.key] = snap if base is None else merge(base, snap, keep_base_trusts=True)
+    return sorted(by_key.values(), key=lambda s: (s.quarter, s.trust_type))
+
+
+@dataclass
+class _Table:
+    """A CSV read as text, columns stripped, with line numbers for messages."""
+
+    name: str
+    columns: list[str]
+    cols: dict[str, list[str]]
+    rows: int
+    ignored: tuple[str, ...] = ()
+    lines: list[int] = field(default_factory=list)
+    nums: dict[str, list[float | None]] = field(default_factory=dict)
+
+    def text(self, column: str, i: int) -> str:
+        return str(self.cols[column][i]).strip()
+
+    def line(self, i: int) -> int:
+        return self.lines[i] if i < len(self.lines) else i + 2
+
+    def fail(self, i: int, column: str, problem: str) -> ParseError:
+        return ParseError(f"{self.name}: line {self.line(i)}, column {column}: {problem}")
+
+    def require(self, expected: Sequence[str], optional: set[str]) -> None:
+        missing = [c for c in expected if c not in self.columns and c not in optional]
+        if missing:
+            raise ParseError(
+                f"{self.name}: missing column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)} (the header has {', '.join(self.columns)})"
+            )
+        self.ignored = tuple(c for c in self.columns if c not in expected and c != "Reporting_date")
+
+
+def _read_table(name: str, data: bytes) -> _Table:
+    text = _decode(name, data)
+    columns = [c.strip() for c in next(csv.reader([text.split("\n", 1)[0]]))]
+    if len(set(columns)) != len(columns):
+        dup = next(c for c in columns if columns.count(c) > 1)
+        raise ParseError(f"{name}: column {dup} appears twice in the header")
+    numeric = [c for c in columns if c in _NUMERIC]
+    frame = _tokenize(name, text, columns, numeric)
+    if frame.empty:
+        raise ParseError(f"{name}: the header has no rows under it")
+    lines = _check_field_counts(name, text, len(columns))
+    # Key columns are stripped now; the rest (read once per trust or metric) by _Table.text.
+    cols = {c: frame[c].tolist() for c in columns if c not in numeric}
+    for c in _KEY_COLUMNS.intersection(cols):
+        cols[c] = [v.strip() for v in cols[c]]
+    table = _Table(name, columns, cols, len(frame), lines=lines)
+    table.nums = {c: _numbers(table, c, frame[c]) for c in numeric}
+    return table
+
+
+def _decode(name: str, data: bytes) -> str:
+    if not data.strip():
+        raise ParseError(f"{name}: the file is empty")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ParseError(f"{name}: not UTF-8 text (byte {e.start}): not a NOF CSV") from None
+    head = text[:2048].lstrip().lower()
+    if head.startswith("<") or "<html" in head or "<!doctype" in head:
+        raise ParseError(f"{name}: this is an HTML page, not a CSV (a link or a download failed)")
+    if not text.endswith(("\n", "\r")):
+        raise ParseError(f"{name}: the file ends mid-row (no final line break): it is cut off")
+    return text
+
+
+def _tokenize(name: str, text: str, columns: list[str], numeric: list[str]) -> pd.DataFrame:
+    # Numbers are parsed by pandas' C reader; a column holding text stays text and is reported
+    # by _numbers with its line. Empty text stays "" so names are never NaN.
+    try:
+        return pd.read_csv(
+            io.StringIO(text),
+            header=0,
+            names=columns,
+            dtype={c: str for c in columns if c not in numeric},
+            keep_default_na=False,
+            na_values={c: [""] for c in numeric},
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
+        reason = str(e).replace("Error tokenizing data. C error: ", "").strip()
+        if "EOF inside string" in reason:
+            reason = f"a quoted field is never closed ({reason}): the file is cut off"
+        raise ParseError(f"{name}: not a readable CSV: {reason}") from None
+
+
+def _check_field_counts(name: str, text: str, width: int) -> list[int]:
+    """Reject short or long rows (pandas pads short ones silently); return each row's line.
+
+    Lines are counted by commas, by the csv module where they hold quotes, and the whole file by
+    the csv module where a quoted field spans lines.
+    """
+    numbers: list[int] = []
+    for n, line in enumerate(text.splitlines()[1:], start=2):
+        if not line.strip():
+            continue  # pandas skips blank lines too
+        if '"' not in line:
+            fields = line.count(",") + 1
+        elif line.count('"') % 2 == 0:
+            fields = len(next(csv.reader([line])))
+        else:
+            return _check_quoted_rows(name, text, width)
+        if fields != width:
+            raise _ragged(name, n, fields, width)
+        numbers.append(n)
+    return numbers
+
+
+def _check_quoted_rows(name: str, text: str, width: int) -> list[int]:
+    numbers: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader)
+    for fields in reader:
+        if not fields:
+            continue
+        if len(fields) != width:
+            raise _ragged(name, reader.line_num, len(fields), width)
+        numbers.append(reader.line_num)
+    return numbers
+
+
+def _ragged(name: str, line: int, fields: int, width: int) -> ParseError:
+    return ParseError(
+        f"{name}: line {line} has {fields} fields where the header has {width}: "
+        "the row is cut off or malformed"
+    )
+
+
+# --- trust data ---------------------------------------------------------------------------
+
+
+@dataclass
+class _TrustRows:
+    first: int
+    region: str
+    name: str
+    subtype: str
+    type_label: str
+    raw: dict[str, int] = field(default_factory=dict)  # metric id -> row index
+
+
+def _parse_trust_data(t: _Table) -> ParsedFile:
+    t.require(DATA_COLUMNS, {"Quarter"})
+    quarters = _data_quarters(t)
+    c = t.cols
+    nums = t.nums
+    ranks = _whole_numbers(t, "Rank", low=1)
+    groups: dict[tuple[Quarter, str], dict[str, _TrustRows]] = defaultdict(dict)
+    seen: dict[tuple[Quarter, str, str], int] = {}
+    for i in range(t.rows):
+        code, metric_id = c["Trust_code"][i], c["Metric_ID"][i].upper()
+        _require_text(t, i, "Trust_code", code)
+        _require_text(t, i, "Metric_ID", metric_id)
+        key = (quarters[i], code, metric_id)
+        if key in seen:
+            raise ParseError(
+                f"{t.name}: line {t.line(i)} repeats line {t.line(seen[key])} "
+                f"({quarters[i]}, {code}, {metric_id})"
+            )
+        seen[key] = i
+        slug = _slug(c["Trust_type"][i])
+        trusts = groups[(quarters[i], slug)]
+        rows = trusts.get(code)
+        if rows is None:
+            rows = trusts[code] = _TrustRows(
+                i, t.text("Region", i), t.text("Trust_name", i), t.text("Trust_subtype", i),
+                c["Trust_type"][i],
+            )  # fmt: skip
+        rows.raw[metric_id] = i
+    snapshots = []
+    for (quarter, slug), trusts in groups.items():
+        results = tuple(_trust_result(t, code, r, nums, ranks) for code, r in trusts.items())
+        label = next(iter(trusts.values())).type_label
+        snap = Snapshot(quarter, slug, results, label, (t.name,))
+        _check_ranks(t, snap, {code: r.raw for code, r in trusts.items()}, ranks)
+        snapshots.append(snap)
+    return ParsedFile(t.name, TRUST_DATA, tuple(snapshots), t.ignored)
+
+
+def _data_quarters(t: _Table) -> list[Quarter]:
+    if "Quarter" in t.cols:
+        return _quarters(t, "Quarter")
+    summary = {
+        d
+        for m, d in zip(t.cols["Metric_ID"], t.cols["Reporting_date"], strict=True)
+        if m.upper().startswith(("OF4", "OF5"))
+    }
+    found = {q for q in map(parse_quarter, summary) if q is not None}
+    if len(found) != 1:
+        raise ParseError(
+            f"{t.name}: there is no Quarter column, and the summary rows' Reporting_date gives "
+            f"{len(found)} quarters ({', '.join(sorted(map(str, found))) or 'none'}), not one"
+        )
+    return [found.pop()] * t.rows
+
+
+def _quarters(t: _Table, column: str) -> list[Quarter]:
+    cache: dict[str, Quarter] = {}
+    out = []
+    for i, text in enumerate(t.cols[column]):
+        q = cache.get(text)
+        if q is None:
+            parsed = parse_quarter(text)
+            if parsed is None:
+                raise t.fail(i, column, f"{text!r} is not a quarter like 'Q1 2025/26'")
+            q = cache[text] = parsed
+        out.append(q)
+    return out
+
+
+def _trust_result(
+    t: _Table,
+    code: str,
+    r: _TrustRows,
+    nums: dict[str, list[float | None]],
+    ranks: list[int | None],
+) -> TrustResult:
+    value = nums["Value"]
+
+    def row(metric_id: str) -> int | None:
+        return r.raw.get(metric_id)
+
+    def segment(metric_id: str) -> int | None:
+        i = row(metric_id)
+        return None if i is None else _segment(t, i, value[i])
+
+    def flag(metric_id: str) -> bool | None:
+        i = row(metric_id)
+        return None if i is None else _flag(t, i, value[i])
+
+    seg_row, score_row = row(ADJUSTED_SEGMENT), row(AVERAGE_SCORE)
+    for metric_id, i in ((ADJUSTED_SEGMENT, seg_row), (AVERAGE_SCORE, score_row)):
+        if i is None or value[i] is None:
+            raise ParseError(f"{t.name}: {code} ({r.name}) has no {metric_id} value")
+    assert seg_row is not None
+    assert score_row is not None
+    adjusted = _segment(t, seg_row, value[seg_row])
+    rsp = flag(RECOVERY_SUPPORT)
+    final = segment(FINAL_SEGMENT)
+    if rsp is None and final is not None:
+        rsp = final == 5
+    return TrustResult(
+        code=code,
+        name=r.name,
+        region=r.region,
+        subtype=r.subtype,
+        segment=adjusted,
+        rank=ranks[seg_row],
+        score=_score(t, score_row, value[score_row]),
+        unadjusted_segment=segment(UNADJUSTED_SEGMENT),
+        in_deficit=flag(FINANCIAL_OVERRIDE),
+        recovery_support=rsp,
+        score_rank=ranks[score_row],
+        domains=_domains(t, r, value, ranks),
+        metrics=_metrics(t, r, nums, ranks),
+    )
+
+
+def _domains(
+    t: _Table, r: _TrustRows, value: list[float | None], ranks: list[int | None]
+) -> tuple[Domain, ...]:
+    out = []
+    for metric_id, i in sorted(r.raw.items()):
+        if not metric_id.startswith("OF40"):
+            continue
+        seg_row = r.raw.get("OF41" + metric_id[4:])
+        out.append(
+            Domain(
+                domain_id=metric_id,
+                name=t.text("Domain", i),
+                score=_score(t, i, value[i]),
+                rank=ranks[i],
+                segment=None if seg_row is None else _segment(t, seg_row, value[seg_row]),
+            )
+        )
+    return tuple(out)
+
+
+def _metrics(
+    t: _Table, r: _TrustRows, nums: dict[str, list[float | None]], ranks: list[int | None]
+) -> tuple[Metric, ...]:
+    out = []
+    for metric_id, i in sorted(r.raw.items()):
+        if metric_id.startswith("OF0"):
+            raw: int | None = i
+            score_row = r.raw.get("OF1" + metric_id[3:])
+        elif metric_id.startswith("OF1") and "OF0" + metric_id[3:] not in r.raw:
+            raw, score_row = None, i  # a metric published as a score only
+        else:
+            continue  # score rows joined above; domain and summary rows are trust fields
+        value, median, low, high = (
+            (None, None, None, None) if raw is None else (nums[c][raw] for c in _NUMERIC_DATA)
+        )
+        out.append(
+            Metric(
+                metric_id=metric_id,
+                description=t.text("Metric_description", i),
+                domain=t.text("Domain", i),
+                subdomain=t.text("Sub-domain", i),
+                reporting_date=t.cols["Reporting_date"][i],
+                units=t.text("Units", i),
+                value=value,
+                median=median,
+                lower_quartile=low,
+                upper_quartile=high,
+                rank=ranks[i],
+                score=None if score_row is None else _score(t, score_row, nums["Value"][score_row]),
+            )
+        )
+    return tuple(out)
+
+
+def _check_ranks(
+    t: _Table, snap: Snapshot, rows: dict[str, dict[str, int]], ranks: list[int | None]
+) -> None:
+    size = len(snap.trusts)
+    for trust_rows in rows.values():
+        for i in trust_rows.values():
+            rank = ranks[i]
+            if rank is not None and rank > size:
+                problem = f"rank {rank} is beyond the {size} trusts of this type in {snap.quarter}"
+                raise t.fail(i, "Rank", problem)
+
+
+# --- league table -------------------------------------------------------------------------
+
+
+def _parse_league_table(t: _Table) -> ParsedFile:
+    t.require(LEAGUE_COLUMNS, _LEAGUE_OPTIONAL)
+    if "Quarter" in t.cols:
+        quarters = _quarters(t, "Quarter")
+    elif "Reporting_date" in t.cols:
+        quarters = _quarters(t, "Reporting_date")
+    else:
+        raise ParseError(f"{t.name}: missing column Quarter (or Q1's Reporting_date)")
+    c = t.cols
+    scores = t.nums["Average_score"]
+    ranks = _whole_numbers(t, "Rank", low=1)
+    score_ranges = _ranges(t, "Likely_range_of_average_score")
+    rank_ranges = _ranges(t, "Likely_range_of_rank")
+    groups: dict[tuple[Quarter, str], list[TrustResult]] = defaultdict(list)
+    labels: dict[tuple[Quarter, str], str] = {}
+    seen: dict[tuple[Quarter, str], int] = {}
+    for i in range(t.rows):
+        code = c["Trust_code"][i]
+        _require_text(t, i, "Trust_code", code)
+        if (quarters[i], code) in seen:
+            raise ParseError(
+                f"{t.name}: line {t.line(i)} repeats trust {code} of line "
+                f"{t.line(seen[(quarters[i], code)])} ({quarters[i]})"
+            )
+        seen[(quarters[i], code)] = i
+        key = (quarters[i], _slug(c["Trust_type"][i]))
+        labels.setdefault(key, c["Trust_type"][i])
+        if scores[i] is None:
+            raise t.fail(i, "Average_score", "is empty")
+        groups[key].append(
+            TrustResult(
+                code=code,
+                name=t.text("Trust_name", i),
+                region=t.text("Region", i),
+                subtype=t.text("Trust_subtype", i),
+                segment=_segment(t, i, t.nums["Segment"][i], "Segment"),
+                rank=ranks[i],
+                score=_score(t, i, scores[i], "Average_score"),
+                in_deficit=_yes_no(t, i, "Trust_in_financial_deficit"),
+                score_range=score_ranges[i],
+                rank_range=rank_ranges[i],
+            )
+        )
+    snapshots = []
+    for key, trusts in groups.items():
+        for trust in trusts:
+            if trust.rank is not None and trust.rank > len(trusts):
+                problem = f"rank {trust.rank} is beyond the {len(trusts)} trusts of this type"
+                raise t.fail(seen[(key[0], trust.code)], "Rank", problem)
+        snapshots.append(Snapshot(key[0], key[1], tuple(trusts), labels[key], (t.name,)))
+    return ParsedFile(t.name, LEAGUE_TABLE, tuple(snapshots), t.ignored)
+
+
+def _ranges(t: _Table, column: str) -> list[Range | None]:
+    if column not in t.cols:
+        return [None] * t.rows
+    out: list[Range | None] = []
+    for i, text in enumerate(t.cols[column]):
+        if not text:
+            out.append(None)
+            continue
+        m = _RANGE.match(text)
+        if not m:
+            raise t.fail(i, column, f"{text!r} is not a range like '1.2 to 1.89'")
+        low, high = float(m.group(1)), float(m.group(2))
+        if low > high:
+            raise t.fail(i, column, f"{text!r} runs backwards")
+        out.append(Range(low, high))
+    return out
+
+
+def _yes_no(t: _Table, i: int, column: str) -> bool:
+    text = t.text(column, i).lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise t.fail(i, column, f"{t.text(column, i)!r} is not Yes or No")
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+def _require_text(t: _Table, i: int, column: str, value: str) -> None:
+    if not value:
+        raise t.fail(i, column, "is empty")
+
+
+def _number(t: _Table, i: int, column: str, text: str) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        x = float(text)
+    except ValueError:
+        raise t.fail(i, column, f"{text!r} is not a number") from None
+    if not math.isfinite(x):
+        raise t.fail(i, column, f"{text!r} is not a number")
+    return x
+
+
+def _numbers(t: _Table, column: str, values: pd.Series) -> list[float | None]:
+    if pd.api.types.is_float_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
+        out = [None if x != x else float(x) for x in values.tolist()]
+        bad = next((i for i, x in enumerate(out) if x is not None and not math.isfinite(x)), None)
+        if bad is None:
+            return out
+    texts = ["" if isinstance(v, float) and v != v else str(v) for v in values.tolist()]
+    return [_number(t, i, column, texts[i]) for i in range(t.rows)]
+
+
+def _whole_numbers(t: _Table, column: str, *, low: int) -> list[int | None]:
+    out: list[int | None] = []
+    for i, x in enumerate(t.nums[column]):
+        if x is not None and (not x.is_integer() or x < low):
+            raise t.fail(i, column, f"{_shown(x)} is not a whole number from {low}")
+        out.append(None if x is None else int(x))
+    return out
+
+
+def _shown(x: float | None) -> str:
+    return "empty" if x is None else f"{x:g}"
+
+
+def _segment(t: _Table, i: int, x: float | None, column: str = "Value") -> int:
+    if x is None or not x.is_integer() or not 1 <= x <= 5:
+        raise t.fail(i, column, f"segment {_shown(x)} is outside 1-5")
+    return int(x)
+
+
+def _score(t: _Table, i: int, x: float | None, column: str = "Value") -> float | None:
+    if x is not None and not 1 <= x <= 4:
+        raise t.fail(i, column, f"score {_shown(x)} is outside 1-4")
+    return x
+
+
+def _flag(t: _Table, i: int, x: float | None) -> bool:
+    if x not in (0.0, 1.0):
+        raise t.fail(i, "Value", f"flag {_shown(x)} is not 0 or 1")
+    return x == 1.0

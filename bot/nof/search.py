@@ -1,0 +1,144 @@
+"""Find trusts the way people type them: ODS codes, initialisms, partial and misspelt names.
+
+Pure: candidates in, ranked matches out. Confidence runs from 0 to 1:
+- 1.0   the ODS code, or the whole name;
+- 0.95  an initialism (`LYPFT`, `UHL`);
+- 0.85-1.0  every typed word found in the name (whole, as a prefix, or nearly spelt);
+- below 0.6 a fuzzy likeness only: offered as a suggestion, never as a match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+# Words that say nothing about which trust is meant.
+_FILLER = frozenset({"the", "and", "of", "for", "nhs", "foundation", "trust", "ft", "trusts"})
+_SUFFIX = ("foundation", "trust", "ft")
+MATCH = 0.6  # below this a candidate is a suggestion, not a match
+CLEAR_GAP = 0.05  # a best match this far ahead of the next is clear
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    code: str
+    name: str
+    trust_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    candidate: Candidate
+    confidence: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    matches: tuple[Match, ...]
+    suggestions: tuple[Match, ...] = ()
+
+    @property
+    def clear(self) -> Match | None:
+        """Return the best match when it stands clearly ahead of the rest."""
+        if not self.matches or self.matches[0].confidence < 0.8:
+            return None
+        if (
+            len(self.matches) > 1
+            and self.matches[1].confidence > self.matches[0].confidence - CLEAR_GAP
+        ):
+            return None
+        return self.matches[0]
+
+
+def normalize(text: str) -> str:
+    """Lower-case; drop apostrophes; `&` reads as `and`; other punctuation is a space."""
+    text = text.lower().replace("&", " and ")
+    text = re.sub(r"['\u2019\u2018`]", "", text)
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in normalize(text).split() if w not in _FILLER]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    candidate: Candidate
+    words: tuple[str, ...]
+    plain: str
+    initialisms: frozenset[str]
+
+
+def _initialisms(name: str) -> frozenset[str]:
+    words = [w for w in normalize(name).split() if w not in ("the", "and", "of", "for")]
+    without_nhs = [w for w in words if w != "nhs"]
+    core = [w for w in without_nhs if w not in _SUFFIX]
+    forms = (words, without_nhs, core)
+    return frozenset("".join(w[0] for w in f) for f in forms if len(f) >= 2)
+
+
+class TrustIndex:
+    """Candidates prepared once for many searches."""
+
+    def __init__(self, candidates: Iterable[Candidate]) -> None:
+        self._entries = [
+            _Entry(c, tuple(_words(c.name)), " ".join(_words(c.name)), _initialisms(c.name))
+            for c in candidates
+        ]
+        self._by_code = {e.candidate.code.upper(): e for e in self._entries}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def search(self, query: str, limit: int = 10) -> SearchResult:
+        """Rank candidates for a query; when nothing matches, the nearest are suggestions."""
+        words = _words(query)
+        squashed = normalize(query).replace(" ", "")
+        scored: dict[str, float] = {}
+        exact = self._by_code.get(query.strip().upper())
+        if exact is not None:
+            scored[exact.candidate.code] = 1.0
+        for e in self._entries:
+            score = _score(e, words, squashed)
+            if score > scored.get(e.candidate.code, 0.0):
+                scored[e.candidate.code] = score
+        ranked = sorted(
+            (
+                Match(e.candidate, round(scored.get(e.candidate.code, 0.0), 3))
+                for e in self._entries
+            ),
+            key=lambda m: (-m.confidence, m.candidate.name),
+        )
+        matches = tuple(m for m in ranked if m.confidence >= MATCH)[:limit]
+        suggestions = () if matches else tuple(m for m in ranked if m.confidence > 0.3)[:3]
+        return SearchResult(query, matches, suggestions)
+
+
+def _score(e: _Entry, words: list[str], squashed: str) -> float:
+    if not words:
+        return 0.0
+    if words == list(e.words):
+        return 1.0
+    if len(words) == 1 and 2 <= len(squashed) <= 8 and squashed in e.initialisms:
+        return 0.95
+    best = [_word_score(w, e.words) for w in words]
+    if min(best) >= 80:
+        covered = sum(1 for n in e.words if any(_word_score(w, (n,)) >= 80 for w in words))
+        return 0.85 * (sum(best) / len(best) / 100) + 0.15 * covered / max(len(e.words), 1)
+    return 0.55 * fuzz.WRatio(" ".join(words), e.plain) / 100
+
+
+def _word_score(word: str, names: tuple[str, ...]) -> float:
+    best = 0.0
+    for n in names:
+        if n == word:
+            return 100.0
+        if len(word) >= 3 and n.startswith(word):
+            best = max(best, 95.0)
+        elif len(word) >= 4:
+            best = max(best, fuzz.ratio(word, n))
+    return best
