@@ -23,6 +23,7 @@ def main() -> None:
 
 
 def _engine() -> Engine:
+    """Open the database at its newest schema; closed when the command ends."""
     from bot.store.db import create_engine, ensure_schema
 
     try:
@@ -30,6 +31,7 @@ def _engine() -> Engine:
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
     engine = create_engine(settings.database_url)
+    click.get_current_context().call_on_close(engine.dispose)
     ensure_schema(engine)
     return engine
 

@@ -114,7 +114,7 @@ class TrustIndex:
             key=lambda m: (-m.confidence, m.candidate.name),
         )
         matches = tuple(m for m in ranked if m.confidence >= MATCH)[:limit]
-        suggestions = () if matches else tuple(m for m in ranked if m.confidence > 0.3)[:3]
+        suggestions = () if matches else tuple(m for m in ranked if m.confidence > 0)[:3]
         return SearchResult(query, matches, suggestions)
 
 

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import main
+from tests.conftest import FIXTURES
+
+DATA = str(FIXTURES / "mhc-trust-data-q1-q2.csv")
+LEAGUE_Q2 = str(FIXTURES / "mhc-league-table-q2.csv")
+
+
+@pytest.fixture
+def nof(db_url: str) -> CliRunner:
+    return CliRunner(env={"DATABASE_URL": db_url})
+
+
+def invoke(runner: CliRunner, *args: str) -> Result:
+    return runner.invoke(main, list(args), catch_exceptions=False)
+
+
+def test_it_imports_files_and_lists_releases(nof: CliRunner) -> None:
+    result = invoke(nof, "import", DATA, LEAGUE_Q2)
+    assert result.exit_code == 0, result.output
+    assert "stored  Q1 2025/26 mental-health-and-community" in result.output
+    assert "stored  Q2 2025/26 mental-health-and-community" in result.output
+    again = invoke(nof, "import", DATA, LEAGUE_Q2)
+    assert again.output.count("already imported") == 2
+    assert "nothing new" in again.output
+    releases = invoke(nof, "releases")
+    lines = releases.output.splitlines()
+    assert lines[1].split()[:6] == ["Q1", "2025/26", "mental-health-and-community", "1", "4", "no"]
+    assert lines[2].split()[:6] == ["Q2", "2025/26", "mental-health-and-community", "1", "4", "yes"]
+
+
+def test_it_imports_the_nof_files_of_a_folder(nof: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "nhs-oversight-framework-x-trust-data.csv").write_bytes(Path(DATA).read_bytes())
+    (folder / "notes.csv").write_text("not,nof\r\n")
+    result = invoke(nof, "import", str(folder))
+    assert result.exit_code == 0
+    assert "skipped" in result.output
+    assert "notes.csv" in result.output
+    assert result.output.count("stored") == 2
+
+
+def test_it_exits_nonzero_naming_a_rejected_file(nof: CliRunner) -> None:
+    bad = str(FIXTURES / "rejects" / "download-page.csv")
+    result = invoke(nof, "import", bad, LEAGUE_Q2)
+    assert result.exit_code == 1
+    assert f"{bad}: this is an HTML page, not a CSV" in result.output
+    assert "stored  Q2 2025/26" in result.output
+    missing = invoke(nof, "import", "/no/such/file.csv")
+    assert missing.exit_code == 1
+    assert "no such file or folder" in missing.output
+
+
+def test_it_prints_the_card_of_a_clear_match(nof: CliRunner) -> None:
+    invoke(nof, "import", DATA, LEAGUE_Q2)
+    result = invoke(nof, "lookup", "tees", "moor")
+    assert result.exit_code == 0
+    assert result.output.startswith("Tees, Moor and Vale NHS Foundation Trust (ZZ3)\n")
+    assert "Rank 3 of 4, likely 1 to 4" in result.output
+    assert "Since Q1 2025/26: segment 3 → 2 ↑ better, rank 3 → 3 = same" in result.output
+
+
+def test_it_matches_nothing_on_filler_words(nof: CliRunner) -> None:
+    invoke(nof, "import", DATA)
+    result = invoke(nof, "lookup", "trust")
+    assert result.exit_code == 1  # "trust" alone says nothing
+    assert "No trust matches 'trust'" in result.output
+
+
+def test_it_suggests_names_when_nothing_matches(nof: CliRunner) -> None:
+    invoke(nof, "import", DATA)
+    result = invoke(nof, "lookup", "Quxbridge")
+    assert result.exit_code == 1
+    assert "No trust matches 'Quxbridge'. Nearest:" in result.output
+
+
+def test_it_prints_json_matches_best_first(nof: CliRunner) -> None:
+    invoke(nof, "import", DATA, LEAGUE_Q2)
+    out = json.loads(invoke(nof, "lookup", "--json", "ZZ1").output)
+    assert out[0]["code"] == "ZZ1"
+    assert (out[0]["quarter"], out[0]["segment"], out[0]["rank"], out[0]["joint"]) == (
+        "Q2 2025/26",
+        1,
+        1,
+        False,
+    )
+    assert out[0]["cohort"] == 4
+    assert out[0]["score"] == 1.9
+    assert out[0]["in_deficit"] is False
+    prev = out[0]["previous"]
+    assert (prev["quarter"], prev["rank"], prev["joint"], prev["score"]) == (
+        "Q1 2025/26",
+        1,
+        True,
+        2.1,
+    )
+    assert "previous" not in prev
+
+
+def test_it_says_when_nothing_is_stored_yet(nof: CliRunner) -> None:
+    result = invoke(nof, "lookup", "Leeds")
+    assert result.exit_code == 1
+    assert "no releases stored yet" in result.output
+    assert "no releases stored yet" in invoke(nof, "releases").output
+
+
+def test_it_runs_as_python_dash_m_bot(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "schema at revision 0001"
+
+
+def test_it_refuses_a_database_url_that_is_not_a_url() -> None:
+    result = CliRunner(env={"DATABASE_URL": "nof.db"}).invoke(main, ["releases"])
+    assert result.exit_code == 1
+    assert "DATABASE_URL must be a URL" in result.output

@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from bot.ingest import ImportReport, SourceFile, import_files
+from bot.nof.model import Quarter, Range
+from bot.nof.parse import parse_file
+from bot.store import releases as store
+from bot.store.db import SCHEMA_REVISION, alembic_config, current_revision, normalize_url
+from bot.store.schema import metadata, metric_results, releases, trust_results
+from tests.conftest import fixture
+
+Q1, Q2 = Quarter(2025, 1), Quarter(2025, 2)
+DATA = "mhc-trust-data-q1-q2.csv"
+LEAGUE_Q2 = "mhc-league-table-q2.csv"
+Q1_DATA = "non-acute-trust-data-q1.csv"
+Q1_LEAGUE = "non-acute-league-table-q1.csv"
+
+
+def files(*names: str) -> list[SourceFile]:
+    return [SourceFile(n, fixture(n)) for n in names]
+
+
+def run(engine: Engine, *names: str) -> ImportReport:
+    return import_files(engine, files(*names), datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
+
+
+def outcomes(report: ImportReport) -> list[tuple[str, str, int]]:
+    return [(str(s.quarter), s.outcome, s.revision) for s in report.saved]
+
+
+def counts(engine: Engine) -> tuple[int, int, int]:
+    with engine.connect() as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in (releases, trust_results, metric_results)
+        )
+
+
+def placing(engine: Engine, code: str, quarter: Quarter) -> store.StoredPlacing:
+    with engine.connect() as conn:
+        rows = store.latest_placings(conn, [code])
+    return next(r for r in rows if r.placing.quarter == quarter)
+
+
+def test_it_migrates_to_the_schema_the_code_declares(engine: Engine) -> None:
+    assert current_revision(engine) == SCHEMA_REVISION
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_REVISION
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_it_stores_a_data_file_and_league_table_as_releases(engine: Engine) -> None:
+    report = run(engine, DATA, LEAGUE_Q2)
+    assert outcomes(report) == [("Q1 2025/26", "new", 1), ("Q2 2025/26", "new", 1)]
+    assert [f.status for f in report.files] == ["imported", "imported"]
+    assert counts(engine) == (2, 8, 24)
+    with engine.connect() as conn:
+        (q1, q2) = store.list_releases(conn)
+    assert (q1.quarter, q1.revision, q1.cohort, q1.trusts) == (Q1, 1, 4, 4)
+    assert q1.source == DATA
+    assert q2.source == f"{DATA}, {LEAGUE_Q2}"
+    assert q2.has_likely_ranges
+    assert not q1.has_likely_ranges
+    assert q2.first_seen.replace(tzinfo=UTC) == datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+
+
+def test_it_reads_back_exactly_what_it_stored(engine: Engine) -> None:
+    run(engine, DATA, LEAGUE_Q2)
+    from bot.nof.parse import combine
+
+    parsed = combine([parse_file(DATA, fixture(DATA)), parse_file(LEAGUE_Q2, fixture(LEAGUE_Q2))])
+    with engine.connect() as conn:
+        for release, snap in zip(store.list_releases(conn), parsed, strict=True):
+            back = store.load_snapshot(conn, release)
+            assert sorted(back.trusts, key=lambda t: t.code) == sorted(
+                snap.trusts, key=lambda t: t.code
+            )
+            assert back.content_hash() == release.sha256 == snap.content_hash()
+
+
+def test_it_changes_nothing_when_the_same_bytes_come_again(engine: Engine) -> None:
+    run(engine, DATA, LEAGUE_Q2)
+    before = counts(engine)
+    report = run(engine, DATA, LEAGUE_Q2)
+    assert [f.status for f in report.files] == ["already imported"] * 2
+    assert report.saved == []
+    assert counts(engine) == before
+
+
+def test_it_changes_nothing_for_the_same_figures_in_other_bytes(engine: Engine) -> None:
+    run(engine, DATA, LEAGUE_Q2)
+    before = counts(engine)
+    relined = fixture(DATA).replace(b"\r\n", b"\n")
+    report = import_files(engine, [SourceFile("renamed.csv", relined)])
+    assert [s.outcome for s in report.saved] == ["unchanged", "unchanged"]
+    assert counts(engine) == before
+
+
+def test_it_stores_a_reissued_quarter_as_a_new_revision(engine: Engine) -> None:
+    run(engine, DATA, LEAGUE_Q2)
+    reissued = fixture(LEAGUE_Q2).replace(
+        b",2.15,1.8 to 2.5,2.0,No,2.0,", b",2.45,1.9 to 2.9,3.0,No,2.0,"
+    )
+    report = import_files(engine, [SourceFile("league-v2.csv", reissued)])
+    assert outcomes(report) == [("Q2 2025/26", "revised", 2)]
+    zz2 = placing(engine, "ZZ2", Q2).placing.result
+    assert (zz2.segment, zz2.score, zz2.score_range) == (3, 2.45, Range(1.9, 2.9))
+    assert zz2.unadjusted_segment == 2  # kept from the data file: the league table lacks it
+    assert len(zz2.metrics) == 0  # placings come without metrics
+    with engine.connect() as conn:
+        all_q2 = [r for r in store.list_releases(conn) if r.quarter == Q2]
+        assert [r.revision for r in all_q2] == [1, 2]
+        first = store.load_snapshot(conn, all_q2[0]).trust("ZZ2")
+        second = store.load_snapshot(conn, all_q2[1]).trust("ZZ2")
+        latest = store.list_releases(conn, latest_only=True)
+    assert first is not None
+    assert second is not None
+    assert (first.segment, first.score) == (2, 2.15)  # the earlier revision stays readable
+    assert len(second.metrics) == 3  # metrics carried into the new revision
+    assert [(r.quarter, r.revision) for r in latest] == [(Q1, 1), (Q2, 2)]
+
+
+def test_it_drops_stale_likely_ranges_when_a_figure_changes(engine: Engine) -> None:
+    run(engine, Q1_DATA, Q1_LEAGUE)
+    zz1 = placing(engine, "ZZ1", Q1).placing.result
+    assert zz1.rank_range == Range(1, 3)
+    body = fixture(DATA).replace(b"score,Q1 2025/26,score,2.1,", b"score,Q1 2025/26,score,2.12,", 1)
+    report = import_files(engine, [SourceFile("q2-release.csv", body)])
+    assert outcomes(report) == [("Q1 2025/26", "revised", 2), ("Q2 2025/26", "new", 1)]
+    zz1 = placing(engine, "ZZ1", Q1).placing.result
+    assert (zz1.score, zz1.rank_range) == (2.12, None)
+    zz3 = placing(engine, "ZZ3", Q1).placing.result
+    assert zz3.rank_range == Range(1, 4)  # unchanged figures keep their ranges
+
+
+def test_it_backfills_q1_from_a_later_file_without_a_new_revision(engine: Engine) -> None:
+    run(engine, Q1_DATA, Q1_LEAGUE)
+    report = run(engine, DATA, LEAGUE_Q2)
+    assert outcomes(report) == [("Q1 2025/26", "unchanged", 1), ("Q2 2025/26", "new", 1)]
+    q1 = placing(engine, "ZZ3", Q1)
+    assert q1.trust_type_label == "Non-acute hospital trust"
+    assert q1.placing.result.rank_range == Range(1, 4)
+
+
+def test_it_says_which_trusts_a_revision_no_longer_lists(engine: Engine) -> None:
+    run(engine, LEAGUE_Q2)
+    lines = fixture(LEAGUE_Q2).split(b"\r\n")
+    shorter = b"\r\n".join(line for line in lines if b",G6V9Z," not in line)
+    report = import_files(engine, [SourceFile("merged.csv", shorter)])
+    (saved,) = report.saved
+    assert (saved.outcome, saved.revision, saved.dropped) == ("revised", 2, ("G6V9Z",))
+
+
+def test_it_stores_nothing_of_a_rejected_file_and_the_rest_of_the_call(engine: Engine) -> None:
+    bad = SourceFile("broken.csv", fixture("rejects/cut-off-trust-data.csv"))
+    report = import_files(engine, [bad, *files(LEAGUE_Q2)])
+    assert [(f.name, f.status) for f in report.rejected] == [("broken.csv", "rejected")]
+    assert "broken.csv: the file ends mid-row" in report.rejected[0].detail
+    assert outcomes(report) == [("Q2 2025/26", "new", 1)]
+    assert counts(engine) == (1, 4, 0)
+    again = import_files(engine, [bad])
+    assert [f.status for f in again.files] == ["rejected"]  # rejected bytes are never remembered
+
+
+FAIL_ON_G6V9Z = {
+    "sqlite": [
+        "CREATE TRIGGER fail BEFORE INSERT ON metric_results WHEN NEW.trust_code = 'G6V9Z' "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.trust_code = 'G6V9Z' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER fail BEFORE INSERT ON metric_results FOR EACH ROW EXECUTE FUNCTION fail()",
+    ],
+}
+
+
+def test_it_writes_nothing_when_storing_fails_midway(engine: Engine) -> None:
+    run(engine, LEAGUE_Q2)
+    with engine.begin() as conn:
+        for statement in FAIL_ON_G6V9Z[conn.dialect.name]:
+            conn.exec_driver_sql(statement)
+    before = counts(engine)
+    with pytest.raises(sa.exc.DatabaseError, match="disk full"):
+        run(engine, DATA)  # Q1 is stored first, then Q2 fails on its last trust
+    assert counts(engine) == before
+    with engine.connect() as conn:
+        assert store.known_sources(conn, [SourceFile(DATA, fixture(DATA)).sha256]) == set()
+
+
+def test_it_uses_psycopg_for_postgres_urls() -> None:
+    assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
