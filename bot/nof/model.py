@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import total_ordering
+from operator import attrgetter
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -203,7 +205,7 @@ class Snapshot:
 
     def content_hash(self) -> str:
         """Return a sha256 of the figures alone (not the sources), stable across runs."""
-        trusts = tuple(_values(t) for t in sorted(self.trusts, key=lambda t: t.code))
+        trusts = tuple(_trust_values(t) for t in sorted(self.trusts, key=lambda t: t.code))
         body = repr((_HASH_VERSION, str(self.quarter), self.trust_type, trusts))
         return hashlib.sha256(body.encode()).hexdigest()
 
@@ -226,13 +228,18 @@ class Placing:
 _HASH_VERSION = 1
 
 
-def _values(o: Any) -> Any:
-    """Return a dataclass's field values as nested tuples, in field order."""
-    if isinstance(o, tuple):
-        return tuple(_values(x) for x in o)
-    if hasattr(o, "__dataclass_fields__"):
-        return tuple(_values(getattr(o, f)) for f in o.__dataclass_fields__)
-    return o
+def _fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    return attrgetter(*cls.__dataclass_fields__)  # type: ignore[attr-defined,no-any-return]
+
+
+def _trust_values(t: TrustResult) -> tuple[Any, ...]:
+    """Return a trust's field values as nested tuples, in field order (for hashing)."""
+    values = _TRUST_FIELDS(t)
+    return (
+        *values[:-2],
+        tuple(map(_DOMAIN_FIELDS, t.domains)),
+        tuple(map(_METRIC_FIELDS, t.metrics)),
+    )
 
 
 def merge(base: Snapshot, top: Snapshot, *, keep_base_trusts: bool) -> Snapshot:
@@ -271,3 +278,8 @@ def _merge_trust(base: TrustResult | None, top: TrustResult) -> TrustResult:
 
 def _first(a: T | None, b: T | None) -> T | None:
     return a if a is not None else b
+
+
+_TRUST_FIELDS = _fields(TrustResult)
+_DOMAIN_FIELDS = _fields(Domain)
+_METRIC_FIELDS = _fields(Metric)

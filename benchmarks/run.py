@@ -1,0 +1,122 @@
+"""Benchmarks: import and lookup, each against a baseline measured in the same run.
+
+    .venv/bin/python benchmarks/run.py [--data DIR] [--repeat N]
+
+Machines here are noisy, so every figure is printed next to its baseline and as a ratio:
+- import of the real 2.2 MB data file plus its league table into a fresh SQLite, against
+  `pandas.read_csv` of the same data file: in-process (function calls), and as whole processes
+  (`nof-bot import` against `python -c "import pandas; pandas.read_csv(...)"`);
+- `nof-bot lookup` from process start, against a bare `python -c pass` start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = "nhs-oversight-framework-mental-health-and-community-trust-data_Q4-2025-26.csv"
+LEAGUE = "nhs-oversight-framework-mental-health-and-community-trust-league-table_Q4-2025-26.csv"
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def show(label: str, times: list[float], base: list[float] | None = None) -> None:
+    med = statistics.median(times) * 1000
+    line = f"  {label:<52} median {med:8.1f} ms   min {min(times) * 1000:8.1f} ms"
+    if base:
+        line += f"   ratio {statistics.median(times) / statistics.median(base):5.2f}x"
+    print(line)
+
+
+def run(args: list[str], env: dict[str, str]) -> None:
+    subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def in_process(data_dir: Path, repeat: int) -> None:
+    import pandas as pd
+
+    from bot.ingest import SourceFile, import_files
+    from bot.store.db import create_engine, ensure_schema
+
+    files = [SourceFile(n, (data_dir / n).read_bytes()) for n in (DATA, LEAGUE)]
+    base = timed(lambda: pd.read_csv(data_dir / DATA), repeat)
+
+    def fresh_import() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = create_engine(f"sqlite:///{tmp}/bench.sqlite3")
+            ensure_schema(engine)
+            report = import_files(engine, files)
+            assert len(report.saved) == 4, report
+            engine.dispose()
+
+    def parse_only() -> None:
+        from bot.nof.parse import combine, parse_file
+
+        combine(parse_file(f.name, f.data) for f in files)
+
+    fresh_import()  # warm caches and imports
+    print("import, in-process")
+    show("pandas.read_csv(data file)  [baseline]", base)
+    show("parse + combine (no database)", timed(parse_only, repeat), base)
+    show("import_files into a fresh SQLite (schema included)", timed(fresh_import, repeat), base)
+
+
+def processes(data_dir: Path, repeat: int) -> None:
+    nof = [sys.executable, "-m", "bot"]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        read = [sys.executable, "-c", f"import pandas; pandas.read_csv({str(data_dir / DATA)!r})"]
+        base = timed(lambda: run(read, env), repeat)
+        counter = iter(range(10**6))
+
+        def fresh_import() -> None:
+            db = {**env, "DATABASE_URL": f"sqlite:///{tmp}/import-{next(counter)}.sqlite3"}
+            run([*nof, "import", str(data_dir / DATA), str(data_dir / LEAGUE)], db)
+
+        print("import, whole processes")
+        show("python -c 'import pandas; pandas.read_csv(...)'  [baseline]", base)
+        show("nof-bot import DATA LEAGUE into a fresh SQLite", timed(fresh_import, repeat), base)
+
+        db = {**env, "DATABASE_URL": f"sqlite:///{tmp}/lookup.sqlite3"}
+        run([*nof, "import", str(data_dir)], db)
+        bare = timed(lambda: run([sys.executable, "-c", "pass"], env), repeat)
+        print("lookup from process start")
+        show("python -c pass  [baseline]", bare)
+        for query in (["leeds", "and", "york"], ["RGD"], ["Leeds"]):
+            lookup = timed(lambda q=query: run([*nof, "lookup", *q], db), repeat)  # type: ignore[misc]
+            show(f"nof-bot lookup {' '.join(query)}", lookup, bare)
+            lookup = timed(lambda q=query: run([*nof, "lookup", "--json", *q], db), repeat)  # type: ignore[misc]
+            show(f"nof-bot lookup --json {' '.join(query)}", lookup, bare)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "nof")
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    if not (args.data / DATA).is_file():
+        sys.exit(f"the real NHS England files are not in {args.data} (use --data DIR)")
+    sys.path.insert(0, str(ROOT))
+    in_process(args.data, args.repeat)
+    processes(args.data, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
