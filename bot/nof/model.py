@@ -229,7 +229,7 @@ _HASH_VERSION = 1
 
 
 def _fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
-    return attrgetter(*cls.__dataclass_fields__)  # type: ignore[attr-defined,no-any-return]
+    return attrgetter(*cls.__dataclass_fields__)  # type: ignore[attr-defined]
 
 
 def _trust_values(t: TrustResult) -> tuple[Any, ...]:
