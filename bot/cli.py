@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from bot.ingest import ImportReport
+    from bot.jobs import CheckResult
     from bot.lookup import Directory
 
 
@@ -22,15 +24,18 @@ def main() -> None:
     """NHS Oversight Framework league tables: import, look up, alert."""
 
 
-def _engine() -> Engine:
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _engine(settings: Settings | None = None) -> Engine:
     """Open the database at its newest schema; closed when the command ends."""
     from bot.store.db import create_engine, ensure_schema
 
-    try:
-        settings = Settings.from_env()
-    except ConfigError as e:
-        raise click.ClickException(str(e)) from None
-    engine = create_engine(settings.database_url)
+    engine = create_engine((settings or _settings()).database_url)
     click.get_current_context().call_on_close(engine.dispose)
     ensure_schema(engine)
     return engine
@@ -50,7 +55,7 @@ def import_(paths: tuple[Path, ...]) -> None:
         raise SystemExit(1)
 
 
-def _print_report(report: ImportReport) -> None:
+def _print_report(report: ImportReport, *, quiet: bool = False) -> None:
     for f in report.files:
         line = f"{f.status:>16}  {f.name}" + (f"\n{'':>18}{f.detail}" if f.detail else "")
         click.echo(line, err=f.status == "rejected")
@@ -60,8 +65,60 @@ def _print_report(report: ImportReport) -> None:
         if s.dropped:
             line += f" (no longer lists {', '.join(s.dropped)})"
         click.echo(line)
-    if not report.saved and not report.rejected:
+    if not report.saved and not report.rejected and not quiet:
         click.echo("nothing new")
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Store nothing and post nothing; show what would be.")
+def check(dry_run: bool) -> None:
+    """One cycle: download new releases, store them, queue their alerts and deliver them.
+
+    Without SLACK_BOT_TOKEN the alerts are printed here instead of posted.
+    """
+    from bot.jobs import Checker
+    from bot.slack.delivery import Delivery, Poster, PrintPoster, SlackPoster, slack_client
+    from bot.source import Source, default_client
+
+    settings = _settings()
+    engine = _engine(settings)
+    with default_client() as http:
+        checker = Checker(
+            engine,
+            Source(http),
+            settings.source_urls,
+            settings.alert_channel,
+            settings.admin_channel,
+        )
+        result = checker.check(dry_run=dry_run)
+    _print_check(result, dry_run)
+    if not dry_run:
+        token = settings.slack_bot_token
+        poster: Poster = (
+            SlackPoster(slack_client(token, settings.slack_api_url))
+            if token
+            else PrintPoster(sys.stdout)
+        )
+        interval = 1.0 if token else 0.0  # Slack: about one message a second per channel
+        result.delivery = Delivery(
+            engine, poster, admin_channel=settings.admin_channel, interval=interval
+        ).run()
+        d = result.delivery
+        click.echo(f"delivered {d.sent}, retrying later {d.retrying}, dropped {d.dropped}")
+    if result.reason:
+        raise click.ClickException(result.reason)
+
+
+def _print_check(result: CheckResult, dry_run: bool) -> None:
+    click.echo(
+        f"downloaded {len(result.downloaded)} file(s), {len(result.unchanged)} unchanged (304)"
+    )
+    _print_report(result.report, quiet=True)
+    verb = "would queue" if dry_run else "queued"
+    click.echo(f"{verb} {len(result.alerts)} alert(s)")
+    if dry_run:
+        for a in result.alerts:
+            click.echo(f"  [{a.channel}] {a.event_type}: {a.message['text']}")
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""Settings, read from the environment once and typed."""
+"""Settings, read from the environment once, typed, failing loudly on unusable values."""
 
 from __future__ import annotations
 
@@ -7,6 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_DATABASE_URL = "sqlite:///nof-bot.sqlite3"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# NHS England's hub, the publication that links the CSVs, and the CSV metadata page.
+DEFAULT_SOURCE_URLS = (
+    "https://www.england.nhs.uk/nhs-oversight-framework/segmentation-and-league-tables/",
+    "https://www.england.nhs.uk/publication/nhs-oversight-framework-nhs-trust-performance-league-tables-process-and-results/",
+    "https://www.england.nhs.uk/long-read/nhs-oversight-framework-csv-metadata-file/",
+)
 
 
 class ConfigError(ValueError):
@@ -16,11 +23,55 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
+    source_urls: tuple[str, ...] = DEFAULT_SOURCE_URLS
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    alert_channel: str | None = None
+    admin_channel: str | None = None
+    port: int = 3000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+        url = _text(env, "DATABASE_URL") or DEFAULT_DATABASE_URL
         if "://" not in url:
             raise ConfigError("DATABASE_URL must be a URL like sqlite:///path or postgresql://…")
-        return cls(database_url=url)
+        return cls(
+            database_url=url,
+            source_urls=_urls(env, "NOF_SOURCE_URLS") or DEFAULT_SOURCE_URLS,
+            slack_bot_token=_text(env, "SLACK_BOT_TOKEN"),
+            slack_signing_secret=_text(env, "SLACK_SIGNING_SECRET"),
+            slack_app_token=_text(env, "SLACK_APP_TOKEN"),
+            slack_api_url=_api_url(env),
+            alert_channel=_text(env, "NOF_ALERT_CHANNEL"),
+            admin_channel=_text(env, "NOF_ADMIN_CHANNEL"),
+            port=_port(env),
+        )
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    return env.get(name, "").strip() or None
+
+
+def _urls(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    urls = tuple(u.strip() for u in env.get(name, "").split(",") if u.strip())
+    for u in urls:
+        if not u.startswith(("http://", "https://")):
+            raise ConfigError(f"{name}: {u!r} is not an http(s) URL")
+    return urls
+
+
+def _api_url(env: Mapping[str, str]) -> str:
+    url = _text(env, "SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"SLACK_API_URL: {url!r} is not an http(s) URL")
+    return url if url.endswith("/") else url + "/"
+
+
+def _port(env: Mapping[str, str]) -> int:
+    text = _text(env, "PORT") or "3000"
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"PORT: {text!r} is not a port number")
+    return int(text)

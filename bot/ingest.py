@@ -78,11 +78,21 @@ def import_files(
     now = now or datetime.now(UTC)
     with engine.connect() as conn:
         known = store.known_sources(conn, [f.sha256 for f in files])
+    parsed, results = parse_files(files, known)
+    with engine.begin() as conn:
+        saved = store_parsed(conn, parsed, now)
+    return ImportReport(results + [imported_result(p) for _, p in parsed], saved)
+
+
+def parse_files(
+    files: Sequence[SourceFile], known: set[str]
+) -> tuple[list[tuple[SourceFile, ParsedFile]], list[FileResult]]:
+    """Parse the files not seen before; report the seen and the rejected ones."""
     results: list[FileResult] = []
     parsed: list[tuple[SourceFile, ParsedFile]] = []
-    seen: set[str] = set()
+    seen = set(known)
     for f in files:
-        if f.sha256 in known or f.sha256 in seen:
+        if f.sha256 in seen:
             results.append(FileResult(f.name, "already imported", "same bytes as before"))
             continue
         seen.add(f.sha256)
@@ -90,24 +100,14 @@ def import_files(
             parsed.append((f, parse_file(f.name, f.data)))
         except ParseError as e:
             results.append(FileResult(f.name, "rejected", str(e)))
-    with engine.begin() as conn:
-        _lock(conn)
-        saved = _store(conn, parsed, now)
-    results += [_imported(p) for _, p in parsed]
-    return ImportReport(results, saved)
+    return parsed, results
 
 
-def _lock(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INGEST_LOCK})
-    elif conn.dialect.name == "sqlite":
-        # Take the write lock now, so two importers never both read "no release yet".
-        conn.exec_driver_sql("UPDATE source_files SET name = name WHERE 0")
-
-
-def _store(
+def store_parsed(
     conn: Connection, parsed: list[tuple[SourceFile, ParsedFile]], now: datetime
 ) -> list[store.Saved]:
+    """Store parsed files in the caller's transaction, one ingest at a time across processes."""
+    lock_ingest(conn)
     fresh = [(f, p) for f, p in parsed if f.sha256 not in store.known_sources(conn, [f.sha256])]
     saved = [store.save_snapshot(conn, snap, now) for snap in combine(p for _, p in fresh)]
     for f, p in fresh:
@@ -115,7 +115,16 @@ def _store(
     return saved
 
 
-def _imported(p: ParsedFile) -> FileResult:
+def lock_ingest(conn: Connection) -> None:
+    """Serialize ingests: an advisory lock on PostgreSQL, the write lock on SQLite."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INGEST_LOCK})
+    elif conn.dialect.name == "sqlite":
+        # Take the write lock now, so two importers never both read "no release yet".
+        conn.exec_driver_sql("UPDATE source_files SET name = name WHERE 0")
+
+
+def imported_result(p: ParsedFile) -> FileResult:
     quarters = ", ".join(sorted({f"{s.quarter} {s.trust_type}" for s in p.snapshots}))
     detail = f"{p.kind}: {quarters}"
     if p.ignored_columns:

@@ -95,3 +95,76 @@ metric_results = sa.Table(
         ondelete="CASCADE",
     ),
 )
+
+# --- fetching, alerting, delivery ---------------------------------------------------------
+
+# Conditional GET validators of each downloaded CSV, kept once its content was stored.
+http_cache = sa.Table(
+    "http_cache",
+    metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# What a channel asked for: segment changes in a scope, and rank moves of at least N places.
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("scope", sa.String(10), nullable=False),  # all | trust | region | type
+    sa.Column("value", sa.Text, nullable=False),  # "" for all
+    sa.Column("min_rank_move", sa.Integer),
+    sa.Column("created_by", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("channel", "scope", "value", name="uq_subscriptions_target"),
+)
+
+# The outbox: one row per message to post. `key` makes queueing idempotent.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(255), nullable=False, unique=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("event_type", sa.String(40), nullable=False),
+    sa.Column("parent_key", sa.String(255)),  # posted in the thread of that alert
+    sa.Column("quarter", sa.String(16)),
+    sa.Column("trust_type", sa.String(60)),
+    sa.Column("trust_code", sa.String(16)),
+    sa.Column("message", sa.JSON, nullable=False),  # text, blocks, metadata
+    sa.Column("status", sa.String(10), nullable=False),  # pending claimed sent printed dead
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_at", sa.DateTime(timezone=True)),
+    sa.Column("ts", sa.String(32)),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_alerts_status_not_before", "status", "not_before"),
+)
+
+# Per channel: the earliest next post (about one a second) and why posting stopped, if it did.
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("next_post_at", sa.DateTime(timezone=True)),
+    sa.Column("disabled_reason", sa.Text),
+    sa.Column("disabled_at", sa.DateTime(timezone=True)),
+)
+
+# Open problems, so the admin channel hears of each once, not on every retry.
+failures = sa.Table(
+    "failures",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+)

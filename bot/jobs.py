@@ -1,0 +1,164 @@
+"""Units of work: fetch and ingest releases, queue their alerts. Each is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Connection, Engine
+
+from bot.ingest import ImportReport, SourceFile, imported_result, parse_files, store_parsed
+from bot.nof.movements import Summary, compare
+from bot.rules import Subscription, baseline, plan, with_alert_channel
+from bot.slack.delivery import DeliveryResult, notify
+from bot.source import Download, Source, SourceError
+from bot.store import outbox, state
+from bot.store import releases as store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CheckResult:
+    """What one `check` cycle found and did."""
+
+    downloaded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # 304 Not Modified
+    report: ImportReport = field(default_factory=ImportReport)
+    alerts: list[outbox.NewAlert] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    delivery: DeliveryResult | None = None
+
+    @property
+    def reason(self) -> str | None:
+        """One line saying what went wrong, or None."""
+        problems = list(self.problems)
+        if self.delivery is not None and not self.delivery.ok:
+            problems.append(self.delivery.stopped or _undelivered(self.delivery))
+        if not problems:
+            return None
+        more = (
+            f" (and {len(problems) - 1} more problem{'s' * (len(problems) > 2)})"
+            if len(problems) > 1
+            else ""
+        )
+        return problems[0] + more
+
+
+def _undelivered(d: DeliveryResult) -> str:
+    return f"{d.retrying + d.dropped} alert(s) not delivered: {d.errors[0]}"
+
+
+@dataclass
+class Checker:
+    """One check cycle over the source, the store and the poster it is given."""
+
+    engine: Engine
+    source: Source
+    source_urls: Sequence[str]
+    alert_channel: str | None = None
+    admin_channel: str | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def check(self, *, dry_run: bool = False) -> CheckResult:
+        """Download what changed, store what is new, queue its alerts (nothing kept on dry run)."""
+        result = CheckResult()
+        with self.engine.connect() as conn:
+            known = state.validators(conn)
+        urls, errors = self.source.discover(self.source_urls)
+        if not urls and not errors:
+            errors.append(SourceError(", ".join(self.source_urls), "no NOF CSV links found"))
+        downloads: list[Download] = []
+        for url in urls:
+            try:
+                got = self.source.fetch(url, known.get(url))
+            except SourceError as e:
+                errors.append(e)
+                continue
+            if got is None:
+                result.unchanged.append(url)
+            else:
+                downloads.append(got)
+                result.downloaded.append(url)
+        with self.engine.connect() as conn, conn.begin() as tx:
+            self._ingest(conn, downloads, errors, result)
+            if dry_run:
+                tx.rollback()
+        return result
+
+    def _ingest(
+        self,
+        conn: Connection,
+        downloads: list[Download],
+        errors: list[SourceError],
+        result: CheckResult,
+    ) -> None:
+        now = self.clock()
+        files = [SourceFile(d.url, d.data) for d in downloads]
+        had_types = {r.trust_type for r in store.list_releases(conn, latest_only=True)}
+        known = store.known_sources(conn, [f.sha256 for f in files])
+        parsed, results = parse_files(files, known)
+        saved = store_parsed(conn, parsed, now)
+        result.report = ImportReport(results + [imported_result(p) for _, p in parsed], saved)
+        rejected = {r.name: r.detail for r in result.report.rejected}
+        for d in downloads:
+            if d.url not in rejected:
+                state.remember(
+                    conn, d.url, d.etag, d.last_modified, SourceFile(d.url, d.data).sha256, now
+                )
+                state.clear_failures(conn, f"source:{d.url}")
+        for url in result.unchanged:
+            state.clear_failures(conn, f"source:{url}")
+        problems = [(e.url, e.reason) for e in errors] + list(rejected.items())
+        for url, reason in problems:
+            text = reason if reason.startswith(url) else f"{url}: {reason}"
+            result.problems.append(text)
+            notify(
+                conn,
+                f"source:{url}",
+                f"NOF source problem, nothing stored from it: {text}",
+                now,
+                self.admin_channel,
+            )
+        subs = with_alert_channel(state.list_subscriptions(conn), self.alert_channel)
+        result.alerts = queue_alerts(conn, saved, had_types, subs, now)
+
+
+def queue_alerts(
+    conn: Connection,
+    saved: Sequence[store.Saved],
+    had_types: set[str],
+    subs: Sequence[Subscription],
+    now: datetime,
+) -> list[outbox.NewAlert]:
+    """Queue the alerts of every trust type whose newest quarter was stored or revised.
+
+    A trust type seen for the first time (a backfill) gets one baseline summary per channel,
+    never its historical movements. A revised older quarter is history: no alerts.
+    """
+    changed = {s.trust_type for s in saved if s.outcome != "unchanged"}
+    planned: list[outbox.NewAlert] = []
+    baselines: list[Summary] = []
+    for trust_type in sorted(changed):
+        quarters = [
+            r for r in store.list_releases(conn, latest_only=True) if r.trust_type == trust_type
+        ]
+        newest = quarters[-1]
+        if not any(
+            s.trust_type == trust_type and s.quarter == newest.quarter and s.outcome != "unchanged"
+            for s in saved
+        ):
+            continue
+        previous = store.load_snapshot(conn, quarters[-2]) if len(quarters) > 1 else None
+        movements = compare(previous, store.load_snapshot(conn, newest))
+        if trust_type not in had_types:
+            baselines.append(movements.summary)
+            continue
+        draft = plan(movements, newest.revision, subs, set())
+        queued = outbox.existing_keys(conn, [a.key for a in draft])
+        planned += plan(movements, newest.revision, subs, queued)
+    planned += baseline(baselines, subs)
+    outbox.enqueue(conn, planned, now)
+    return planned

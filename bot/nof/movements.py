@@ -1,0 +1,275 @@
+"""What moved between two quarters of one trust type. Pure: two snapshots in, plain records out.
+
+Direction: a lower segment, rank or score is better, so "up" always means better.
+
+Whether a segment change is *significant* follows NHS England's likely ranges (uncertainty
+intervals of the average score): it is when either quarter's published range excludes the other
+quarter's score. Where neither quarter published ranges, a move of at least `NO_RANGE_THRESHOLD`
+(0.5, about the median half-width, 0.53, of the ranges NHS England published for Q4 2025/26)
+counts as significant. A change caused by the financial override is reported as such.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from statistics import fmean
+from typing import Literal
+
+from bot.nof.model import Quarter, Range, Snapshot, TrustResult
+
+NO_RANGE_THRESHOLD = 0.5
+Direction = Literal["up", "down"]
+Cause = Literal["override applied", "override removed", "score"]
+
+
+@dataclass(frozen=True)
+class TrustRef:
+    code: str
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class SegmentChange:
+    trust: TrustRef
+    before: int
+    after: int
+    cause: Cause
+    significant: bool
+    from_rank: int | None
+    to_rank: int | None
+    from_score: float | None
+    to_score: float | None
+
+    @property
+    def direction(self) -> Direction:
+        return "up" if self.after < self.before else "down"
+
+
+@dataclass(frozen=True)
+class RankChange:
+    trust: TrustRef
+    before: int
+    after: int
+    cohort: int
+    joint_before: bool
+    joint_after: bool
+
+    @property
+    def places(self) -> int:
+        """Return places moved; positive is up (better)."""
+        return self.before - self.after
+
+    @property
+    def direction(self) -> Direction:
+        return "up" if self.places > 0 else "down"
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    trust: TrustRef
+    before: float
+    after: float
+
+    @property
+    def delta(self) -> float:
+        return round(self.after - self.before, 4)
+
+
+@dataclass(frozen=True)
+class FlagChange:
+    """Deficit or Recovery Support Programme: entered (True) or left (False)."""
+
+    trust: TrustRef
+    flag: Literal["deficit", "recovery support"]
+    entered: bool
+
+
+@dataclass(frozen=True)
+class DomainChange:
+    trust: TrustRef
+    domain: str
+    before: int
+    after: int
+
+
+@dataclass(frozen=True)
+class MetricMove:
+    trust: TrustRef
+    metric_id: str
+    description: str
+    before: int
+    after: int
+
+    @property
+    def places(self) -> int:
+        return self.before - self.after
+
+
+@dataclass(frozen=True)
+class Summary:
+    quarter: Quarter
+    previous: Quarter | None
+    trust_type: str
+    trust_type_label: str
+    segments: dict[int, int]  # segment -> trusts now
+    previous_segments: dict[int, int]
+    moved_up: int
+    moved_down: int
+    mean_score: float | None
+    previous_mean_score: float | None
+    risers: tuple[RankChange, ...]
+    fallers: tuple[RankChange, ...]
+    cohort: int
+
+
+@dataclass(frozen=True)
+class Movements:
+    """Everything that moved from `previous` to `current` for one trust type."""
+
+    summary: Summary
+    segment_changes: tuple[SegmentChange, ...] = ()
+    rank_changes: tuple[RankChange, ...] = ()
+    score_changes: tuple[ScoreChange, ...] = ()
+    flag_changes: tuple[FlagChange, ...] = ()
+    domain_changes: tuple[DomainChange, ...] = ()
+    metric_moves: dict[str, tuple[MetricMove, ...]] = field(default_factory=dict)
+    appeared: tuple[TrustRef, ...] = ()
+    disappeared: tuple[TrustRef, ...] = ()
+
+
+def ref(t: TrustResult) -> TrustRef:
+    return TrustRef(t.code, t.name, t.region)
+
+
+def compare(previous: Snapshot | None, current: Snapshot, *, top: int = 5) -> Movements:
+    """Diff two quarters of one trust type; with no previous quarter, a summary alone."""
+    if previous is None:
+        return Movements(_summary(None, current, (), top))
+    before = {t.code: t for t in previous.trusts}
+    now = {t.code: t for t in current.trusts}
+    both = [(before[c], now[c]) for c in sorted(now) if c in before]
+    ranks = tuple(
+        RankChange(
+            ref(b), b.rank, a.rank, current.cohort, previous.is_joint(b), current.is_joint(a)
+        )
+        for b, a in both
+        if b.rank is not None and a.rank is not None and b.rank != a.rank
+    )
+    return Movements(
+        summary=_summary(previous, current, ranks, top),
+        segment_changes=tuple(_segment_change(b, a) for b, a in both if b.segment != a.segment),
+        rank_changes=ranks,
+        score_changes=tuple(
+            ScoreChange(ref(a), b.score, a.score)
+            for b, a in both
+            if b.score is not None and a.score is not None and b.score != a.score
+        ),
+        flag_changes=tuple(f for b, a in both for f in _flag_changes(b, a)),
+        domain_changes=tuple(d for b, a in both for d in _domain_changes(b, a)),
+        metric_moves={a.code: moves for b, a in both if (moves := _metric_moves(b, a, 3))},
+        appeared=tuple(ref(now[c]) for c in sorted(now.keys() - before.keys())),
+        disappeared=tuple(ref(before[c]) for c in sorted(before.keys() - now.keys())),
+    )
+
+
+def _segment_change(b: TrustResult, a: TrustResult) -> SegmentChange:
+    cause: Cause = "score"
+    if b.unadjusted_segment is not None and b.unadjusted_segment == a.unadjusted_segment:
+        cause = "override applied" if a.segment > b.segment else "override removed"
+    return SegmentChange(
+        trust=ref(a),
+        before=b.segment,
+        after=a.segment,
+        cause=cause,
+        significant=cause == "score"
+        and significant(b.score, a.score, b.score_range, a.score_range),
+        from_rank=b.rank,
+        to_rank=a.rank,
+        from_score=b.score,
+        to_score=a.score,
+    )
+
+
+def significant(
+    before: float | None, after: float | None, before_range: Range | None, after_range: Range | None
+) -> bool:
+    """Say whether a score change exceeds NHS England's uncertainty (see the module docstring)."""
+    if before is None or after is None:
+        return False
+    if before_range is None and after_range is None:
+        return abs(after - before) >= NO_RANGE_THRESHOLD
+    outside_before = before_range is not None and not before_range.low <= after <= before_range.high
+    outside_after = after_range is not None and not after_range.low <= before <= after_range.high
+    return outside_before or outside_after
+
+
+def _flag_changes(b: TrustResult, a: TrustResult) -> list[FlagChange]:
+    out = []
+    if b.in_deficit is not None and a.in_deficit is not None and b.in_deficit != a.in_deficit:
+        out.append(FlagChange(ref(a), "deficit", a.in_deficit))
+    rb, ra = b.recovery_support, a.recovery_support
+    if rb is not None and ra is not None and rb != ra:
+        out.append(FlagChange(ref(a), "recovery support", ra))
+    return out
+
+
+def _domain_changes(b: TrustResult, a: TrustResult) -> list[DomainChange]:
+    before = {d.domain_id: d for d in b.domains}
+    return [
+        DomainChange(ref(a), d.name, before[d.domain_id].segment or 0, d.segment)
+        for d in a.domains
+        if d.domain_id in before
+        and d.segment is not None
+        and before[d.domain_id].segment is not None
+        and before[d.domain_id].segment != d.segment
+    ]
+
+
+def _metric_moves(b: TrustResult, a: TrustResult, n: int) -> tuple[MetricMove, ...]:
+    before = {m.metric_id: m for m in b.metrics if m.rank is not None}
+    moves = [
+        MetricMove(ref(a), m.metric_id, m.description, before[m.metric_id].rank or 0, m.rank)
+        for m in a.metrics
+        if m.rank is not None and m.metric_id in before and before[m.metric_id].rank != m.rank
+    ]
+    moves.sort(key=lambda m: (-abs(m.places), m.metric_id))
+    return tuple(moves[:n])
+
+
+def _summary(
+    previous: Snapshot | None, current: Snapshot, ranks: tuple[RankChange, ...], top: int
+) -> Summary:
+    changed = [
+        (b.segment, a.segment)
+        for a in current.trusts
+        if previous is not None
+        and (b := previous.trust(a.code)) is not None
+        and b.segment != a.segment
+    ]
+    by_places = sorted(ranks, key=lambda r: (-r.places, r.trust.name))
+    return Summary(
+        quarter=current.quarter,
+        previous=None if previous is None else previous.quarter,
+        trust_type=current.trust_type,
+        trust_type_label=current.trust_type_label,
+        segments=_segments(current),
+        previous_segments={} if previous is None else _segments(previous),
+        moved_up=sum(1 for b, a in changed if a < b),
+        moved_down=sum(1 for b, a in changed if a > b),
+        mean_score=_mean_score(current),
+        previous_mean_score=None if previous is None else _mean_score(previous),
+        risers=tuple(r for r in by_places if r.places > 0)[:top],
+        fallers=tuple(r for r in reversed(by_places) if r.places < 0)[:top],
+        cohort=current.cohort,
+    )
+
+
+def _segments(s: Snapshot) -> dict[int, int]:
+    return dict(sorted(Counter(t.segment for t in s.trusts).items()))
+
+
+def _mean_score(s: Snapshot) -> float | None:
+    scores = [t.score for t in s.trusts if t.score is not None]
+    return round(fmean(scores), 4) if scores else None

@@ -1,0 +1,154 @@
+"""Which channel hears of what. Pure: movements and subscriptions in, outbox rows out.
+
+Per channel and release: one summary message, and in its thread one message per trust whose
+segment changed within the channel's subscriptions, then rank moves the channel asked for.
+Keys carry the content (quarter, trust, from and to), so a run that repeats, a re-issued file
+or a second process adds nothing already queued, and a revision alerts only on what it changed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.nof.movements import Movements, RankChange, SegmentChange, Summary
+from bot.nof.search import normalize
+from bot.slack import messages
+from bot.store.outbox import NewAlert
+
+Scope = Literal["all", "trust", "region", "type"]
+SUMMARY, SEGMENT, RANK = "nof_release_summary", "nof_segment_change", "nof_rank_change"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A channel's request: segment changes within `scope`, and rank moves of N places or more.
+
+    A trust subscription hears of every rank move of that trust unless N says otherwise.
+    """
+
+    channel: str
+    scope: Scope
+    value: str = ""
+    min_rank_move: int | None = None
+
+    def covers(self, trust_type: str, code: str, region: str) -> bool:
+        if self.scope == "all":
+            return True
+        if self.scope == "trust":
+            return code.upper() == self.value.upper()
+        if self.scope == "region":
+            return normalize(region) == normalize(self.value)
+        return trust_type == self.value
+
+    @property
+    def rank_threshold(self) -> int | None:
+        if self.min_rank_move is not None:
+            return self.min_rank_move
+        return 1 if self.scope == "trust" else None
+
+
+def with_alert_channel(
+    subs: Iterable[Subscription], alert_channel: str | None
+) -> list[Subscription]:
+    """Add NOF_ALERT_CHANNEL's built-in subscription to every segment change."""
+    out = list(subs)
+    if alert_channel and not any(s.channel == alert_channel and s.scope == "all" for s in out):
+        out.append(Subscription(alert_channel, "all"))
+    return out
+
+
+def plan(
+    movements: Movements, revision: int, subs: Sequence[Subscription], queued: set[str]
+) -> list[NewAlert]:
+    """Return the alerts of one release for every subscribed channel, summaries first.
+
+    `queued` holds keys already in the outbox: a later revision only adds what is new, under a
+    summary of its own that says it is a revision.
+    """
+    s = movements.summary
+    by_channel: dict[str, list[Subscription]] = defaultdict(list)
+    for sub in subs:
+        by_channel[sub.channel].append(sub)
+    out: list[NewAlert] = []
+    for channel, channel_subs in sorted(by_channel.items()):
+        children = [a for a in _children(movements, channel, channel_subs) if a.key not in queued]
+        wants_summary = any(
+            sub.scope in ("all", "type") and sub.covers(s.trust_type, "", "")
+            for sub in channel_subs
+        )
+        if not children and not (wants_summary and revision == 1):
+            continue
+        parent = summary_key(channel, s, revision)
+        if parent not in queued:
+            out.append(_alert(parent, channel, SUMMARY, messages.summary(s, revision), s))
+        out += [_with_parent(a, parent) for a in children]
+    return out
+
+
+def baseline(summaries: Sequence[Summary], subs: Sequence[Subscription]) -> list[NewAlert]:
+    """One message per subscribed channel for a first import: where things stand, no movements."""
+    if not summaries:
+        return []
+    tag = ",".join(sorted(f"{s.trust_type}@{s.quarter}" for s in summaries))
+    message = messages.baseline(summaries)
+    return [
+        NewAlert(f"baseline:{channel}:{tag}", channel, SUMMARY, message)
+        for channel in sorted({sub.channel for sub in subs})
+    ]
+
+
+def summary_key(channel: str, s: Summary, revision: int) -> str:
+    return f"summary:{channel}:{s.trust_type}:{s.quarter}:r{revision}"
+
+
+def _children(movements: Movements, channel: str, subs: list[Subscription]) -> list[NewAlert]:
+    s = movements.summary
+    out = []
+    changed = set()
+    for c in movements.segment_changes:
+        if any(sub.covers(s.trust_type, c.trust.code, c.trust.region) for sub in subs):
+            out.append(_segment_alert(channel, s, c))
+            changed.add(c.trust.code)
+    for r in sorted(movements.rank_changes, key=lambda r: (-abs(r.places), r.trust.code)):
+        if r.trust.code not in changed and _wants_rank(subs, s.trust_type, r):
+            out.append(_rank_alert(channel, s, r))
+    return out
+
+
+def _wants_rank(subs: list[Subscription], trust_type: str, r: RankChange) -> bool:
+    return any(
+        (n := sub.rank_threshold) is not None
+        and abs(r.places) >= n
+        and sub.covers(trust_type, r.trust.code, r.trust.region)
+        for sub in subs
+    )
+
+
+def _segment_alert(channel: str, s: Summary, c: SegmentChange) -> NewAlert:
+    key = f"segment:{channel}:{s.trust_type}:{s.quarter}:{c.trust.code}:{c.before}-{c.after}"
+    return _alert(key, channel, SEGMENT, messages.segment_change(s, c), s, c.trust.code)
+
+
+def _rank_alert(channel: str, s: Summary, r: RankChange) -> NewAlert:
+    key = f"rank:{channel}:{s.trust_type}:{s.quarter}:{r.trust.code}:{r.before}-{r.after}"
+    return _alert(key, channel, RANK, messages.rank_change(s, r), s, r.trust.code)
+
+
+def _alert(
+    key: str,
+    channel: str,
+    event: str,
+    message: dict[str, object],
+    s: Summary,
+    code: str | None = None,
+) -> NewAlert:
+    return NewAlert(key, channel, event, dict(message), None, str(s.quarter), s.trust_type, code)
+
+
+def _with_parent(a: NewAlert, parent: str) -> NewAlert:
+    return NewAlert(
+        a.key, a.channel, a.event_type, a.message, parent, a.quarter, a.trust_type, a.trust_code
+    )

@@ -1,0 +1,266 @@
+"""Post queued alerts: claim a row, post it, record the outcome; never post one twice.
+
+Errors while posting become one `PostError` whose `kind` carries the decision:
+- rate_limited: Slack said 429; wait Retry-After (within this run when it is short) and retry;
+- transient: 5xx, timeouts, network; the row is retried by a later run, with backoff;
+- channel: channel_not_found, not_in_channel, is_archived...; stop posting to that channel;
+- auth: invalid_auth and friends; stop this run, keep every row queued for a fixed token;
+- message: Slack refused this message (invalid_blocks...); drop it, tell the admin channel.
+
+A claim is a lease (`lease`, 10 minutes): if its sender dies between claiming and recording,
+another run takes the row over when the lease has run out. In normal runs a row is posted only by
+the sender whose conditional UPDATE claimed it, and the outcome is written only if the claim is
+still that sender's, so nothing is posted twice; only a sender killed in the instant after Slack
+accepted a post and before the row was marked would see it posted again after the lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol, TextIO
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack import messages
+from bot.store import outbox
+from bot.store.state import record_failure
+
+log = logging.getLogger(__name__)
+
+CHANNEL_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "channel_is_archived",
+        "restricted_action",
+    }
+)
+AUTH_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+    }
+)
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+EXPIRE_AFTER = timedelta(days=7)  # older news is not posted: it would mislead
+ADMIN_NOTICE = "nof_admin_notice"
+
+Kind = Literal["rate_limited", "transient", "channel", "auth", "message"]
+
+
+class PostError(Exception):
+    def __init__(self, kind: Kind, error: str, retry_after: float | None = None) -> None:
+        super().__init__(error)
+        self.kind: Kind = kind
+        self.error = error
+        self.retry_after = retry_after
+
+
+class Poster(Protocol):
+    def post(self, channel: str, message: dict[str, Any], thread_ts: str | None) -> str | None:
+        """Post a message; return its ts (None when nothing was posted to Slack)."""
+
+
+def slack_client(token: str, api_url: str) -> WebClient:
+    """A WebClient on SLACK_API_URL that leaves retries to the outbox."""
+    return WebClient(token=token, base_url=api_url, timeout=15, retry_handlers=[])
+
+
+class SlackPoster:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post(self, channel: str, message: dict[str, Any], thread_ts: str | None) -> str | None:
+        try:
+            response = self.client.chat_postMessage(
+                channel=channel,
+                text=message["text"],
+                blocks=message.get("blocks"),
+                metadata=message.get("metadata"),
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as e:
+            raise _classify(e) from None
+        except (URLError, TimeoutError, ConnectionError, OSError) as e:
+            raise PostError("transient", f"{type(e).__name__}: {e}") from None
+        return str(response["ts"])
+
+
+def _classify(e: SlackApiError) -> PostError:
+    status = e.response.status_code
+    error = str(e.response.get("error", "") or f"HTTP {status}")
+    if status == 429 or error == "ratelimited":
+        retry_after = e.response.headers.get("Retry-After") or e.response.headers.get("retry-after")
+        return PostError("rate_limited", "ratelimited", float(retry_after or 1))
+    if status >= 500 or error in TRANSIENT_ERRORS:
+        return PostError("transient", error if status < 500 else f"HTTP {status}")
+    if error in CHANNEL_ERRORS:
+        return PostError("channel", error)
+    if error in AUTH_ERRORS:
+        return PostError("auth", error)
+    return PostError("message", error)
+
+
+class PrintPoster:
+    """Without Slack: write each alert to a terminal instead."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def post(self, channel: str, message: dict[str, Any], thread_ts: str | None) -> str | None:
+        event = (message.get("metadata") or {}).get("event_type", "notice")
+        self.out.write(f"[{channel}] {event}: {message['text']}\n")
+        self.out.flush()
+        return None
+
+
+@dataclass
+class DeliveryResult:
+    sent: int = 0
+    retrying: int = 0
+    dropped: int = 0
+    stopped: str | None = None  # why the run stopped early
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.stopped is None
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Delivery:
+    """Deliver every postable alert now; what must wait stays queued for the next run."""
+
+    def __init__(
+        self,
+        engine: Any,
+        poster: Poster,
+        *,
+        admin_channel: str | None = None,
+        interval: float = 1.0,
+        lease: timedelta = timedelta(minutes=10),
+        max_wait: float = 300.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+        worker: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.poster = poster
+        self.admin_channel = admin_channel
+        self.interval = timedelta(seconds=interval)
+        self.lease = lease
+        self.max_wait = max_wait
+        self.clock = clock
+        self.sleep = sleep
+        self.worker = worker or worker_id()
+
+    def run(self, should_stop: Callable[[], bool] = lambda: False) -> DeliveryResult:
+        result = DeliveryResult()
+        while not should_stop():
+            now = self.clock()
+            claimed = outbox.claim_next(
+                self.engine, self.worker, now, lease=self.lease, interval=self.interval
+            )
+            if claimed is None:
+                wait = outbox.next_wait(self.engine, now, self.lease)
+                if wait is None:
+                    break
+                self.sleep(wait)
+                continue
+            if not self._deliver(claimed, result):
+                break
+        return result
+
+    def _deliver(self, claimed: outbox.Claimed, result: DeliveryResult) -> bool:
+        """Post one claimed alert; False when the whole run must stop."""
+        if self.clock() - claimed.created_at > EXPIRE_AFTER:
+            outbox.mark_dead(self.engine, claimed, self.worker, "expired: older than 7 days")
+            result.dropped += 1
+            return True
+        while True:
+            try:
+                ts = self.poster.post(claimed.channel, claimed.message, claimed.parent_ts)
+            except PostError as e:
+                if e.kind == "rate_limited" and (e.retry_after or 0) <= self.max_wait:
+                    # Waiting out Retry-After: the claim is still ours, so post the same row again.
+                    log.warning("Slack asked to wait %.0f s (429)", e.retry_after)
+                    self.sleep(e.retry_after or 1.0)
+                    continue
+                return self._failed(claimed, e, result)
+            outbox.mark_sent(self.engine, claimed, self.worker, ts, self.clock())
+            result.sent += 1
+            return True
+
+    def _failed(self, claimed: outbox.Claimed, e: PostError, result: DeliveryResult) -> bool:
+        now = self.clock()
+        result.errors.append(f"{claimed.channel}: {e.error}")
+        log.warning(
+            "posting %s to %s failed: %s (%s)", claimed.key, claimed.channel, e.error, e.kind
+        )
+        if e.kind in ("transient", "rate_limited", "auth"):
+            backoff = min(30.0 * 2 ** (claimed.attempts - 1), 3600.0)
+            outbox.mark_retry(
+                self.engine, claimed, self.worker, e.error, now + timedelta(seconds=backoff)
+            )
+            result.retrying += 1
+            if e.kind == "auth":
+                result.stopped = f"Slack refused the token ({e.error}): fix SLACK_BOT_TOKEN"
+                self._tell_admin(f"slack:auth:{e.error}", result.stopped, now)
+                return False
+            return True
+        outbox.mark_dead(self.engine, claimed, self.worker, e.error)
+        result.dropped += 1
+        if e.kind == "channel":
+            with self.engine.begin() as conn:
+                newly = outbox.disable_channel(conn, claimed.channel, e.error, now)
+            if newly:
+                text = (
+                    f"Stopped posting to channel {claimed.channel}: Slack says {e.error}. "
+                    "Invite the bot to the channel and subscribe again to resume."
+                )
+                self._tell_admin(f"slack:channel:{claimed.channel}:{e.error}", text, now)
+        else:
+            self._tell_admin(f"slack:message:{e.error}", f"Slack refused an alert: {e.error}", now)
+        return True
+
+    def _tell_admin(self, key: str, text: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            notify(conn, key, text, now, self.admin_channel)
+
+
+def notify(conn: Any, key: str, text: str, now: datetime, admin_channel: str | None) -> None:
+    """Record a failure; tell the admin channel the first time it is seen."""
+    failure = record_failure(conn, key, text, now)
+    if failure is None or not admin_channel:
+        return
+    if key.startswith("slack:channel:") and f":{admin_channel}:" in key:
+        return  # the admin channel itself cannot be told about itself
+    alert = outbox.NewAlert(
+        f"admin:{key}:{failure.first_seen.isoformat()}",
+        admin_channel,
+        ADMIN_NOTICE,
+        messages.admin(text),
+    )
+    outbox.enqueue(conn, [alert], now)

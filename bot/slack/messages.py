@@ -1,0 +1,189 @@
+"""Alert messages as plain dicts (text fallback, Block Kit blocks, message metadata). Pure.
+
+Metadata follows the outside contract: `event_type` nof_release_summary, nof_segment_change or
+nof_rank_change; `event_payload` with quarter and trust_type, and for a trust its code and
+from/to segment and rank. Outside text is escaped for mrkdwn so no name can mention or link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.nof.card import NHS_PAGE, segment_meaning
+from bot.nof.movements import RankChange, SegmentChange, Summary
+
+Message = dict[str, Any]
+HEADER_MAX = 150
+SECTION_MAX = 3000
+
+
+def escape(text: str) -> str:
+    """Escape mrkdwn control characters (https://api.slack.com/reference/surfaces/formatting)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": _clip(text, HEADER_MAX)}}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_MAX)}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text, SECTION_MAX)}]}
+
+
+def _type_plural(s: Summary) -> str:
+    label = s.trust_type_label.strip()
+    return (label if label.endswith("s") else label + "s").lower()
+
+
+def _arrow(before: float, after: float) -> str:
+    return "▲" if after < before else "▼" if after > before else "="
+
+
+def summary(s: Summary, revision: int = 1) -> Message:
+    """The release summary: segment counts, moves, mean score, biggest risers and fallers."""
+    revised = "Revised: " if revision > 1 else ""
+    title = f"{revised}NOF {s.quarter}: {escape(_type_plural(s))}"
+    moved = s.moved_up + s.moved_down
+    since = f" since {s.previous}" if s.previous else ""
+    text = f"{title}: {moved} changed segment{since} ({s.moved_up} up, {s.moved_down} down)"
+    lines = [
+        f"*{moved} of {s.cohort} trusts changed segment*{since}: "
+        f"{s.moved_up} up ▲, {s.moved_down} down ▼"
+    ]
+    if s.mean_score is not None and s.previous_mean_score is not None:
+        lines.append(
+            f"Mean average score {s.previous_mean_score:.2f} → {s.mean_score:.2f} "
+            f"{_arrow(s.previous_mean_score, s.mean_score)} (1 best, 4 worst)"
+        )
+    blocks = [_header(title), _section("\n".join(lines)), _segment_fields(s)]
+    for label, moves in (("Biggest risers", s.risers), ("Biggest fallers", s.fallers)):
+        if moves:
+            blocks.append(_section(f"*{label}*\n" + "\n".join(_rank_line(r) for r in moves)))
+    blocks.append(_context(f"Each segment change follows in the thread · <{NHS_PAGE}|NHS England>"))
+    return _message(text, blocks, "nof_release_summary", _payload(s))
+
+
+def _segment_fields(s: Summary) -> dict[str, Any]:
+    fields = []
+    for segment, count in s.segments.items():
+        before = s.previous_segments.get(segment, 0) if s.previous_segments else None
+        delta = "" if before is None or before == count else f" ({count - before:+d})"
+        fields.append({"type": "mrkdwn", "text": f"*Segment {segment}*\n{count} trusts{delta}"})
+    return {"type": "section", "fields": fields[:10]}
+
+
+def _rank_line(r: RankChange) -> str:
+    return (
+        f"{escape(r.trust.name)}: rank {r.before} → {r.after} "
+        f"({'▲' if r.places > 0 else '▼'}{abs(r.places)})"
+    )
+
+
+def segment_change(s: Summary, c: SegmentChange) -> Message:
+    """One trust's segment change, with its rank, score and cause."""
+    word = "up" if c.direction == "up" else "down"
+    text = escape(
+        f"{c.trust.name} ({c.trust.code}) moved {word} from segment {c.before} "
+        f"to segment {c.after} in {s.quarter}"
+    )
+    lines = [
+        f"*{escape(c.trust.name)}* ({escape(c.trust.code)}) {'▲' if word == 'up' else '▼'} "
+        f"*segment {c.before} → {c.after}*",
+        f"Segment {c.after}: {segment_meaning(c.after)}",
+    ]
+    if c.from_rank is not None and c.to_rank is not None:
+        lines.append(
+            f"Rank {c.from_rank} → {c.to_rank} of {s.cohort} ({_arrow(c.from_rank, c.to_rank)})"
+        )
+    if c.from_score is not None and c.to_score is not None:
+        lines.append(f"Average score {c.from_score:.2f} → {c.to_score:.2f}")
+    lines.append(f"Why: {_cause(c)}")
+    blocks = [
+        _section("\n".join(lines)),
+        _context(f"{s.quarter} · {escape(s.trust_type_label)} · {escape(c.trust.region)}"),
+    ]
+    payload = {
+        **_payload(s),
+        "trust_code": c.trust.code,
+        "from_segment": c.before,
+        "to_segment": c.after,
+        "from_rank": c.from_rank,
+        "to_rank": c.to_rank,
+    }
+    return _message(text, blocks, "nof_segment_change", payload)
+
+
+def _cause(c: SegmentChange) -> str:
+    if c.cause == "override applied":
+        return "the financial override was applied (a trust in deficit is capped at segment 3)"
+    if c.cause == "override removed":
+        return "the financial override was lifted"
+    if c.significant:
+        return "its average score changed beyond NHS England's likely range"
+    return "its average score changed within NHS England's likely range (not significant)"
+
+
+def rank_change(s: Summary, r: RankChange) -> Message:
+    """A rank move without a segment change."""
+    word = "rose" if r.places > 0 else "fell"
+    text = escape(
+        f"{r.trust.name} ({r.trust.code}) {word} {abs(r.places)} places to rank {r.after} of "
+        f"{r.cohort} in {s.quarter}"
+    )
+    joint = " (joint)" if r.joint_after else ""
+    line = (
+        f"*{escape(r.trust.name)}* ({escape(r.trust.code)}) {'▲' if r.places > 0 else '▼'} "
+        f"{word} {abs(r.places)} places: rank {r.before} → *{r.after} of {r.cohort}*{joint}"
+    )
+    blocks = [
+        _section(line),
+        _context(f"{s.quarter} · {escape(s.trust_type_label)} · {escape(r.trust.region)}"),
+    ]
+    payload = {**_payload(s), "trust_code": r.trust.code, "from_rank": r.before, "to_rank": r.after}
+    return _message(text, blocks, "nof_rank_change", payload)
+
+
+def baseline(summaries: Sequence[Summary]) -> Message:
+    """Where every trust type stands, for a channel's first release: no movements."""
+    text = "NHS Oversight Framework league tables now followed: " + "; ".join(
+        f"{escape(s.trust_type_label)} {s.quarter}" for s in summaries
+    )
+    blocks: list[dict[str, Any]] = [_header("NHS Oversight Framework: where trusts stand")]
+    for s in summaries[:15]:
+        counts = ", ".join(f"segment {seg}: {n}" for seg, n in s.segments.items())
+        blocks.append(
+            _section(f"*{escape(s.trust_type_label)}, {s.quarter}* ({s.cohort} ranked)\n{counts}")
+        )
+    blocks.append(_context("Segment changes will be posted here as NHS England publishes them."))
+    quarter = max(s.quarter for s in summaries)
+    return _message(
+        text, blocks, "nof_release_summary", {"quarter": str(quarter), "trust_type": "all"}
+    )
+
+
+def admin(text: str) -> Message:
+    """A notice for NOF_ADMIN_CHANNEL (no alert metadata)."""
+    return {"text": escape(text), "blocks": [_section(f":warning: {escape(text)}")]}
+
+
+def _payload(s: Summary) -> dict[str, Any]:
+    return {"quarter": str(s.quarter), "trust_type": s.trust_type}
+
+
+def _message(
+    text: str, blocks: list[dict[str, Any]], event: str, payload: dict[str, Any]
+) -> Message:
+    return {
+        "text": _clip(text, 4000),
+        "blocks": blocks,
+        "metadata": {"event_type": event, "event_payload": payload},
+    }

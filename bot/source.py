@@ -1,0 +1,194 @@
+"""Find and download NOF CSVs from NHS England's pages over HTTP (httpx; the client is passed in).
+
+Errors: `SourceError(url, reason)` for a page or file that could not be had after retries;
+`retryable` says whether a later run may succeed (network, 5xx, 429) or not (404, HTML, size).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from bot.store.state import Validators
+
+NOF_LINK = re.compile(
+    r"nhs-oversight-framework-[^/?#]*(?:trust-data|league-table)[^/?#]*\.csv$", re.I
+)
+MAX_BYTES = 50 * 1024 * 1024  # the biggest NOF file so far is under 3 MB
+USER_AGENT = "nof-bot (NHS Oversight Framework league tables for Slack)"
+
+
+class SourceError(Exception):
+    """A page or file that could not be had."""
+
+    def __init__(self, url: str, reason: str, *, retryable: bool = False) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class Download:
+    url: str
+    data: bytes
+    etag: str | None
+    last_modified: str | None
+
+
+def default_client() -> httpx.Client:
+    """An httpx client with the timeouts and headers the real source needs."""
+    return httpx.Client(
+        timeout=httpx.Timeout(30.0, connect=10.0),
+        follow_redirects=True,
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+def nof_links(html: str, page_url: str) -> list[str]:
+    """Return the NOF CSV links of a page that stay on the page's own host, in page order."""
+    collector = _Links()
+    collector.feed(html)
+    host = urlsplit(page_url).netloc.lower()
+    out: list[str] = []
+    for href in collector.hrefs:
+        url = urljoin(page_url, href.strip())
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc.lower() == host:
+            clean = parts._replace(fragment="").geturl()
+            if NOF_LINK.search(parts.path) and clean not in out:
+                out.append(clean)
+    return out
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs += [v for k, v in attrs if k == "href" and v]
+
+
+def is_csv_url(url: str) -> bool:
+    return urlsplit(url).path.lower().endswith(".csv")
+
+
+class Source:
+    """Discover CSV links on pages and download them, with retries, a size cap and 304s."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        attempts: int = 3,
+        backoff: float = 1.0,
+        max_retry_after: float = 60.0,
+        max_bytes: int = MAX_BYTES,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self.max_bytes = max_bytes
+        self.sleep = sleep
+
+    def discover(self, urls: Iterable[str]) -> tuple[list[str], list[SourceError]]:
+        """Return the CSV URLs: those given directly and those linked from the pages."""
+        found: list[str] = []
+        errors: list[SourceError] = []
+        for url in urls:
+            if is_csv_url(url):
+                found.append(url)
+                continue
+            try:
+                _, headers, body = self._get(url, {})
+            except SourceError as e:
+                errors.append(e)
+                continue
+            html = body.decode(_charset(headers), errors="replace")
+            found += [u for u in nof_links(html, url) if u not in found]
+        return found, errors
+
+    def fetch(self, url: str, known: Validators | None = None) -> Download | None:
+        """Download a CSV; None when the server says it has not changed (304)."""
+        headers = {}
+        if known is not None and known.etag:
+            headers["If-None-Match"] = known.etag
+        if known is not None and known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        status, got, body = self._get(url, headers)
+        if status == 304:
+            return None
+        kind = got.get("content-type", "").split(";")[0].strip().lower()
+        if kind in ("text/html", "application/xhtml+xml") or body.lstrip()[:1] == b"<":
+            raise SourceError(url, "an HTML page came back instead of a CSV")
+        if not body.strip():
+            raise SourceError(url, "the file is empty")
+        return Download(url, body, got.get("etag"), got.get("last-modified"))
+
+    def _get(self, url: str, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
+        reason = "no attempt made"
+        for attempt in range(1, self.attempts + 1):
+            wait = self.backoff * 2 ** (attempt - 1)
+            try:
+                with self.client.stream("GET", url, headers=headers) as r:
+                    if r.status_code == 429 or r.status_code >= 500:
+                        reason = f"HTTP {r.status_code}"
+                        wait = max(wait, _retry_after(r.headers, self.max_retry_after))
+                    elif r.status_code == 304:
+                        return 304, r.headers, b""
+                    elif r.status_code >= 400:
+                        raise SourceError(url, f"HTTP {r.status_code}")
+                    else:
+                        return r.status_code, r.headers, self._read(url, r)
+            except httpx.TimeoutException:
+                reason = "timed out"
+            except httpx.TransportError as e:
+                reason = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+            if attempt < self.attempts:
+                self.sleep(wait)
+        raise SourceError(url, f"{reason} (after {self.attempts} attempts)", retryable=True)
+
+    def _read(self, url: str, r: httpx.Response) -> bytes:
+        declared = r.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise SourceError(
+                url, f"{int(declared):,} bytes is over the {self.max_bytes:,}-byte cap"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in r.iter_bytes():
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise SourceError(url, f"over the {self.max_bytes:,}-byte cap")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _charset(headers: httpx.Headers) -> str:
+    m = re.search(r"charset=([\w-]+)", headers.get("content-type", ""))
+    return m.group(1) if m else "utf-8"
+
+
+def _retry_after(headers: httpx.Headers, cap: float) -> float:
+    """Read Retry-After (seconds or an HTTP date), capped."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return 0.0
+    if value.isdigit():
+        return min(float(value), cap)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return min(max(when.timestamp() - time.time(), 0.0), cap)

@@ -1,0 +1,282 @@
+"""The alert outbox: queue idempotently, claim atomically, record every outcome.
+
+A row is claimed by one conditional UPDATE (`status` pending -> claimed) in a short transaction;
+on PostgreSQL the candidate is first locked with `FOR UPDATE SKIP LOCKED` so concurrent senders
+pass over each other's rows instead of waiting. The same transaction takes the channel's posting
+slot (`channels.next_post_at`), so a channel gets about one message a second whatever the number
+of senders. A claim whose sender died is taken over once its lease expires (see `claim_next`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bot.store.schema import alerts, channels
+
+PENDING, CLAIMED, SENT, PRINTED, DEAD = "pending", "claimed", "sent", "printed", "dead"
+DELIVERED = (SENT, PRINTED)
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    key: str
+    channel: str
+    event_type: str
+    message: dict[str, Any]
+    parent_key: str | None = None
+    quarter: str | None = None
+    trust_type: str | None = None
+    trust_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    key: str
+    channel: str
+    event_type: str
+    message: dict[str, Any]
+    parent_ts: str | None
+    attempts: int
+    created_at: datetime
+
+
+def utc(dt: datetime) -> datetime:
+    """SQLite hands datetimes back naive; every stored time is UTC."""
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def insert_ignoring(
+    conn: Connection, table: sa.Table, rows: list[dict[str, Any]], key: str
+) -> None:
+    """Insert rows, skipping any whose `key` column is already taken (both dialects)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(table).on_conflict_do_nothing(index_elements=[key]), rows)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=[key]), rows)
+
+
+def existing_keys(conn: Connection, keys: Iterable[str]) -> set[str]:
+    keys = list(keys)
+    found: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        found.update(
+            r[0] for r in conn.execute(sa.select(alerts.c.key).where(alerts.c.key.in_(chunk)))
+        )
+    return found
+
+
+def enqueue(conn: Connection, new: Sequence[NewAlert], now: datetime) -> int:
+    """Queue alerts whose keys are new; return how many were queued."""
+    fresh = [a for a in new if a.key not in existing_keys(conn, [a.key for a in new])]
+    rows = [
+        {
+            "key": a.key,
+            "channel": a.channel,
+            "event_type": a.event_type,
+            "parent_key": a.parent_key,
+            "quarter": a.quarter,
+            "trust_type": a.trust_type,
+            "trust_code": a.trust_code,
+            "message": a.message,
+            "status": PENDING,
+            "attempts": 0,
+            "not_before": now,
+            "created_at": now,
+        }
+        for a in fresh
+    ]
+    insert_ignoring(conn, alerts, rows, "key")
+    return len(rows)
+
+
+def _due(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(alerts.c.status == PENDING, alerts.c.not_before <= now),
+        sa.and_(alerts.c.status == CLAIMED, alerts.c.claimed_at < now - lease),
+    )
+
+
+def claim_next(
+    engine: Engine, worker: str, now: datetime, *, lease: timedelta, interval: timedelta
+) -> Claimed | None:
+    """Claim the oldest postable alert, or return None.
+
+    Postable: pending and due (or claimed by a sender whose lease ran out), its channel not
+    disabled and free to post now, and its thread's parent already posted.
+    """
+    parent = alerts.alias("parent")
+    query = (
+        sa.select(alerts.c.id, alerts.c.channel, parent.c.ts)
+        .select_from(
+            alerts.outerjoin(channels, channels.c.channel == alerts.c.channel).outerjoin(
+                parent, parent.c.key == alerts.c.parent_key
+            )
+        )
+        .where(
+            _due(now, lease),
+            channels.c.disabled_at.is_(None),
+            sa.or_(channels.c.next_post_at.is_(None), channels.c.next_post_at <= now),
+            # A thread's parent must be posted first; if it was dropped, post at top level.
+            sa.or_(alerts.c.parent_key.is_(None), parent.c.status.in_((*DELIVERED, DEAD))),
+        )
+        .order_by(alerts.c.id)
+        .limit(20)
+    )
+    with engine.connect() as conn:
+        candidates = conn.execute(query).all()
+    tried: set[str] = set()
+    for alert_id, channel, parent_ts in candidates:
+        if channel in tried:
+            continue
+        tried.add(channel)
+        claimed = _try_claim(engine, alert_id, channel, parent_ts, worker, now, lease, interval)
+        if claimed is not None:
+            return claimed
+    return None
+
+
+def _try_claim(
+    engine: Engine,
+    alert_id: int,
+    channel: str,
+    parent_ts: str | None,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    interval: timedelta,
+) -> Claimed | None:
+    with engine.connect() as conn, conn.begin() as tx:
+        if conn.dialect.name == "postgresql":
+            # Lock the row for this transaction; a row another sender holds is passed over.
+            locked = conn.execute(
+                sa.select(alerts.c.id)
+                .where(alerts.c.id == alert_id, _due(now, lease))
+                .with_for_update(skip_locked=True)
+            ).first()
+            if locked is None:
+                tx.rollback()
+                return None
+        insert_ignoring(conn, channels, [{"channel": channel}], "channel")
+        slot = conn.execute(
+            sa.update(channels)
+            .where(
+                channels.c.channel == channel,
+                channels.c.disabled_at.is_(None),
+                sa.or_(channels.c.next_post_at.is_(None), channels.c.next_post_at <= now),
+            )
+            .values(next_post_at=now + interval)
+        )
+        took = conn.execute(
+            sa.update(alerts)
+            .where(alerts.c.id == alert_id, _due(now, lease))
+            .values(
+                status=CLAIMED,
+                claimed_by=worker,
+                claimed_at=now,
+                attempts=alerts.c.attempts + 1,
+            )
+            .returning(
+                alerts.c.key,
+                alerts.c.event_type,
+                alerts.c.message,
+                alerts.c.attempts,
+                alerts.c.created_at,
+            )
+        ).first()
+        if slot.rowcount != 1 or took is None:
+            tx.rollback()
+            return None
+    key, event_type, message, attempts, created_at = took
+    return Claimed(
+        alert_id, key, channel, event_type, message, parent_ts, attempts, utc(created_at)
+    )
+
+
+def _finish(engine: Engine, claimed: Claimed, worker: str, **values: Any) -> bool:
+    """Record an outcome if the claim is still ours; False if it was taken over meanwhile."""
+    with engine.begin() as conn:
+        done = conn.execute(
+            sa.update(alerts)
+            .where(
+                alerts.c.id == claimed.id,
+                alerts.c.status == CLAIMED,
+                alerts.c.claimed_by == worker,
+            )
+            .values(**values)
+        )
+        return done.rowcount == 1
+
+
+def mark_sent(engine: Engine, claimed: Claimed, worker: str, ts: str | None, now: datetime) -> bool:
+    status = SENT if ts is not None else PRINTED
+    return _finish(engine, claimed, worker, status=status, ts=ts, sent_at=now, error=None)
+
+
+def mark_retry(
+    engine: Engine, claimed: Claimed, worker: str, error: str, not_before: datetime
+) -> bool:
+    return _finish(
+        engine, claimed, worker, status=PENDING, error=error, not_before=not_before, claimed_by=None
+    )
+
+
+def mark_dead(engine: Engine, claimed: Claimed, worker: str, error: str) -> bool:
+    return _finish(engine, claimed, worker, status=DEAD, error=error)
+
+
+def release_slot(engine: Engine, channel: str, at: datetime) -> None:
+    """Hold a channel back until `at` (Slack asked us to wait)."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(channels).where(channels.c.channel == channel).values(next_post_at=at)
+        )
+
+
+def disable_channel(conn: Connection, channel: str, reason: str, now: datetime) -> bool:
+    """Stop posting to a channel; True if it was not disabled before."""
+    insert_ignoring(conn, channels, [{"channel": channel}], "channel")
+    done = conn.execute(
+        sa.update(channels)
+        .where(channels.c.channel == channel, channels.c.disabled_at.is_(None))
+        .values(disabled_reason=reason, disabled_at=now)
+    )
+    return done.rowcount == 1
+
+
+def enable_channel(conn: Connection, channel: str) -> None:
+    conn.execute(
+        sa.update(channels)
+        .where(channels.c.channel == channel)
+        .values(disabled_reason=None, disabled_at=None)
+    )
+
+
+def next_wait(engine: Engine, now: datetime, lease: timedelta) -> float | None:
+    """Seconds until a due alert's channel is free to post again; None if none is waiting."""
+    query = (
+        sa.select(sa.func.min(channels.c.next_post_at))
+        .select_from(alerts.join(channels, channels.c.channel == alerts.c.channel))
+        .where(_due(now, lease), channels.c.disabled_at.is_(None), channels.c.next_post_at > now)
+    )
+    with engine.connect() as conn:
+        at = conn.execute(query).scalar()
+    return None if at is None else max((utc(at) - now).total_seconds(), 0.0)
+
+
+def status_counts(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(sa.select(alerts.c.status, sa.func.count()).group_by(alerts.c.status))
+    return dict(rows.tuples().all())

@@ -1,0 +1,145 @@
+"""Subscriptions, open failures and conditional-GET validators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot.rules import Subscription
+from bot.store.outbox import enable_channel, insert_ignoring, utc
+from bot.store.schema import failures, http_cache, subscriptions
+
+# --- subscriptions ------------------------------------------------------------------------
+
+
+def subscribe(
+    conn: Connection, sub: Subscription, now: datetime, created_by: str | None = None
+) -> bool:
+    """Add or update a subscription and re-enable its channel; True if it is new."""
+    where = (
+        subscriptions.c.channel == sub.channel,
+        subscriptions.c.scope == sub.scope,
+        subscriptions.c.value == sub.value,
+    )
+    enable_channel(conn, sub.channel)
+    updated = conn.execute(
+        sa.update(subscriptions).where(*where).values(min_rank_move=sub.min_rank_move)
+    ).rowcount
+    if updated:
+        return False
+    conn.execute(
+        subscriptions.insert().values(
+            channel=sub.channel,
+            scope=sub.scope,
+            value=sub.value,
+            min_rank_move=sub.min_rank_move,
+            created_by=created_by,
+            created_at=now,
+        )
+    )
+    return True
+
+
+def unsubscribe(conn: Connection, channel: str, scope: str, value: str) -> bool:
+    done = conn.execute(
+        sa.delete(subscriptions).where(
+            subscriptions.c.channel == channel,
+            subscriptions.c.scope == scope,
+            subscriptions.c.value == value,
+        )
+    )
+    return done.rowcount > 0
+
+
+def list_subscriptions(conn: Connection, channel: str | None = None) -> list[Subscription]:
+    query = sa.select(subscriptions).order_by(subscriptions.c.channel, subscriptions.c.id)
+    if channel is not None:
+        query = query.where(subscriptions.c.channel == channel)
+    return [
+        Subscription(r["channel"], r["scope"], r["value"], r["min_rank_move"])
+        for r in conn.execute(query).mappings()
+    ]
+
+
+# --- failures -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    key: str
+    message: str
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+
+
+def record_failure(conn: Connection, key: str, message: str, now: datetime) -> Failure | None:
+    """Note a failure; return it if it is new (so the admin channel hears of it once)."""
+    insert_ignoring(
+        conn,
+        failures,
+        [{"key": key, "message": message, "first_seen": now, "last_seen": now, "count": 0}],
+        "key",
+    )
+    count, first_seen = conn.execute(
+        sa.update(failures)
+        .where(failures.c.key == key)
+        .values(count=failures.c.count + 1, last_seen=now, message=message)
+        .returning(failures.c.count, failures.c.first_seen)
+    ).one()
+    if count != 1:
+        return None
+    return Failure(key, message, utc(first_seen), now, 1)
+
+
+def clear_failures(conn: Connection, prefix: str) -> list[str]:
+    """Close the failures whose key starts with `prefix`; return their keys."""
+    keys = [
+        r[0]
+        for r in conn.execute(sa.select(failures.c.key).where(failures.c.key.startswith(prefix)))
+    ]
+    if keys:
+        conn.execute(sa.delete(failures).where(failures.c.key.in_(keys)))
+    return keys
+
+
+def open_failures(conn: Connection) -> list[Failure]:
+    rows = conn.execute(sa.select(failures).order_by(failures.c.first_seen)).mappings()
+    return [
+        Failure(r["key"], r["message"], utc(r["first_seen"]), utc(r["last_seen"]), r["count"])
+        for r in rows
+    ]
+
+
+# --- conditional GET ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Validators:
+    etag: str | None
+    last_modified: str | None
+
+
+def validators(conn: Connection) -> dict[str, Validators]:
+    rows = conn.execute(sa.select(http_cache.c.url, http_cache.c.etag, http_cache.c.last_modified))
+    return {url: Validators(etag, modified) for url, etag, modified in rows}
+
+
+def remember(
+    conn: Connection,
+    url: str,
+    etag: str | None,
+    last_modified: str | None,
+    sha256: str,
+    now: datetime,
+) -> None:
+    """Keep a file's validators once its content is safely stored."""
+    conn.execute(sa.delete(http_cache).where(http_cache.c.url == url))
+    conn.execute(
+        http_cache.insert().values(
+            url=url, etag=etag, last_modified=last_modified, sha256=sha256, checked_at=now
+        )
+    )
