@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.store.db import create_engine, ensure_schema
+from tests.fakes.nhs import FakeNHS
+from tests.fakes.slack import FakeSlack
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_NOF = Path(__file__).resolve().parents[2] / "shared" / "data" / "nof"
@@ -87,3 +89,19 @@ def engine(db_url: str) -> Iterator[Engine]:
     ensure_schema(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def nhs() -> Iterator[FakeNHS]:
+    """A fake NHS England site on 127.0.0.1."""
+    server = FakeNHS().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """A fake Slack Web API on 127.0.0.1; the bot token is xoxb-test."""
+    server = FakeSlack().start()
+    yield server
+    server.stop()

@@ -136,13 +136,13 @@ def rank_change(s: Summary, r: RankChange) -> Message:
     """A rank move without a segment change."""
     word = "rose" if r.places > 0 else "fell"
     text = escape(
-        f"{r.trust.name} ({r.trust.code}) {word} {abs(r.places)} places to rank {r.after} of "
+        f"{r.trust.name} ({r.trust.code}) {word} {_places(r.places)} to rank {r.after} of "
         f"{r.cohort} in {s.quarter}"
     )
     joint = " (joint)" if r.joint_after else ""
     line = (
         f"*{escape(r.trust.name)}* ({escape(r.trust.code)}) {'▲' if r.places > 0 else '▼'} "
-        f"{word} {abs(r.places)} places: rank {r.before} → *{r.after} of {r.cohort}*{joint}"
+        f"{word} {_places(r.places)}: rank {r.before} → *{r.after} of {r.cohort}*{joint}"
     )
     blocks = [
         _section(line),
@@ -150,6 +150,10 @@ def rank_change(s: Summary, r: RankChange) -> Message:
     ]
     payload = {**_payload(s), "trust_code": r.trust.code, "from_rank": r.before, "to_rank": r.after}
     return _message(text, blocks, "nof_rank_change", payload)
+
+
+def _places(n: int) -> str:
+    return f"{abs(n)} place{'' if abs(n) == 1 else 's'}"
 
 
 def baseline(summaries: Sequence[Summary]) -> Message:

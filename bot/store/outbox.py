@@ -279,4 +279,4 @@ def next_wait(engine: Engine, now: datetime, lease: timedelta) -> float | None:
 
 def status_counts(conn: Connection) -> dict[str, int]:
     rows = conn.execute(sa.select(alerts.c.status, sa.func.count()).group_by(alerts.c.status))
-    return dict(rows.tuples().all())
+    return {str(status): int(n) for status, n in rows}

@@ -1,0 +1,110 @@
+"""A fake Slack Web API: records every call; answers 429, 500 or an error on demand."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from tests.fakes.server import LocalServer, QuietHandler
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+
+class FakeSlack(LocalServer):
+    def __init__(self) -> None:
+        super().__init__(_Handler)
+        self.calls: list[Call] = []
+        self.script: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = defaultdict(
+            deque
+        )
+        self.channel_errors: dict[str, str] = {}
+        self.member_of: set[str] | None = None  # None: the bot is in every channel
+        self.delay = 0.0
+        self._ts = 1700000000.0
+        self._ts_lock = threading.Lock()
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    def answer(
+        self, method: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        """Queue one answer for the next call of `method`."""
+        self.script[method].append((status, body, headers or {}))
+
+    def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Messages that were posted (answered ok), in order."""
+        return [
+            c.body
+            for c in self.calls
+            if c.method == "chat.postMessage"
+            and c.body.get("_ok")
+            and (channel is None or c.body["channel"] == channel)
+        ]
+
+    def next_ts(self) -> str:
+        with self._ts_lock:
+            self._ts += 1
+            return f"{self._ts:.6f}"
+
+
+class _Handler(QuietHandler):
+    def do_POST(self) -> None:
+        fake: FakeSlack = self.fake
+        method = self.path.rsplit("/", 1)[-1]
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if "json" in self.headers.get("Content-Type", ""):
+            body: dict[str, Any] = json.loads(raw or b"{}")
+        else:
+            body = dict(parse_qsl(raw.decode()))
+        if fake.delay:
+            time.sleep(fake.delay)
+        with fake.lock:
+            scripted = fake.script[method].popleft() if fake.script[method] else None
+        status, answer, headers = scripted or (200, self._answer(fake, method, body), {})
+        if status == 200 and answer.get("ok"):
+            body["_ok"] = True
+            body["_ts"] = answer.get("ts")
+        with fake.lock:
+            fake.calls.append(
+                Call(method, body, {k.lower(): v for k, v in self.headers.items()}, time.time())
+            )
+        data = json.dumps(answer).encode() if status < 500 else b"<html>Bad gateway</html>"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json" if status < 500 else "text/html")
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _answer(self, fake: FakeSlack, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if self.headers.get("Authorization", "") != "Bearer xoxb-test":
+            return {"ok": False, "error": "invalid_auth"}
+        channel = str(body.get("channel", ""))
+        if method == "chat.postMessage":
+            if channel in fake.channel_errors:
+                return {"ok": False, "error": fake.channel_errors[channel]}
+            if fake.member_of is not None and channel not in fake.member_of:
+                return {"ok": False, "error": "not_in_channel"}
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": fake.next_ts(),
+                "message": {"text": body.get("text")},
+            }
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "B1"}
+        return {"ok": False, "error": "unknown_method"}

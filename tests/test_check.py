@@ -1,0 +1,437 @@
+"""`nof-bot check` end to end: a fake NHS England site and a fake Slack, both real HTTP servers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.engine import Engine
+
+from bot.cli import main
+from bot.jobs import Checker, CheckResult
+from bot.rules import Subscription
+from bot.slack.delivery import Delivery, SlackPoster, slack_client
+from bot.source import Source
+from bot.store import releases as store
+from bot.store.db import create_engine, ensure_schema
+from bot.store.state import open_failures, subscribe
+from tests.conftest import REAL_DATA, REAL_LEAGUE, fixture
+from tests.fakes.nhs import FakeNHS
+from tests.fakes.slack import FakeSlack
+
+ROOT = Path(__file__).resolve().parents[1]
+UPLOADS = "/wp-content/uploads"
+PAGE = "/publication/nhs-oversight-framework-league-tables/"
+
+
+def run_check(
+    engine: Engine, nhs: FakeNHS, slack: FakeSlack, *, urls: list[str] | None = None
+) -> CheckResult:
+    with httpx.Client(timeout=2.0) as http:
+        checker = Checker(
+            engine,
+            Source(http, backoff=0.0, sleep=lambda _: None),
+            urls or [nhs.url(PAGE)],
+            alert_channel="CALERTS",
+            admin_channel="CADMIN",
+        )
+        result = checker.check()
+    poster = SlackPoster(slack_client("xoxb-test", slack.api_url))
+    result.delivery = Delivery(engine, poster, admin_channel="CADMIN", interval=0.0).run()
+    return result
+
+
+def events(slack: FakeSlack, channel: str) -> list[tuple[str, dict[str, object]]]:
+    return [
+        (p["metadata"]["event_type"], p["metadata"]["event_payload"]) for p in slack.posts(channel)
+    ]
+
+
+def publish(nhs: FakeNHS, files: dict[str, bytes]) -> None:
+    for path, data in files.items():
+        nhs.csv(path, data)
+    nhs.page(PAGE, [p for p in nhs.routes if p.endswith(".csv")])
+
+
+def subscribe_all(engine: Engine, *subs: Subscription) -> None:
+    with engine.begin() as conn:
+        for sub in subs:
+            subscribe(conn, sub, datetime.now(UTC))
+
+
+# --- replaying the real mental health and community data -----------------------------------
+
+
+def real_files(folder: Path) -> dict[str, bytes]:
+    """The exact Q4 files, and from them a Q1-only file in Q1's format, then Q1-Q2 and Q1-Q3."""
+    data = (folder / REAL_DATA).read_bytes()
+    lines = data.split(b"\r\n")
+    header, rows = lines[0], [line for line in lines[1:] if line]
+
+    def upto(q: int) -> bytes:
+        keep = [r for r in rows if int(r[1:2]) <= q]
+        return b"\r\n".join([header, *keep]) + b"\r\n"
+
+    q1 = csv.reader(io.StringIO(upto(1).decode("utf-8-sig")))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in q1:  # Q1's format: no Quarter column, and the type was "non-acute hospital"
+        row = row[1:]
+        row[1] = row[1].replace("Mental health and community trust", "Non-acute hospital trust")
+        writer.writerow(row)
+    return {
+        "q1": ("\ufeff" + out.getvalue()).encode(),
+        "q2": upto(2),
+        "q3": upto(3),
+        "q4": data,
+        "q4-league": (folder / REAL_LEAGUE).read_bytes(),
+    }
+
+
+def segment_changes(data: bytes) -> dict[str, set[tuple[str, int, int]]]:
+    """Per quarter moved into: (trust, from, to) of every segment change, read with csv alone."""
+    seg: dict[str, dict[str, int]] = defaultdict(dict)
+    for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig"))):
+        if r["Metric_ID"] == "OF5000":
+            seg[r["Quarter"]][r["Trust_code"]] = int(float(r["Value"]))
+    quarters = sorted(seg)
+    return {
+        b: {(c, seg[a][c], seg[b][c]) for c in seg[b] if c in seg[a] and seg[a][c] != seg[b][c]}
+        for a, b in itertools.pairwise(quarters)
+    }
+
+
+def test_replaying_the_real_releases_posts_each_segment_change_once(
+    real_nof: Path, engine: Engine, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    files = real_files(real_nof)
+    expected = segment_changes(files["q4"])
+    assert [len(expected[q]) for q in ("Q2 2025/26", "Q3 2025/26", "Q4 2025/26")] == [14, 14, 20]
+    subscribe_all(engine, Subscription("CRGD", "trust", "RGD"))
+
+    publish(
+        nhs,
+        {
+            f"{UPLOADS}/2025/09/nhs-oversight-framework-non-acute-hospital-trust-data.csv": files[
+                "q1"
+            ]
+        },
+    )
+    first = run_check(engine, nhs, slack)
+    assert first.reason is None
+    assert [e for e, _ in events(slack, "CALERTS")] == ["nof_release_summary"]  # a baseline only
+    assert [e for e, _ in events(slack, "CRGD")] == ["nof_release_summary"]
+
+    steps = [
+        ("Q2 2025/26", {f"{UPLOADS}/2025/12/nhs-oversight-framework-mental-health-and-community-trust-data-q2.csv": files["q2"]}),
+        ("Q3 2025/26", {f"{UPLOADS}/2026/03/nhs-oversight-framework-mental-health-and-community-trust-data-q3-25-26-v2.csv": files["q3"]}),
+        ("Q4 2025/26", {
+            f"{UPLOADS}/2026/06/nhs-oversight-framework-mental-health-and-community-trust-data.csv": files["q4"],
+            f"{UPLOADS}/2026/06/nhs-oversight-framework-mental-health-and-community-trust-league-table.csv": files["q4-league"],
+        }),
+    ]  # fmt: skip
+    for quarter, new_files in steps:
+        before = len(slack.posts("CALERTS"))
+        publish(nhs, new_files)
+        result = run_check(engine, nhs, slack)
+        assert result.reason is None, result.reason
+        posted = slack.posts("CALERTS")[before:]
+        summary, changes = posted[0], posted[1:]
+        assert summary["metadata"]["event_type"] == "nof_release_summary"
+        assert summary["metadata"]["event_payload"] == {
+            "quarter": quarter,
+            "trust_type": "mental-health-and-community",
+        }
+        got = [
+            (p["metadata"]["event_payload"]["trust_code"], p["metadata"]["event_payload"]["from_segment"],
+             p["metadata"]["event_payload"]["to_segment"])
+            for p in changes
+        ]  # fmt: skip
+        assert len(got) == len(set(got))
+        assert set(got) == expected[quarter]
+        assert all(p["metadata"]["event_type"] == "nof_segment_change" for p in changes)
+        assert all(p["thread_ts"] == summary["_ts"] for p in changes)
+        assert all(p["metadata"]["event_payload"]["quarter"] == quarter for p in changes)
+
+    rgd = [payload for event, payload in events(slack, "CRGD") if event != "nof_release_summary"]
+    assert rgd
+    assert {p["trust_code"] for p in rgd} == {"RGD"}
+    total = len(slack.calls)
+
+    again = run_check(engine, nhs, slack)  # nothing new: every file answers 304
+    assert again.reason is None
+    assert len(again.unchanged) == 5
+    assert again.downloaded == []
+    publish(
+        nhs,
+        {
+            f"{UPLOADS}/2026/07/nhs-oversight-framework-mental-health-and-community-trust-data-reissued.csv": files[
+                "q4"
+            ]
+        },
+    )
+    reissued = run_check(engine, nhs, slack)
+    assert [f.status for f in reissued.report.files] == ["already imported"]
+    assert len(slack.calls) == total  # nothing posted, nothing new queued
+    with engine.connect() as conn:
+        assert [(str(r.quarter), r.revision) for r in store.list_releases(conn)] == [
+            ("Q1 2025/26", 1), ("Q2 2025/26", 1), ("Q3 2025/26", 1), ("Q4 2025/26", 1),
+        ]  # fmt: skip
+
+
+# --- failures -----------------------------------------------------------------------------
+
+Q1_PATH = f"{UPLOADS}/2025/09/nhs-oversight-framework-non-acute-hospital-trust-data.csv"
+Q2_PATH = f"{UPLOADS}/2025/12/nhs-oversight-framework-mental-health-and-community-trust-data-q2.csv"
+
+
+@pytest.fixture
+def baseline(engine: Engine, nhs: FakeNHS, slack: FakeSlack) -> Engine:
+    publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
+    assert run_check(engine, nhs, slack).reason is None
+    assert [e for e, _ in events(slack, "CALERTS")] == ["nof_release_summary"]
+    return engine
+
+
+def stored(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return [f"{r.quarter} r{r.revision}" for r in store.list_releases(conn)]
+
+
+def admin_notices(slack: FakeSlack) -> list[str]:
+    return [p["text"] for p in slack.posts("CADMIN")]
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("html", "an HTML page came back instead of a CSV"),
+        ("truncate", "RemoteProtocolError"),
+        (500, "HTTP 500 (after 3 attempts)"),
+        ("schema", "missing column Metric_description"),
+    ],
+)
+def test_a_bad_file_stores_nothing_alerts_nothing_and_tells_the_admin_once(
+    baseline: Engine, nhs: FakeNHS, slack: FakeSlack, fault: str | int, reason: str
+) -> None:
+    good = fixture("mhc-trust-data-q1-q2.csv")
+    body = good.replace(b",Metric_description,", b",Description,") if fault == "schema" else good
+    publish(nhs, {Q2_PATH: body})
+    for _ in range(2):
+        if fault != "schema":
+            nhs.fault(Q2_PATH, *([fault] * 3))
+        result = run_check(baseline, nhs, slack)
+        assert result.reason is not None
+        assert reason in result.reason
+        assert result.reason.startswith(nhs.url(Q2_PATH))
+        assert "\n" not in result.reason
+    assert stored(baseline) == ["Q1 2025/26 r1"]
+    assert [e for e, _ in events(slack, "CALERTS")] == ["nof_release_summary"]
+    (notice,) = admin_notices(slack)
+    assert reason in notice
+    assert "nothing stored from it" in notice
+    publish(nhs, {Q2_PATH: good})  # fixed: stored, alerted, and the problem is closed
+    fixed = run_check(baseline, nhs, slack)
+    assert fixed.reason is None
+    assert stored(baseline) == ["Q1 2025/26 r1", "Q2 2025/26 r1"]
+    assert [e for e, _ in events(slack, "CALERTS")][1:] == [
+        "nof_release_summary",
+        "nof_segment_change",
+        "nof_segment_change",
+    ]
+    with baseline.connect() as conn:
+        assert open_failures(conn) == []
+
+
+def test_an_unreachable_source_or_missing_file_fails_with_a_reason(
+    baseline: Engine, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    down = run_check(baseline, nhs, slack, urls=["http://127.0.0.1:9/publication/"])
+    assert down.reason is not None
+    assert down.reason.startswith("http://127.0.0.1:9/publication/: ConnectError")
+    nhs.page(PAGE, [Q1_PATH, f"{UPLOADS}/2026/03/nhs-oversight-framework-acute-trust-data.csv"])
+    missing = run_check(baseline, nhs, slack)
+    assert (
+        missing.reason
+        == f"{nhs.url(UPLOADS)}/2026/03/nhs-oversight-framework-acute-trust-data.csv: HTTP 404"
+    )
+    assert stored(baseline) == ["Q1 2025/26 r1"]
+    assert len(admin_notices(slack)) == 2
+    run_check(baseline, nhs, slack, urls=["http://127.0.0.1:9/publication/"])
+    assert len(admin_notices(slack)) == 2  # told once
+
+
+def test_a_page_without_nof_links_is_a_failure(
+    engine: Engine, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    nhs.page(PAGE, ["/some/other/file.pdf"])
+    result = run_check(engine, nhs, slack)
+    assert result.reason == f"{nhs.url(PAGE)}: no NOF CSV links found"
+
+
+def test_a_reissued_quarter_alerts_only_on_what_changed(
+    baseline: Engine, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    publish(nhs, {Q2_PATH: fixture("mhc-trust-data-q1-q2.csv")})
+    run_check(baseline, nhs, slack)
+    assert len(slack.posts("CALERTS")) == 4  # baseline, summary, ZZ1 and ZZ3
+    league = fixture("mhc-league-table-q2.csv")  # adds likely ranges: the same figures
+    publish(
+        nhs,
+        {
+            f"{UPLOADS}/2025/12/nhs-oversight-framework-mental-health-and-community-trust-league-table.csv": league
+        },
+    )
+    run_check(baseline, nhs, slack)
+    assert len(slack.posts("CALERTS")) == 4
+    assert stored(baseline) == ["Q1 2025/26 r1", "Q2 2025/26 r1", "Q2 2025/26 r2"]
+    v2 = league.replace(b",2.15,1.8 to 2.5,2.0,No,2.0,", b",2.45,1.9 to 2.9,3.0,No,2.0,")
+    publish(
+        nhs,
+        {
+            f"{UPLOADS}/2025/12/nhs-oversight-framework-mental-health-and-community-trust-league-table-v2.csv": v2
+        },
+    )
+    run_check(baseline, nhs, slack)
+    new = slack.posts("CALERTS")[4:]
+    assert [
+        (p["metadata"]["event_type"], p["metadata"]["event_payload"].get("trust_code")) for p in new
+    ] == [
+        ("nof_release_summary", None),
+        ("nof_segment_change", "ZZ2"),
+    ]
+    assert new[0]["text"].startswith("Revised: ")
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def cli(db_url: str, nhs: FakeNHS, **env: str) -> CliRunner:
+    return CliRunner(
+        env={"DATABASE_URL": db_url, "NOF_SOURCE_URLS": nhs.url(PAGE), "SLACK_BOT_TOKEN": "", **env}
+    )
+
+
+def test_check_without_slack_prints_the_alerts(db_url: str, nhs: FakeNHS) -> None:
+    publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
+    runner = cli(db_url, nhs, NOF_ALERT_CHANNEL="CALERTS")
+    first = runner.invoke(main, ["check"], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    assert (
+        "[CALERTS] nof_release_summary: NHS Oversight Framework league tables now followed"
+        in first.output
+    )
+    publish(nhs, {Q2_PATH: fixture("mhc-trust-data-q1-q2.csv")})
+    second = runner.invoke(main, ["check"], catch_exceptions=False)
+    assert second.exit_code == 0
+    assert "queued 3 alert(s)" in second.output
+    assert (
+        "[CALERTS] nof_segment_change: Northmoor and Dale Partnership NHS Foundation Trust (ZZ1) moved up"
+        in second.output
+    )
+    third = runner.invoke(main, ["check"], catch_exceptions=False)
+    assert "downloaded 0 file(s), 2 unchanged (304)" in third.output
+    assert "[CALERTS]" not in third.output
+
+
+def test_check_dry_run_stores_and_posts_nothing(
+    db_url: str, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
+    runner = cli(
+        db_url,
+        nhs,
+        NOF_ALERT_CHANNEL="CALERTS",
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_API_URL=slack.api_url,
+    )
+    dry = runner.invoke(main, ["check", "--dry-run"], catch_exceptions=False)
+    assert dry.exit_code == 0
+    assert "would queue 1 alert(s)" in dry.output
+    assert "[CALERTS] nof_release_summary" in dry.output
+    assert slack.calls == []
+    assert "no releases stored yet" in runner.invoke(main, ["releases"]).output
+    real = runner.invoke(main, ["check"], catch_exceptions=False)
+    assert "stored  Q1 2025/26" in real.output
+    assert "delivered 1" in real.output
+    assert len(slack.posts("CALERTS")) == 1
+
+
+def test_check_exits_nonzero_with_a_one_line_reason(db_url: str, nhs: FakeNHS) -> None:
+    publish(nhs, {Q1_PATH: b"<html><body>Maintenance</body></html>\n"})
+    result = cli(db_url, nhs).invoke(main, ["check"])
+    assert result.exit_code == 1
+    assert (
+        result.output.splitlines()[-1]
+        == f"Error: {nhs.url(Q1_PATH)}: an HTML page came back instead of a CSV"
+    )
+
+
+def test_two_check_processes_post_each_alert_once(
+    postgres_url: str, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    engine = create_engine(postgres_url)
+    ensure_schema(engine)
+    subscribe_all(engine, Subscription("CALL", "all"), Subscription("CZZ2", "trust", "ZZ2"))
+    publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": postgres_url,
+        "NOF_SOURCE_URLS": nhs.url(PAGE),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": slack.api_url,
+        "NOF_ALERT_CHANNEL": "CALERTS",
+    }
+    sent_before = 0
+    for step in ({}, {Q2_PATH: fixture("mhc-trust-data-q1-q2.csv")}):
+        publish(nhs, step)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", "check"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(2)
+        ]
+        outputs = [p.communicate(timeout=120)[0].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], outputs
+        delivered = sum(int(o.split("delivered ")[1].split(",")[0]) for o in outputs)
+        assert delivered == len(slack.posts()) - sent_before if step else len(slack.posts())
+        sent_before = len(slack.posts())
+    engine.dispose()
+    posted = [
+        (
+            p["channel"],
+            p["metadata"]["event_type"],
+            p["metadata"]["event_payload"].get("trust_code"),
+        )
+        for p in slack.posts()
+    ]
+    assert sorted(posted, key=str) == sorted(
+        [
+            ("CALL", "nof_release_summary", None),  # baseline
+            ("CALERTS", "nof_release_summary", None),
+            ("CZZ2", "nof_release_summary", None),
+            ("CALL", "nof_release_summary", None),  # Q2
+            ("CALL", "nof_segment_change", "ZZ1"),
+            ("CALL", "nof_segment_change", "ZZ3"),
+            ("CALERTS", "nof_release_summary", None),
+            ("CALERTS", "nof_segment_change", "ZZ1"),
+            ("CALERTS", "nof_segment_change", "ZZ3"),
+            ("CZZ2", "nof_release_summary", None),
+            ("CZZ2", "nof_rank_change", "ZZ2"),
+        ],
+        key=str,
+    )
