@@ -76,21 +76,26 @@ def in_process(data_dir: Path, repeat: int) -> None:
     show("import_files into a fresh SQLite (schema included)", timed(fresh_import, repeat), base)
 
 
-def processes(data_dir: Path, repeat: int) -> None:
+def processes(data_dir: Path, repeat: int, only: set[str]) -> None:
     nof = [sys.executable, "-m", "bot"]
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         read = [sys.executable, "-c", f"import pandas; pandas.read_csv({str(data_dir / DATA)!r})"]
-        base = timed(lambda: run(read, env), repeat)
+        base = timed(lambda: run(read, env), repeat) if "import" in only else []
         counter = iter(range(10**6))
 
         def fresh_import() -> None:
             db = {**env, "DATABASE_URL": f"sqlite:///{tmp}/import-{next(counter)}.sqlite3"}
             run([*nof, "import", str(data_dir / DATA), str(data_dir / LEAGUE)], db)
 
-        print("import, whole processes")
-        show("python -c 'import pandas; pandas.read_csv(...)'  [baseline]", base)
-        show("nof-bot import DATA LEAGUE into a fresh SQLite", timed(fresh_import, repeat), base)
+        if "import" in only:
+            print("import, whole processes")
+            show("python -c 'import pandas; pandas.read_csv(...)'  [baseline]", base)
+            show(
+                "nof-bot import DATA LEAGUE into a fresh SQLite", timed(fresh_import, repeat), base
+            )
+        if "lookup" not in only:
+            return
 
         db = {**env, "DATABASE_URL": f"sqlite:///{tmp}/lookup.sqlite3"}
         run([*nof, "import", str(data_dir)], db)
@@ -110,12 +115,21 @@ def main() -> None:
     )
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "nof")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--channels", type=int, default=1000, help="subscribed channels (alerts)")
+    parser.add_argument("--only", choices=["import", "lookup", "alerts"], action="append")
     args = parser.parse_args()
     if not (args.data / DATA).is_file():
         sys.exit(f"the real NHS England files are not in {args.data} (use --data DIR)")
     sys.path.insert(0, str(ROOT))
-    in_process(args.data, args.repeat)
-    processes(args.data, args.repeat)
+    only = set(args.only or ["import", "lookup", "alerts"])
+    if "import" in only:
+        in_process(args.data, args.repeat)
+    if only & {"import", "lookup"}:
+        processes(args.data, args.repeat, only)
+    if "alerts" in only:
+        from benchmarks import alerts
+
+        alerts.run(args.data, args.channels)
 
 
 if __name__ == "__main__":

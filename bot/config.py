@@ -25,12 +25,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     source_urls: tuple[str, ...] = DEFAULT_SOURCE_URLS
     slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_app_token: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     alert_channel: str | None = None
     admin_channel: str | None = None
-    port: int = 3000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -42,12 +39,9 @@ class Settings:
             database_url=url,
             source_urls=_urls(env, "NOF_SOURCE_URLS") or DEFAULT_SOURCE_URLS,
             slack_bot_token=_text(env, "SLACK_BOT_TOKEN"),
-            slack_signing_secret=_text(env, "SLACK_SIGNING_SECRET"),
-            slack_app_token=_text(env, "SLACK_APP_TOKEN"),
             slack_api_url=_api_url(env),
             alert_channel=_text(env, "NOF_ALERT_CHANNEL"),
             admin_channel=_text(env, "NOF_ADMIN_CHANNEL"),
-            port=_port(env),
         )
 
 
@@ -68,10 +62,3 @@ def _api_url(env: Mapping[str, str]) -> str:
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"SLACK_API_URL: {url!r} is not an http(s) URL")
     return url if url.endswith("/") else url + "/"
-
-
-def _port(env: Mapping[str, str]) -> int:
-    text = _text(env, "PORT") or "3000"
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ConfigError(f"PORT: {text!r} is not a port number")
-    return int(text)

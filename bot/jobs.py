@@ -105,13 +105,12 @@ class Checker:
         rejected = {r.name: r.detail for r in result.report.rejected}
         for d in downloads:
             if d.url not in rejected:
-                state.remember(
-                    conn, d.url, d.etag, d.last_modified, SourceFile(d.url, d.data).sha256, now
-                )
-                state.clear_failures(conn, f"source:{d.url}")
-        for url in result.unchanged:
-            state.clear_failures(conn, f"source:{url}")
+                sha256 = SourceFile(d.url, d.data).sha256
+                state.remember(conn, d.url, d.etag, d.last_modified, sha256, now)
         problems = [(e.url, e.reason) for e in errors] + list(rejected.items())
+        failed = {url for url, _ in problems}
+        working = (set(self.source_urls) | set(result.downloaded) | set(result.unchanged)) - failed
+        state.clear_failures(conn, [f"source:{url}" for url in working])
         for url, reason in problems:
             text = reason if reason.startswith(url) else f"{url}: {reason}"
             result.problems.append(text)

@@ -435,3 +435,21 @@ def test_two_check_processes_post_each_alert_once(
         ],
         key=str,
     )
+
+
+def test_a_problem_that_clears_and_comes_back_is_told_again(
+    baseline: Engine, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    for _ in range(2):
+        nhs.fault(PAGE, 503, 503, 503)
+        assert (
+            run_check(baseline, nhs, slack).reason
+            == f"{nhs.url(PAGE)}: HTTP 503 (after 3 attempts)"
+        )
+    assert len(admin_notices(slack)) == 1
+    assert run_check(baseline, nhs, slack).reason is None  # the page is back: the problem is over
+    with baseline.connect() as conn:
+        assert open_failures(conn) == []
+    nhs.fault(PAGE, 503, 503, 503)
+    run_check(baseline, nhs, slack)
+    assert len(admin_notices(slack)) == 2

@@ -32,7 +32,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack import messages
 from bot.store import outbox
-from bot.store.state import record_failure
+from bot.store.state import clear_failures, record_failure
 
 log = logging.getLogger(__name__)
 
@@ -180,17 +180,20 @@ class Delivery:
         result = DeliveryResult()
         while not should_stop():
             now = self.clock()
-            claimed = outbox.claim_next(
+            batch = outbox.claim_batch(
                 self.engine, self.worker, now, lease=self.lease, interval=self.interval
             )
-            if claimed is None:
+            if not batch:
                 wait = outbox.next_wait(self.engine, now, self.lease)
                 if wait is None:
                     break
                 self.sleep(wait)
                 continue
-            if not self._deliver(claimed, result):
-                break
+            for i, claimed in enumerate(batch):
+                if should_stop() or not self._deliver(claimed, result):
+                    for rest in batch[i + 1 :]:
+                        outbox.release(self.engine, rest, self.worker)
+                    return result
         return result
 
     def _deliver(self, claimed: outbox.Claimed, result: DeliveryResult) -> bool:
@@ -210,6 +213,9 @@ class Delivery:
                     continue
                 return self._failed(claimed, e, result)
             outbox.mark_sent(self.engine, claimed, self.worker, ts, self.clock())
+            if result.sent == 0 and ts is not None:
+                with self.engine.begin() as conn:  # the token works: a later refusal is news
+                    clear_failures(conn, prefix="slack:auth:")
             result.sent += 1
             return True
 

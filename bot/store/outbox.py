@@ -81,7 +81,8 @@ def existing_keys(conn: Connection, keys: Iterable[str]) -> set[str]:
 
 def enqueue(conn: Connection, new: Sequence[NewAlert], now: datetime) -> int:
     """Queue alerts whose keys are new; return how many were queued."""
-    fresh = [a for a in new if a.key not in existing_keys(conn, [a.key for a in new])]
+    taken = existing_keys(conn, [a.key for a in new])
+    fresh = [a for a in new if a.key not in taken]
     rows = [
         {
             "key": a.key,
@@ -103,6 +104,38 @@ def enqueue(conn: Connection, new: Sequence[NewAlert], now: datetime) -> int:
     return len(rows)
 
 
+_PARENT = alerts.alias("parent")
+_NOW = sa.bindparam("now", type_=sa.DateTime(timezone=True))
+_STALE = sa.bindparam("stale", type_=sa.DateTime(timezone=True))
+
+
+def _candidates(due: sa.ColumnElement[bool]) -> sa.Select[tuple[int, str, str | None]]:
+    """Postable rows, oldest first: due, channel enabled and free, thread parent posted."""
+    return (
+        sa.select(alerts.c.id, alerts.c.channel, _PARENT.c.ts)
+        .select_from(
+            alerts.outerjoin(channels, channels.c.channel == alerts.c.channel).outerjoin(
+                _PARENT, _PARENT.c.key == alerts.c.parent_key
+            )
+        )
+        .where(
+            due,
+            channels.c.disabled_at.is_(None),
+            sa.or_(channels.c.next_post_at.is_(None), channels.c.next_post_at <= _NOW),
+            # A thread's parent must be posted first; if it was dropped, post at top level.
+            sa.or_(alerts.c.parent_key.is_(None), _PARENT.c.status.in_((*DELIVERED, DEAD))),
+        )
+        .order_by(alerts.c.id)
+        .limit(200)
+    )
+
+
+_DUE_PENDING = sa.and_(alerts.c.status == PENDING, alerts.c.not_before <= _NOW)
+_DUE_STALE = sa.and_(alerts.c.status == CLAIMED, alerts.c.claimed_at < _STALE)
+_PENDING_CANDIDATES = _candidates(_DUE_PENDING)
+_STALE_CANDIDATES = _candidates(_DUE_STALE)
+
+
 def _due(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
     return sa.or_(
         sa.and_(alerts.c.status == PENDING, alerts.c.not_before <= now),
@@ -110,100 +143,109 @@ def _due(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
     )
 
 
+def claim_batch(
+    engine: Engine,
+    worker: str,
+    now: datetime,
+    *,
+    lease: timedelta,
+    interval: timedelta,
+    limit: int = 20,
+) -> list[Claimed]:
+    """Claim up to `limit` postable alerts, at most one per channel, oldest first.
+
+    Postable: pending and due (or claimed by a sender whose lease ran out), its channel not
+    disabled and free to post now, and its thread's parent already posted. Each claim takes the
+    channel's posting slot in the same transaction.
+    """
+    params = {"now": now, "stale": now - lease}
+    with engine.connect() as conn:
+        rows = [
+            *conn.execute(_PENDING_CANDIDATES, params),
+            *conn.execute(_STALE_CANDIDATES, params),
+        ]
+    first: dict[str, tuple[int, str | None]] = {}
+    for alert_id, channel, parent_ts in sorted(rows, key=lambda r: r[0]):
+        first.setdefault(channel, (alert_id, parent_ts))
+    picked = sorted(first.items(), key=lambda kv: kv[1][0])[:limit]
+    if not picked:
+        return []
+    claimed: list[Claimed] = []
+    with engine.begin() as conn:
+        # The first write also takes SQLite's write lock: the reads below cannot go stale.
+        insert_ignoring(conn, channels, [{"channel": c} for c, _ in picked], "channel")
+        for channel, (alert_id, parent_ts) in picked:
+            got = _claim_one(conn, alert_id, channel, worker, now, lease, interval)
+            if got is not None:
+                key, event_type, message, attempts, created_at = got
+                claimed.append(
+                    Claimed(
+                        alert_id,
+                        key,
+                        channel,
+                        event_type,
+                        message,
+                        parent_ts,
+                        attempts,
+                        utc(created_at),
+                    )
+                )
+    return claimed
+
+
 def claim_next(
     engine: Engine, worker: str, now: datetime, *, lease: timedelta, interval: timedelta
 ) -> Claimed | None:
-    """Claim the oldest postable alert, or return None.
-
-    Postable: pending and due (or claimed by a sender whose lease ran out), its channel not
-    disabled and free to post now, and its thread's parent already posted.
-    """
-    parent = alerts.alias("parent")
-    query = (
-        sa.select(alerts.c.id, alerts.c.channel, parent.c.ts)
-        .select_from(
-            alerts.outerjoin(channels, channels.c.channel == alerts.c.channel).outerjoin(
-                parent, parent.c.key == alerts.c.parent_key
-            )
-        )
-        .where(
-            _due(now, lease),
-            channels.c.disabled_at.is_(None),
-            sa.or_(channels.c.next_post_at.is_(None), channels.c.next_post_at <= now),
-            # A thread's parent must be posted first; if it was dropped, post at top level.
-            sa.or_(alerts.c.parent_key.is_(None), parent.c.status.in_((*DELIVERED, DEAD))),
-        )
-        .order_by(alerts.c.id)
-        .limit(20)
-    )
-    with engine.connect() as conn:
-        candidates = conn.execute(query).all()
-    tried: set[str] = set()
-    for alert_id, channel, parent_ts in candidates:
-        if channel in tried:
-            continue
-        tried.add(channel)
-        claimed = _try_claim(engine, alert_id, channel, parent_ts, worker, now, lease, interval)
-        if claimed is not None:
-            return claimed
-    return None
+    """Claim the oldest postable alert, or return None."""
+    got = claim_batch(engine, worker, now, lease=lease, interval=interval, limit=1)
+    return got[0] if got else None
 
 
-def _try_claim(
-    engine: Engine,
+def _claim_one(
+    conn: Connection,
     alert_id: int,
     channel: str,
-    parent_ts: str | None,
     worker: str,
     now: datetime,
     lease: timedelta,
     interval: timedelta,
-) -> Claimed | None:
-    with engine.connect() as conn, conn.begin() as tx:
-        if conn.dialect.name == "postgresql":
-            # Lock the row for this transaction; a row another sender holds is passed over.
-            locked = conn.execute(
-                sa.select(alerts.c.id)
-                .where(alerts.c.id == alert_id, _due(now, lease))
-                .with_for_update(skip_locked=True)
-            ).first()
-            if locked is None:
-                tx.rollback()
-                return None
-        insert_ignoring(conn, channels, [{"channel": channel}], "channel")
-        slot = conn.execute(
-            sa.update(channels)
-            .where(
-                channels.c.channel == channel,
-                channels.c.disabled_at.is_(None),
-                sa.or_(channels.c.next_post_at.is_(None), channels.c.next_post_at <= now),
-            )
-            .values(next_post_at=now + interval)
-        )
-        took = conn.execute(
-            sa.update(alerts)
-            .where(alerts.c.id == alert_id, _due(now, lease))
-            .values(
-                status=CLAIMED,
-                claimed_by=worker,
-                claimed_at=now,
-                attempts=alerts.c.attempts + 1,
-            )
-            .returning(
-                alerts.c.key,
-                alerts.c.event_type,
-                alerts.c.message,
-                alerts.c.attempts,
-                alerts.c.created_at,
-            )
-        ).first()
-        if slot.rowcount != 1 or took is None:
-            tx.rollback()
-            return None
-    key, event_type, message, attempts, created_at = took
-    return Claimed(
-        alert_id, key, channel, event_type, message, parent_ts, attempts, utc(created_at)
+) -> Any:
+    """Take the channel's slot and the alert together, or neither."""
+    pg = conn.dialect.name == "postgresql"
+    slot_query = sa.select(channels.c.next_post_at, channels.c.disabled_at).where(
+        channels.c.channel == channel
     )
+    alert_query = sa.select(alerts.c.id).where(alerts.c.id == alert_id, _due(now, lease))
+    if pg:  # rows another sender holds are passed over, not waited for
+        slot_query = slot_query.with_for_update(skip_locked=True)
+        alert_query = alert_query.with_for_update(skip_locked=True)
+    slot = conn.execute(slot_query).first()
+    if slot is None or slot.disabled_at is not None:
+        return None
+    if slot.next_post_at is not None and utc(slot.next_post_at) > now:
+        return None
+    if conn.execute(alert_query).first() is None:
+        return None
+    conn.execute(
+        sa.update(channels).where(channels.c.channel == channel).values(next_post_at=now + interval)
+    )
+    return conn.execute(
+        sa.update(alerts)
+        .where(alerts.c.id == alert_id)
+        .values(status=CLAIMED, claimed_by=worker, claimed_at=now, attempts=alerts.c.attempts + 1)
+        .returning(
+            alerts.c.key,
+            alerts.c.event_type,
+            alerts.c.message,
+            alerts.c.attempts,
+            alerts.c.created_at,
+        )
+    ).one()
+
+
+def release(engine: Engine, claimed: Claimed, worker: str) -> bool:
+    """Give a claimed row back untried (the run is stopping)."""
+    return _finish(engine, claimed, worker, status=PENDING, claimed_by=None)
 
 
 def _finish(engine: Engine, claimed: Claimed, worker: str, **values: Any) -> bool:

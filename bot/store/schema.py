@@ -145,7 +145,7 @@ alerts = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True)),
-    sa.Index("ix_alerts_status_not_before", "status", "not_before"),
+    sa.Index("ix_alerts_status_id", "status", "id"),
 )
 
 # Per channel: the earliest next post (about one a second) and why posting stopped, if it did.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +26,7 @@ def subscribe(
         subscriptions.c.value == sub.value,
     )
     enable_channel(conn, sub.channel)
+    clear_failures(conn, prefix=f"slack:channel:{sub.channel}:")
     updated = conn.execute(
         sa.update(subscriptions).where(*where).values(min_rank_move=sub.min_rank_move)
     ).rowcount
@@ -95,15 +97,15 @@ def record_failure(conn: Connection, key: str, message: str, now: datetime) -> F
     return Failure(key, message, utc(first_seen), now, 1)
 
 
-def clear_failures(conn: Connection, prefix: str) -> list[str]:
-    """Close the failures whose key starts with `prefix`; return their keys."""
-    keys = [
-        r[0]
-        for r in conn.execute(sa.select(failures.c.key).where(failures.c.key.startswith(prefix)))
-    ]
+def clear_failures(
+    conn: Connection, keys: Iterable[str] = (), *, prefix: str | None = None
+) -> None:
+    """Close failures that are over, by key or by key prefix; a later one is news again."""
+    keys = list(keys)
     if keys:
         conn.execute(sa.delete(failures).where(failures.c.key.in_(keys)))
-    return keys
+    if prefix:
+        conn.execute(sa.delete(failures).where(failures.c.key.startswith(prefix, autoescape=True)))
 
 
 def open_failures(conn: Connection) -> list[Failure]:

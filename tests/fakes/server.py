@@ -24,6 +24,12 @@ class LocalServer:
         self.thread.start()
         return self
 
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()

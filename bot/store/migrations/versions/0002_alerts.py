@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_alerts"),
         sa.UniqueConstraint("key", name="uq_alerts_key"),
     )
-    op.create_index("ix_alerts_status_not_before", "alerts", ["status", "not_before"])
+    op.create_index("ix_alerts_status_id", "alerts", ["status", "id"])
     op.create_table(
         "channels",
         sa.Column("channel", sa.String(32), nullable=False),
@@ -82,7 +82,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("failures")
     op.drop_table("channels")
-    op.drop_index("ix_alerts_status_not_before", table_name="alerts")
+    op.drop_index("ix_alerts_status_id", table_name="alerts")
     op.drop_table("alerts")
     op.drop_table("subscriptions")
     op.drop_table("http_cache")
