@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,11 +13,12 @@ import click
 from bot.config import ConfigError, Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
 
     from bot.ingest import ImportReport
     from bot.jobs import CheckResult
     from bot.lookup import Directory
+    from bot.store.releases import Saved
 
 
 @click.group()
@@ -46,11 +48,24 @@ def _engine(settings: Settings | None = None) -> Engine:
 def import_(paths: tuple[Path, ...]) -> None:
     """Import NOF CSV files, or the NOF CSVs in folders (data files with their league tables)."""
     from bot.ingest import import_files, read_paths
+    from bot.jobs import queue_alerts
+    from bot.rules import with_alert_channel
+    from bot.store.outbox import NewAlert
+    from bot.store.state import list_subscriptions
 
+    settings = _settings()
     files, skipped = read_paths(paths)
-    report = import_files(_engine(), files)
+    queued: list[NewAlert] = []
+
+    def queue(conn: Connection, saved: list[Saved], had_types: set[str]) -> None:
+        subs = with_alert_channel(list_subscriptions(conn), settings.alert_channel)
+        queued.extend(queue_alerts(conn, saved, had_types, subs, datetime.now(UTC)))
+
+    report = import_files(_engine(settings), files, after=queue)
     report.files[:0] = skipped
     _print_report(report)
+    if queued:
+        click.echo(f"queued {len(queued)} alert(s): the next `nof-bot check` delivers them")
     if report.rejected:
         raise SystemExit(1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,8 +71,15 @@ def read_paths(paths: Iterable[Path]) -> tuple[list[SourceFile], list[FileResult
     return files, skipped
 
 
+# Called in the storing transaction with what was saved and the trust types stored before.
+AfterStore = Callable[[Connection, list[store.Saved], set[str]], object]
+
+
 def import_files(
-    engine: Engine, files: Sequence[SourceFile], now: datetime | None = None
+    engine: Engine,
+    files: Sequence[SourceFile],
+    now: datetime | None = None,
+    after: AfterStore | None = None,
 ) -> ImportReport:
     """Parse and store files. A bad file is rejected whole; the good ones are stored together."""
     now = now or datetime.now(UTC)
@@ -80,7 +87,10 @@ def import_files(
         known = store.known_sources(conn, [f.sha256 for f in files])
     parsed, results = parse_files(files, known)
     with engine.begin() as conn:
+        had_types = {r.trust_type for r in store.list_releases(conn, latest_only=True)}
         saved = store_parsed(conn, parsed, now)
+        if after is not None:
+            after(conn, saved, had_types)
     return ImportReport(results + [imported_result(p) for _, p in parsed], saved)
 
 

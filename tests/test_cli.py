@@ -132,3 +132,13 @@ def test_it_refuses_a_database_url_that_is_not_a_url() -> None:
     result = CliRunner(env={"DATABASE_URL": "nof.db"}).invoke(main, ["releases"])
     assert result.exit_code == 1
     assert "DATABASE_URL must be a URL" in result.output
+
+
+def test_import_queues_the_alerts_of_a_new_quarter(db_url: str) -> None:
+    runner = CliRunner(env={"DATABASE_URL": db_url, "NOF_ALERT_CHANNEL": "CALERTS", "SLACK_BOT_TOKEN": ""})
+    first = invoke(runner, "import", str(FIXTURES / "non-acute-trust-data-q1.csv"))
+    assert "queued 1 alert(s): the next `nof-bot check` delivers them" in first.output  # a baseline
+    second = invoke(runner, "import", DATA)
+    assert "queued 3 alert(s)" in second.output  # the summary and two segment changes
+    again = invoke(runner, "import", DATA)
+    assert "queued" not in again.output
