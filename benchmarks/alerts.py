@@ -85,7 +85,7 @@ def run(data_dir: Path, channels: int) -> None:
         sample = [a.message for a in queued[: min(len(queued), 2000)]]
         start = time.perf_counter()
         for i, m in enumerate(sample):
-            poster.post(f"C{i % channels:05d}", m, None)
+            poster.post(f"C{i % channels:05d}", m, None, None)
         raw = (time.perf_counter() - start) / len(sample) * len(queued)
         with engine.connect() as conn:
             done = conn.execute(

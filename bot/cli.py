@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -134,6 +134,49 @@ def _print_check(result: CheckResult, dry_run: bool) -> None:
     if dry_run:
         for a in result.alerts:
             click.echo(f"  [{a.channel}] {a.event_type}: {a.message['text']}")
+
+
+@main.command()
+def serve() -> None:
+    """HTTP mode: the Slack app on $PORT (POST /slack/events, GET /healthz), under gunicorn."""
+    from bot.slack.server import serve as run_server
+
+    settings = _settings()
+    if not settings.slack_signing_secret:
+        raise click.ClickException("SLACK_SIGNING_SECRET is needed to check Slack's requests")
+    if not settings.slack_configured:
+        raise click.ClickException(
+            "set SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"
+        )
+    _engine(settings).dispose()  # migrate once, before the workers start
+    run_server(settings, lambda: _web_app(settings))
+
+
+def _web_app(settings: Settings) -> Any:
+    from bot.slack.app import build_app
+    from bot.slack.server import wsgi
+    from bot.store.db import create_engine
+
+    engine = create_engine(settings.database_url)
+    return wsgi(build_app(settings, engine), engine)
+
+
+@main.command()
+def run() -> None:
+    """One process for a single workspace: the Slack app over Socket Mode (SLACK_APP_TOKEN)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk import WebClient
+
+    from bot.slack.app import build_app
+
+    settings = _settings()
+    if not (settings.slack_app_token and settings.slack_bot_token):
+        raise click.ClickException(
+            "Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN"
+        )
+    app = build_app(settings, _engine(settings))
+    web = WebClient(base_url=settings.slack_api_url)
+    SocketModeHandler(app, settings.slack_app_token, web_client=web).start()  # type: ignore[no-untyped-call]
 
 
 @main.command()

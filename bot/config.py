@@ -25,9 +25,24 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     source_urls: tuple[str, ...] = DEFAULT_SOURCE_URLS
     slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     alert_channel: str | None = None
     admin_channel: str | None = None
+    port: int = 3000
+    web_concurrency: int = 2
+
+    @property
+    def slack_configured(self) -> bool:
+        """A bot token, or OAuth installs (one token per workspace)."""
+        return bool(self.slack_bot_token or self.oauth)
+
+    @property
+    def oauth(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -39,9 +54,15 @@ class Settings:
             database_url=url,
             source_urls=_urls(env, "NOF_SOURCE_URLS") or DEFAULT_SOURCE_URLS,
             slack_bot_token=_text(env, "SLACK_BOT_TOKEN"),
+            slack_signing_secret=_text(env, "SLACK_SIGNING_SECRET"),
+            slack_app_token=_text(env, "SLACK_APP_TOKEN"),
+            slack_client_id=_text(env, "SLACK_CLIENT_ID"),
+            slack_client_secret=_text(env, "SLACK_CLIENT_SECRET"),
             slack_api_url=_api_url(env),
             alert_channel=_text(env, "NOF_ALERT_CHANNEL"),
             admin_channel=_text(env, "NOF_ADMIN_CHANNEL"),
+            port=_number(env, "PORT", 3000, 1, 65535),
+            web_concurrency=_number(env, "WEB_CONCURRENCY", 2, 1, 64),
         )
 
 
@@ -62,3 +83,12 @@ def _api_url(env: Mapping[str, str]) -> str:
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"SLACK_API_URL: {url!r} is not an http(s) URL")
     return url if url.endswith("/") else url + "/"
+
+
+def _number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = _text(env, name)
+    if text is None:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError(f"{name}: {text!r} is not a whole number from {low} to {high}")
+    return int(text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.nof.movements import Movements, RankChange, SegmentChange, Summary
@@ -33,6 +33,7 @@ class Subscription:
     scope: Scope
     value: str = ""
     min_rank_move: int | None = None
+    team_id: str | None = None  # None: the SLACK_BOT_TOKEN workspace
 
     def covers(self, trust_type: str, code: str, region: str) -> bool:
         if self.scope == "all":
@@ -74,7 +75,12 @@ def plan(
         by_channel[sub.channel].append(sub)
     out: list[NewAlert] = []
     for channel, channel_subs in sorted(by_channel.items()):
-        children = [a for a in _children(movements, channel, channel_subs) if a.key not in queued]
+        team = channel_subs[0].team_id
+        children = [
+            replace(a, team_id=team)
+            for a in _children(movements, channel, channel_subs)
+            if a.key not in queued
+        ]
         wants_summary = any(
             sub.scope in ("all", "type") and sub.covers(s.trust_type, "", "")
             for sub in channel_subs
@@ -83,8 +89,9 @@ def plan(
             continue
         parent = summary_key(channel, s, revision)
         if parent not in queued:
-            out.append(_alert(parent, channel, SUMMARY, messages.summary(s, revision), s))
-        out += [_with_parent(a, parent) for a in children]
+            summary = _alert(parent, channel, SUMMARY, messages.summary(s, revision), s)
+            out.append(replace(summary, team_id=team))
+        out += [replace(a, parent_key=parent) for a in children]
     return out
 
 
@@ -94,9 +101,10 @@ def baseline(summaries: Sequence[Summary], subs: Sequence[Subscription]) -> list
         return []
     tag = ",".join(sorted(f"{s.trust_type}@{s.quarter}" for s in summaries))
     message = messages.baseline(summaries)
+    teams = {sub.channel: sub.team_id for sub in subs}
     return [
-        NewAlert(f"baseline:{channel}:{tag}", channel, SUMMARY, message)
-        for channel in sorted({sub.channel for sub in subs})
+        NewAlert(f"baseline:{channel}:{tag}", channel, SUMMARY, message, team_id=teams[channel])
+        for channel in sorted(teams)
     ]
 
 
@@ -146,9 +154,3 @@ def _alert(
     code: str | None = None,
 ) -> NewAlert:
     return NewAlert(key, channel, event, dict(message), None, str(s.quarter), s.trust_type, code)
-
-
-def _with_parent(a: NewAlert, parent: str) -> NewAlert:
-    return NewAlert(
-        a.key, a.channel, a.event_type, a.message, parent, a.quarter, a.trust_type, a.trust_code
-    )

@@ -125,7 +125,7 @@ def test_it_runs_as_python_dash_m_bot(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "schema at revision 0002"
+    assert done.stdout.strip() == "schema at revision 0003"
 
 
 def test_it_refuses_a_database_url_that_is_not_a_url() -> None:
@@ -135,7 +135,9 @@ def test_it_refuses_a_database_url_that_is_not_a_url() -> None:
 
 
 def test_import_queues_the_alerts_of_a_new_quarter(db_url: str) -> None:
-    runner = CliRunner(env={"DATABASE_URL": db_url, "NOF_ALERT_CHANNEL": "CALERTS", "SLACK_BOT_TOKEN": ""})
+    runner = CliRunner(
+        env={"DATABASE_URL": db_url, "NOF_ALERT_CHANNEL": "CALERTS", "SLACK_BOT_TOKEN": ""}
+    )
     first = invoke(runner, "import", str(FIXTURES / "non-acute-trust-data-q1.csv"))
     assert "queued 1 alert(s): the next `nof-bot check` delivers them" in first.output  # a baseline
     second = invoke(runner, "import", DATA)

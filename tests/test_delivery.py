@@ -143,7 +143,7 @@ def test_a_timeout_is_transient(engine: Engine, slack: FakeSlack) -> None:
     queue(engine, *thread("C1", 0))
     slack.delay = 0.5
     poster = SlackPoster(slack_client("xoxb-test", slack.api_url))
-    poster.client.timeout = 0.1
+    poster.clients.timeout = 0.1  # type: ignore[union-attr]
     clock = Clock()
     result = Delivery(engine, poster, clock=clock, sleep=clock.sleep, interval=0.0).run()
     assert (result.sent, result.retrying) == (0, 1)

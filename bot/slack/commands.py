@@ -20,12 +20,9 @@ REGIONS = (
 )
 TYPE_WORDS = {
     "acute": ACUTE,
-    "acute trusts": ACUTE,
     "ambulance": AMBULANCE,
-    "ambulance trusts": AMBULANCE,
     "mental health": MENTAL_HEALTH_AND_COMMUNITY,
     "mental health and community": MENTAL_HEALTH_AND_COMMUNITY,
-    "mental health and community trusts": MENTAL_HEALTH_AND_COMMUNITY,
     "mhc": MENTAL_HEALTH_AND_COMMUNITY,
     "community": MENTAL_HEALTH_AND_COMMUNITY,
     "non acute": MENTAL_HEALTH_AND_COMMUNITY,
@@ -68,7 +65,7 @@ def parse(text: str) -> Command:
 
 def trust_type(text: str) -> str | None:
     """Read a trust type as people write it; None if it is not one."""
-    return TYPE_WORDS.get(normalize(text).removesuffix(" trust"))
+    return TYPE_WORDS.get(re.sub(r"\s+trusts?$", "", normalize(text)))
 
 
 def region(text: str) -> str | None:

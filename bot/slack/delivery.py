@@ -74,22 +74,36 @@ class PostError(Exception):
 
 
 class Poster(Protocol):
-    def post(self, channel: str, message: dict[str, Any], thread_ts: str | None) -> str | None:
+    def post(
+        self, channel: str, message: dict[str, Any], thread_ts: str | None, team_id: str | None
+    ) -> str | None:
         """Post a message; return its ts (None when nothing was posted to Slack)."""
 
 
-def slack_client(token: str, api_url: str) -> WebClient:
+def slack_client(token: str | None, api_url: str) -> WebClient:
     """A WebClient on SLACK_API_URL that leaves retries to the outbox."""
     return WebClient(token=token, base_url=api_url, timeout=15, retry_handlers=[])
 
 
 class SlackPoster:
-    def __init__(self, client: WebClient) -> None:
-        self.client = client
+    """Post through the workspace's client: one client, or one per team (`clients(team_id)`)."""
 
-    def post(self, channel: str, message: dict[str, Any], thread_ts: str | None) -> str | None:
+    def __init__(self, clients: WebClient | Callable[[str | None], WebClient | None]) -> None:
+        self.clients = clients
+
+    def client(self, team_id: str | None) -> WebClient | None:
+        if isinstance(self.clients, WebClient):
+            return self.clients
+        return self.clients(team_id)
+
+    def post(
+        self, channel: str, message: dict[str, Any], thread_ts: str | None, team_id: str | None
+    ) -> str | None:
+        client = self.client(team_id)
+        if client is None:
+            raise PostError("channel", "not_installed")  # the workspace removed the app
         try:
-            response = self.client.chat_postMessage(
+            response = client.chat_postMessage(
                 channel=channel,
                 text=message["text"],
                 blocks=message.get("blocks"),
@@ -126,7 +140,9 @@ class PrintPoster:
     def __init__(self, out: TextIO) -> None:
         self.out = out
 
-    def post(self, channel: str, message: dict[str, Any], thread_ts: str | None) -> str | None:
+    def post(
+        self, channel: str, message: dict[str, Any], thread_ts: str | None, team_id: str | None
+    ) -> str | None:
         event = (message.get("metadata") or {}).get("event_type", "notice")
         self.out.write(f"[{channel}] {event}: {message['text']}\n")
         self.out.flush()
@@ -204,7 +220,9 @@ class Delivery:
             return True
         while True:
             try:
-                ts = self.poster.post(claimed.channel, claimed.message, claimed.parent_ts)
+                ts = self.poster.post(
+                    claimed.channel, claimed.message, claimed.parent_ts, claimed.team_id
+                )
             except PostError as e:
                 if e.kind == "rate_limited" and (e.retry_after or 0) <= self.max_wait:
                     # Waiting out Retry-After: the claim is still ours, so post the same row again.

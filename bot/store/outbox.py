@@ -33,6 +33,7 @@ class NewAlert:
     quarter: str | None = None
     trust_type: str | None = None
     trust_code: str | None = None
+    team_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Claimed:
     parent_ts: str | None
     attempts: int
     created_at: datetime
+    team_id: str | None = None
 
 
 def utc(dt: datetime) -> datetime:
@@ -92,6 +94,7 @@ def enqueue(conn: Connection, new: Sequence[NewAlert], now: datetime) -> int:
             "quarter": a.quarter,
             "trust_type": a.trust_type,
             "trust_code": a.trust_code,
+            "team_id": a.team_id,
             "message": a.message,
             "status": PENDING,
             "attempts": 0,
@@ -177,7 +180,7 @@ def claim_batch(
         for channel, (alert_id, parent_ts) in picked:
             got = _claim_one(conn, alert_id, channel, worker, now, lease, interval)
             if got is not None:
-                key, event_type, message, attempts, created_at = got
+                key, event_type, message, attempts, created_at, team_id = got
                 claimed.append(
                     Claimed(
                         alert_id,
@@ -188,6 +191,7 @@ def claim_batch(
                         parent_ts,
                         attempts,
                         utc(created_at),
+                        team_id,
                     )
                 )
     return claimed
@@ -239,6 +243,7 @@ def _claim_one(
             alerts.c.message,
             alerts.c.attempts,
             alerts.c.created_at,
+            alerts.c.team_id,
         )
     ).one()
 

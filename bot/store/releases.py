@@ -241,12 +241,20 @@ def load_snapshot(conn: Connection, release: Release, *, with_metrics: bool = Tr
 def _metrics(
     conn: Connection, release_id: int, code: str | None = None
 ) -> dict[str, tuple[Metric, ...]]:
-    query = sa.select(metric_results).where(metric_results.c.release_id == release_id)
+    by_key = metrics_of(conn, [release_id], code)
+    return {c: m for (_, c), m in by_key.items()}
+
+
+def metrics_of(
+    conn: Connection, release_ids: Sequence[int], code: str | None = None
+) -> dict[tuple[int, str], tuple[Metric, ...]]:
+    """Read the metrics of these releases (of one trust, if `code`), by release and trust."""
+    query = sa.select(metric_results).where(metric_results.c.release_id.in_(list(release_ids)))
     if code is not None:
         query = query.where(metric_results.c.trust_code == code)
-    out: dict[str, list[Metric]] = defaultdict(list)
+    out: dict[tuple[int, str], list[Metric]] = defaultdict(list)
     for r in conn.execute(query.order_by(metric_results.c.metric_id)).mappings():
-        out[r["trust_code"]].append(
+        out[(r["release_id"], r["trust_code"])].append(
             Metric(
                 metric_id=r["metric_id"],
                 description=r["description"],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 metadata = sa.MetaData(
     naming_convention={
@@ -168,3 +170,15 @@ failures = sa.Table(
     sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
     sa.Column("count", sa.Integer, nullable=False),
 )
+
+# --- Slack workspaces ---------------------------------------------------------------------
+
+# Which workspace a subscription and an alert belong to (None: the SLACK_BOT_TOKEN workspace).
+subscriptions.append_column(sa.Column("team_id", sa.String(32)))
+alerts.append_column(sa.Column("team_id", sa.String(32)))
+
+# slack_sdk's OAuth installation and state stores, on the same database.
+INSTALLATIONS, BOTS, OAUTH_STATES = "slack_installations", "slack_bots", "slack_oauth_states"
+installations = SQLAlchemyInstallationStore.build_installations_table(metadata, INSTALLATIONS)
+bots = SQLAlchemyInstallationStore.build_bots_table(metadata, BOTS)
+oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, OAUTH_STATES)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from bot.rules import Subscription
 from bot.store.outbox import enable_channel, insert_ignoring, utc
-from bot.store.schema import failures, http_cache, subscriptions
+from bot.store.schema import alerts, failures, http_cache, subscriptions
 
 # --- subscriptions ------------------------------------------------------------------------
 
@@ -28,7 +28,9 @@ def subscribe(
     enable_channel(conn, sub.channel)
     clear_failures(conn, prefix=f"slack:channel:{sub.channel}:")
     updated = conn.execute(
-        sa.update(subscriptions).where(*where).values(min_rank_move=sub.min_rank_move)
+        sa.update(subscriptions)
+        .where(*where)
+        .values(min_rank_move=sub.min_rank_move, team_id=sub.team_id)
     ).rowcount
     if updated:
         return False
@@ -38,6 +40,7 @@ def subscribe(
             scope=sub.scope,
             value=sub.value,
             min_rank_move=sub.min_rank_move,
+            team_id=sub.team_id,
             created_by=created_by,
             created_at=now,
         )
@@ -56,14 +59,29 @@ def unsubscribe(conn: Connection, channel: str, scope: str, value: str) -> bool:
     return done.rowcount > 0
 
 
-def list_subscriptions(conn: Connection, channel: str | None = None) -> list[Subscription]:
+def list_subscriptions(
+    conn: Connection, channel: str | None = None, *, created_by: str | None = None
+) -> list[Subscription]:
     query = sa.select(subscriptions).order_by(subscriptions.c.channel, subscriptions.c.id)
     if channel is not None:
         query = query.where(subscriptions.c.channel == channel)
+    if created_by is not None:
+        query = query.where(subscriptions.c.created_by == created_by)
     return [
-        Subscription(r["channel"], r["scope"], r["value"], r["min_rank_move"])
+        Subscription(r["channel"], r["scope"], r["value"], r["min_rank_move"], r["team_id"])
         for r in conn.execute(query).mappings()
     ]
+
+
+def remove_team(conn: Connection, team_id: str, now: datetime) -> int:
+    """Forget a workspace that uninstalled the app: its subscriptions and queued alerts."""
+    removed = conn.execute(sa.delete(subscriptions).where(subscriptions.c.team_id == team_id))
+    conn.execute(
+        sa.update(alerts)
+        .where(alerts.c.team_id == team_id, alerts.c.status.in_(("pending", "claimed")))
+        .values(status="dead", error="app uninstalled", sent_at=now)
+    )
+    return removed.rowcount
 
 
 # --- failures -----------------------------------------------------------------------------

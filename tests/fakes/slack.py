@@ -54,6 +54,13 @@ class FakeSlack(LocalServer):
             and (channel is None or c.body["channel"] == channel)
         ]
 
+    def responses(self) -> list[dict[str, Any]]:
+        """Bodies sent to response URLs, in order."""
+        return [c.body for c in self.calls if c.method.startswith("response:")]
+
+    def bodies(self, method: str) -> list[dict[str, Any]]:
+        return [c.body for c in self.calls if c.method == method]
+
     def next_ts(self) -> str:
         with self._ts_lock:
             self._ts += 1
@@ -63,6 +70,8 @@ class FakeSlack(LocalServer):
 class _Handler(QuietHandler):
     def do_POST(self) -> None:
         fake: FakeSlack = self.fake
+        if self.path.startswith("/response/"):
+            return self._response_url(fake)
         method = self.path.rsplit("/", 1)[-1]
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if "json" in self.headers.get("Content-Type", ""):
@@ -90,6 +99,19 @@ class _Handler(QuietHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _response_url(self, fake: FakeSlack) -> None:
+        """What a listener sends to a response_url (respond())."""
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with fake.lock:
+            fake.calls.append(
+                Call(f"response:{self.path}", json.loads(raw or b"{}"), {}, time.time())
+            )
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
     def _answer(self, fake: FakeSlack, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if self.headers.get("Authorization", "") != "Bearer xoxb-test":
             return {"ok": False, "error": "invalid_auth"}
@@ -107,4 +129,6 @@ class _Handler(QuietHandler):
             }
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "B1"}
+        if method in ("views.publish", "views.open"):
+            return {"ok": True, "view": {"id": "V1"}}
         return {"ok": False, "error": "unknown_method"}

@@ -1,0 +1,379 @@
+"""The Slack app through its real HTTP entry point: signed requests in, replies and Web API calls out."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from sqlalchemy.engine import Engine
+
+from bot.config import Settings
+from bot.ingest import SourceFile, import_files
+from bot.lookup import LiveDirectory
+from bot.rules import Subscription
+from bot.slack import cards
+from bot.slack.app import build_app
+from bot.slack.server import wsgi
+from bot.store import outbox
+from bot.store.schema import alerts, subscriptions
+from bot.store.state import list_subscriptions, subscribe
+from tests import slackreq as req
+from tests.conftest import fixture
+from tests.fakes.slack import FakeSlack
+from tests.fakes.wsgi import WsgiServer
+
+FILES = ("mhc-trust-data-q1-q2.csv", "mhc-league-table-q2.csv", "acute-league-table-q2.csv")
+
+
+@dataclass
+class Bot:
+    url: str
+    slack: FakeSlack
+    engine: Engine
+
+    @property
+    def response_url(self) -> str:
+        return f"{self.slack.base_url}/response/1"
+
+    def trust(self, text: str, **kw: Any) -> dict[str, Any]:
+        r = req.command(self.url, text, self.response_url, **kw)
+        assert r.status_code == 200, r.text
+        return r.json() if r.content else {}
+
+
+def assert_blocks(blocks: list[dict[str, Any]], limit: int = 50) -> None:
+    assert 0 < len(blocks) <= limit
+    for b in blocks:
+        parsed = Block.parse(b)
+        assert parsed is not None, b
+        parsed.validate_json()
+
+
+def text_of(reply: dict[str, Any]) -> str:
+    return json.dumps(reply.get("blocks", []), ensure_ascii=False) + reply.get("text", "")
+
+
+@pytest.fixture
+def bot(engine: Engine, slack: FakeSlack) -> Iterator[Bot]:
+    import_files(engine, [SourceFile(n, fixture(n)) for n in FILES])
+    settings = Settings(
+        slack_bot_token="xoxb-test", slack_signing_secret=req.SECRET, slack_api_url=slack.api_url
+    )
+    app = build_app(settings, engine, directory=LiveDirectory(engine, check_every=0.0))
+    with WsgiServer(wsgi(app, engine)) as server:
+        yield Bot(server.url, slack, engine)
+
+
+# --- signatures ---------------------------------------------------------------------------
+
+
+def test_it_refuses_forged_and_stale_signatures(bot: Bot) -> None:
+    forged = req.command(bot.url, "ZZ1", bot.response_url, secret="not-the-secret")
+    stale = req.command(bot.url, "ZZ1", bot.response_url, ts=int(time.time()) - 600)
+    assert (forged.status_code, stale.status_code) == (401, 401)
+    unsigned = httpx.post(f"{bot.url}/slack/events", content="command=/trust&text=ZZ1")
+    assert unsigned.status_code == 401
+    assert bot.slack.responses() == []
+
+
+def test_it_answers_health_checks(bot: Bot) -> None:
+    r = httpx.get(f"{bot.url}/healthz")
+    assert (r.status_code, r.json()) == (200, {"ok": True, "database": "reachable"})
+
+
+# --- lookups ------------------------------------------------------------------------------
+
+
+def test_a_clear_match_gets_the_card_only_the_asker_sees(bot: Bot) -> None:
+    reply = bot.trust("tees moor")
+    assert reply["response_type"] == "ephemeral"
+    assert (
+        reply["text"]
+        == "Tees, Moor and Vale NHS Foundation Trust (ZZ3): segment 2, rank 3 of 4 in Q2 2025/26"
+    )
+    blocks = reply["blocks"]
+    assert_blocks(blocks)
+    assert blocks[0] == {
+        "type": "header",
+        "text": {
+            "type": "plain_text",
+            "text": "Tees, Moor and Vale NHS Foundation Trust",
+            "emoji": True,
+        },
+    }
+    body = text_of(reply)
+    assert (
+        "ZZ3 · Mental health and community trust · Mental Health and Learning Disability · North East and Yorkshire"
+        in body
+    )
+    assert "*Segment 2* in Q2 2025/26: good performance with some areas to improve" in body
+    assert "rank 3 of 4\\nlikely 1 to 4" in body
+    assert "2.18\\nlikely 1.85 to 2.5" in body
+    assert "segment 3 → 2 ↑ better" in body
+    assert "`▃▃`  Q1 2025/26 to Q2 2025/26: 3 → 3" in body  # 3rd of 4: a third of the way up
+    assert "Patient safety: segment 2" in body
+    assert blocks[-1]["elements"][0]["action_id"] == cards.SHARE
+    assert blocks[-1]["elements"][0]["value"] == "ZZ3"
+
+
+def test_an_unclear_query_lists_candidates_with_buttons(bot: Bot) -> None:
+    reply = bot.trust("northmoor")
+    assert reply["text"] == "2 trusts match northmoor"
+    assert_blocks(reply["blocks"])
+    buttons = [b["accessory"] for b in reply["blocks"] if "accessory" in b]
+    assert sorted(b["value"] for b in buttons) == ["ZA1", "ZZ1"]
+    assert {b["action_id"] for b in buttons} == {cards.SHOW}
+    assert "ZA1 · segment 3 · rank 2 of 3 · Q2 2025/26" in text_of(reply)
+
+
+def test_no_match_gets_the_nearest_names(bot: Bot) -> None:
+    reply = bot.trust("Quxbridge Royal")
+    assert reply["text"] == "No trust matches Quxbridge Royal"
+    assert_blocks(reply["blocks"])
+    assert len(reply["blocks"][2]["elements"]) == 3  # three suggestions as buttons
+
+
+def test_a_button_replaces_the_list_with_the_card(bot: Bot) -> None:
+    assert req.action(bot.url, cards.SHOW, bot.response_url, value="ZA1").status_code == 200
+    (sent,) = req.wait_for(bot.slack.responses)
+    assert sent["replace_original"] is True
+    assert sent["text"].startswith("Northmoor Hospitals NHS Foundation Trust (ZA1)")
+    assert_blocks(sent["blocks"])
+    req.action(bot.url, cards.PICK, bot.response_url, selected="ZZ2")
+    assert req.wait_for(lambda: len(bot.slack.responses()) == 2)
+    assert bot.slack.responses()[1]["text"].startswith(
+        "Southfield Community Healthcare NHS Trust (ZZ2)"
+    )
+
+
+def test_type_ahead_options_come_from_the_search(bot: Bot) -> None:
+    r = req.options(bot.url, cards.PICK, "southfield")
+    assert r.status_code == 200
+    options = r.json()["options"]
+    assert [o["value"] for o in options] == ["ZA2", "ZZ2"] or [o["value"] for o in options] == [
+        "ZZ2",
+        "ZA2",
+    ]
+    assert all(len(o["text"]["text"]) <= 75 for o in options)
+
+
+def test_share_posts_the_card_for_everyone(bot: Bot) -> None:
+    req.action(bot.url, cards.SHARE, bot.response_url, value="ZZ1")
+    shared, deleted = req.wait_for(
+        lambda: bot.slack.responses() if len(bot.slack.responses()) == 2 else None
+    )
+    assert shared["response_type"] == "in_channel"
+    assert shared["replace_original"] is False
+    assert_blocks(shared["blocks"])
+    assert all(b["type"] != "actions" for b in shared["blocks"])  # no second share button
+    assert shared["blocks"][-1]["elements"][0]["text"] == f"Shared by <@{req.USER}>"
+    assert deleted["delete_original"] is True
+
+
+def test_top_bottom_and_movers(bot: Bot) -> None:
+    top = bot.trust("top 2 mental health")
+    assert_blocks(top["blocks"])
+    assert (
+        top["blocks"][0]["text"]["text"] == "Top 2: Mental health and community trusts, Q2 2025/26"
+    )
+    assert (
+        "1. *Northmoor and Dale Partnership NHS Foundation Trust* (segment 1, score 1.90)"
+        in text_of(top)
+    )
+    bottom = bot.trust("bottom 1 acute")
+    assert "3. *Westmarch &amp; District Hospital, NHS Trust* (segment 4, score 3.10)" in text_of(
+        bottom
+    )
+    every = bot.trust("top")
+    assert [b["text"]["text"] for b in every["blocks"] if b["type"] == "header"] == [
+        "Top 3: Acute trusts, Q2 2025/26",
+        "Top 4: Mental health and community trusts, Q2 2025/26",
+    ]
+    movers = bot.trust("movers mhc")
+    assert_blocks(movers["blocks"])
+    body = text_of(movers)
+    assert "Since Q1 2025/26: 2 up, 0 down a segment" in body
+    assert "*Tees, Moor and Vale NHS Foundation Trust*: 3 → 2" in body
+    assert "Only one quarter is stored" in text_of(bot.trust("movers acute"))
+
+
+def test_help_and_garbled_commands_say_what_to_type(bot: Bot) -> None:
+    assert "`/trust subscribe <trust | region | type | all> [rank N]`" in text_of(bot.trust("help"))
+    assert bot.trust("top 500")["text"] == "`/trust top` shows 1 to 30 trusts, not 500."
+    assert "takes a trust type" in bot.trust("movers dentists")["text"]
+    assert (
+        "Say what to subscribe" in bot.trust("subscribe")["text"]
+        if bot.trust("subscribe")
+        else True
+    )
+    assert (
+        "`rank` takes a number of places from 1 to 200"
+        in bot.trust("subscribe all rank lots")["text"]
+    )
+
+
+def test_what_people_type_cannot_mention_or_link(bot: Bot) -> None:
+    reply = bot.trust("<!channel> <@U123> <https://evil.example|click>")
+    body = text_of(reply)
+    assert "<!channel>" not in body and "<@U123>" not in body and "<https://evil" not in body
+    assert "&lt;!channel&gt;" in body
+
+
+# --- subscriptions ------------------------------------------------------------------------
+
+
+def test_subscribe_checks_it_can_post_then_saves(bot: Bot) -> None:
+    assert bot.trust("subscribe all rank 3") == {}
+    posted = req.wait_for(lambda: bot.slack.posts(req.CHANNEL))
+    assert posted[0]["text"] == (
+        f"<@{req.USER}> set this channel to get every segment change, and rank moves of 3 places "
+        "or more from the NHS Oversight Framework."
+    )
+    reply = req.wait_for(bot.slack.responses)[0]
+    assert reply["text"] == "Subscribed."
+    with bot.engine.connect() as conn:
+        assert list_subscriptions(conn) == [Subscription(req.CHANNEL, "all", "", 3, req.TEAM)]
+    listed = bot.trust("subscriptions")
+    assert "every segment change, and rank moves of 3 places or more" in text_of(listed)
+
+
+@pytest.mark.parametrize(
+    ("text", "scope", "value"),
+    [
+        ("RGD-not-stored ZZ3", "trust", "ZZ3"),
+        ("tees moor", "trust", "ZZ3"),
+        ("North East and Yorkshire", "region", "North East and Yorkshire"),
+        ("london", "region", "London"),
+        ("acute", "type", "acute"),
+        ("mental health trusts", "type", "mental-health-and-community"),
+    ],
+)
+def test_subscribe_reads_trusts_regions_and_types(
+    bot: Bot, text: str, scope: str, value: str
+) -> None:
+    if text.startswith("RGD-not-stored"):
+        text = "ZZ3"
+    bot.trust(f"subscribe {text}")
+    req.wait_for(bot.slack.responses)
+    with bot.engine.connect() as conn:
+        (sub,) = list_subscriptions(conn)
+    assert (sub.scope, sub.value) == (scope, value)
+
+
+def test_subscribe_where_the_bot_cannot_post_says_how_to_invite_it(bot: Bot) -> None:
+    bot.slack.member_of = {"COTHER"}
+    bot.trust("subscribe all", channel="CPRIVATE")
+    reply = req.wait_for(bot.slack.responses)[0]
+    assert reply["text"].startswith(
+        "I can't post in this channel yet. Add me first: type `/invite`"
+    )
+    with bot.engine.connect() as conn:
+        assert list_subscriptions(conn) == []
+
+
+def test_subscribe_to_an_unclear_trust_asks_for_the_code(bot: Bot) -> None:
+    bot.trust("subscribe southfield")
+    reply = req.wait_for(bot.slack.responses)[0]
+    assert "Several trusts match *southfield*" in reply["text"] and "(`ZA2`)" in reply["text"]
+    assert bot.slack.posts() == []
+
+
+def test_unsubscribe(bot: Bot) -> None:
+    with bot.engine.begin() as conn:
+        subscribe(
+            conn, Subscription(req.CHANNEL, "region", "London", None, req.TEAM), datetime.now(UTC)
+        )
+    bot.trust("unsubscribe london")
+    assert (
+        req.wait_for(bot.slack.responses)[0]["text"]
+        == "No longer posting segment changes in London here."
+    )
+    bot.trust("unsubscribe london")
+    assert req.wait_for(lambda: len(bot.slack.responses()) == 2)
+    assert (
+        bot.slack.responses()[1]["text"]
+        == "This channel was not getting segment changes in London here."
+    )
+
+
+# --- Home tab and events ------------------------------------------------------------------
+
+
+def test_the_home_tab_shows_releases_subscriptions_and_a_search(bot: Bot) -> None:
+    with bot.engine.begin() as conn:
+        subscribe(
+            conn,
+            Subscription("CMINE", "trust", "ZZ1", None, req.TEAM),
+            datetime.now(UTC),
+            created_by=req.USER,
+        )
+        subscribe(conn, Subscription("CTHEIRS", "all"), datetime.now(UTC), created_by="USOMEONE")
+    assert (
+        req.event(
+            bot.url, {"type": "app_home_opened", "user": req.USER, "tab": "home", "channel": "D1"}
+        ).status_code
+        == 200
+    )
+    (published,) = req.wait_for(lambda: bot.slack.bodies("views.publish"))
+    view = (
+        published["view"] if isinstance(published["view"], dict) else json.loads(published["view"])
+    )
+    assert published["user_id"] == req.USER
+    View(**view).validate_json()
+    body = json.dumps(view)
+    assert "*Acute trusts*, Q2 2025/26 (3 ranked)" in body
+    assert "*Mental health and community trusts*, Q2 2025/26 (4 ranked)" in body
+    assert "<#CMINE>: segment changes of ZZ1, and rank moves of 1 place or more" in body
+    assert "CTHEIRS" not in body
+    assert view["blocks"][1]["elements"][0]["action_id"] == cards.HOME_PICK
+
+
+def test_the_home_search_opens_the_card(bot: Bot) -> None:
+    req.action(bot.url, cards.HOME_PICK, bot.response_url, selected="ZZ3")
+    (opened,) = req.wait_for(lambda: bot.slack.bodies("views.open"))
+    view = opened["view"] if isinstance(opened["view"], dict) else json.loads(opened["view"])
+    assert opened["trigger_id"] == "trig.2"
+    View(**view).validate_json()
+    assert view["blocks"][0]["text"]["text"] == "Tees, Moor and Vale NHS Foundation Trust"
+
+
+def test_uninstalling_removes_the_workspace_subscriptions(bot: Bot) -> None:
+    now = datetime.now(UTC)
+    with bot.engine.begin() as conn:
+        subscribe(conn, Subscription("C1", "all", "", None, "T1"), now)
+        subscribe(conn, Subscription("C2", "all", "", None, "T2"), now)
+        outbox.enqueue(
+            conn,
+            [outbox.NewAlert("k1", "C1", "nof_release_summary", {"text": "x"}, team_id="T1")],
+            now,
+        )
+    req.event(bot.url, {"type": "app_uninstalled"}, team="T1")
+
+    def gone() -> bool:
+        with bot.engine.connect() as conn:
+            return [s.channel for s in list_subscriptions(conn)] == ["C2"]
+
+    assert req.wait_for(gone)
+    with bot.engine.connect() as conn:
+        assert conn.execute(sa.select(alerts.c.status)).scalar() == "dead"
+        assert conn.execute(sa.select(sa.func.count()).select_from(subscriptions)).scalar() == 1
+
+
+def test_a_newly_stored_quarter_is_found_without_a_restart(bot: Bot) -> None:
+    assert "Only one quarter is stored" in text_of(bot.trust("movers acute"))
+    newer = (
+        fixture("acute-league-table-q2.csv")
+        .replace(b"Q2 2025/26", b"Q3 2025/26")
+        .replace(b",2.4,2.0 to 2.8,3.0,Yes,2.0,", b",2.6,2.0 to 2.9,4.0,Yes,2.0,")
+    )
+    import_files(bot.engine, [SourceFile("acute-q3.csv", newer)])
+    assert "*Northmoor Hospitals NHS Foundation Trust*: 3 → 4" in text_of(bot.trust("movers acute"))
