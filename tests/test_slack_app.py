@@ -224,7 +224,9 @@ def test_help_and_garbled_commands_say_what_to_type(bot: Bot) -> None:
 def test_what_people_type_cannot_mention_or_link(bot: Bot) -> None:
     reply = bot.trust("<!channel> <@U123> <https://evil.example|click>")
     body = text_of(reply)
-    assert "<!channel>" not in body and "<@U123>" not in body and "<https://evil" not in body
+    assert "<!channel>" not in body
+    assert "<@U123>" not in body
+    assert "<https://evil" not in body
     assert "&lt;!channel&gt;" in body
 
 
@@ -283,7 +285,8 @@ def test_subscribe_where_the_bot_cannot_post_says_how_to_invite_it(bot: Bot) -> 
 def test_subscribe_to_an_unclear_trust_asks_for_the_code(bot: Bot) -> None:
     bot.trust("subscribe southfield")
     reply = req.wait_for(bot.slack.responses)[0]
-    assert "Several trusts match *southfield*" in reply["text"] and "(`ZA2`)" in reply["text"]
+    assert "Several trusts match *southfield*" in reply["text"]
+    assert "(`ZA2`)" in reply["text"]
     assert bot.slack.posts() == []
 
 

@@ -71,7 +71,8 @@ class _Handler(QuietHandler):
     def do_POST(self) -> None:
         fake: FakeSlack = self.fake
         if self.path.startswith("/response/"):
-            return self._response_url(fake)
+            self._response_url(fake)
+            return
         method = self.path.rsplit("/", 1)[-1]
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if "json" in self.headers.get("Content-Type", ""):
@@ -98,6 +99,7 @@ class _Handler(QuietHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        return None
 
     def _response_url(self, fake: FakeSlack) -> None:
         """What a listener sends to a response_url (respond())."""
