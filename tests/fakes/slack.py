@@ -99,7 +99,6 @@ class _Handler(QuietHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        return
 
     def _response_url(self, fake: FakeSlack) -> None:
         """What a listener sends to a response_url (respond())."""
