@@ -92,7 +92,8 @@ def check(dry_run: bool) -> None:
     Without SLACK_BOT_TOKEN the alerts are printed here instead of posted.
     """
     from bot.jobs import Checker
-    from bot.slack.delivery import Delivery, Poster, PrintPoster, SlackPoster, slack_client
+    from bot.slack.app import workspace_clients
+    from bot.slack.delivery import Delivery, Poster, PrintPoster, SlackPoster
     from bot.source import Source, default_client
 
     settings = _settings()
@@ -108,13 +109,10 @@ def check(dry_run: bool) -> None:
         result = checker.check(dry_run=dry_run)
     _print_check(result, dry_run)
     if not dry_run:
-        token = settings.slack_bot_token
-        poster: Poster = (
-            SlackPoster(slack_client(token, settings.slack_api_url))
-            if token
-            else PrintPoster(sys.stdout)
-        )
-        interval = 1.0 if token else 0.0  # Slack: about one message a second per channel
+        poster: Poster = PrintPoster(sys.stdout)
+        if settings.slack_configured:
+            poster = SlackPoster(workspace_clients(settings, engine))
+        interval = 1.0 if settings.slack_configured else 0.0  # Slack: ~1 message/s per channel
         result.delivery = Delivery(
             engine, poster, admin_channel=settings.admin_channel, interval=interval
         ).run()

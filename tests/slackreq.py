@@ -27,12 +27,18 @@ def post(url: str, body: str, content_type: str, **signing: Any) -> httpx.Respon
 
 
 def command(
-    url: str, text: str, response_url: str, *, channel: str = CHANNEL, **signing: Any
+    url: str,
+    text: str,
+    response_url: str,
+    *,
+    channel: str = CHANNEL,
+    team: str = TEAM,
+    **signing: Any,
 ) -> httpx.Response:
     body = urlencode(
         {
             "token": "x",
-            "team_id": TEAM,
+            "team_id": team,
             "team_domain": "nhs",
             "channel_id": channel,
             "channel_name": "general",

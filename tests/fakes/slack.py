@@ -30,6 +30,8 @@ class FakeSlack(LocalServer):
         )
         self.channel_errors: dict[str, str] = {}
         self.member_of: set[str] | None = None  # None: the bot is in every channel
+        self.tokens = {"xoxb-test"}  # bot tokens it accepts
+        self.installs: dict[str, dict[str, Any]] = {}  # OAuth code -> oauth.v2.access answer
         self.delay = 0.0
         self._ts = 1700000000.0
         self._ts_lock = threading.Lock()
@@ -114,7 +116,13 @@ class _Handler(QuietHandler):
         self.wfile.write(b"ok")
 
     def _answer(self, fake: FakeSlack, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        if self.headers.get("Authorization", "") != "Bearer xoxb-test":
+        if method == "oauth.v2.access":
+            answer = fake.installs.get(str(body.get("code")))
+            if answer is None:
+                return {"ok": False, "error": "invalid_code"}
+            fake.tokens.add(answer["access_token"])
+            return answer
+        if self.headers.get("Authorization", "").removeprefix("Bearer ") not in fake.tokens:
             return {"ok": False, "error": "invalid_auth"}
         channel = str(body.get("channel", ""))
         if method == "chat.postMessage":
@@ -129,7 +137,12 @@ class _Handler(QuietHandler):
                 "message": {"text": body.get("text")},
             }
         if method == "auth.test":
-            return {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "B1"}
+            token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            team = next(
+                (a["team"]["id"] for a in fake.installs.values() if a["access_token"] == token),
+                "T1",
+            )
+            return {"ok": True, "user_id": "UBOT", "team_id": team, "bot_id": "B1"}
         if method in ("views.publish", "views.open"):
             return {"ok": True, "view": {"id": "V1"}}
         return {"ok": False, "error": "unknown_method"}

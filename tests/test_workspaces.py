@@ -1,0 +1,201 @@
+"""Installing into several workspaces through OAuth, and `nof-bot serve` under gunicorn."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.config import Settings
+from bot.ingest import SourceFile, import_files
+from bot.rules import Subscription
+from bot.slack.app import build_app, installation_store, workspace_clients
+from bot.slack.delivery import Delivery, SlackPoster
+from bot.slack.server import wsgi
+from bot.store import outbox
+from bot.store.state import list_subscriptions, subscribe
+from tests import slackreq as req
+from tests.conftest import FIXTURES, fixture
+from tests.fakes.slack import FakeSlack
+from tests.fakes.wsgi import WsgiServer
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTALL = {
+    "ok": True,
+    "access_token": "xoxb-team-two",
+    "token_type": "bot",
+    "scope": "commands,chat:write,chat:write.public",
+    "bot_user_id": "UBOT2",
+    "app_id": "A1",
+    "team": {"id": "T2", "name": "Second Trust Network"},
+    "enterprise": None,
+    "is_enterprise_install": False,
+    "authed_user": {"id": "U2"},
+}
+
+
+@pytest.fixture
+def oauth(engine: Engine, slack: FakeSlack) -> Iterator[tuple[str, Settings]]:
+    import_files(engine, [SourceFile("mhc.csv", fixture("mhc-trust-data-q1-q2.csv"))])
+    settings = Settings(
+        slack_signing_secret=req.SECRET,
+        slack_client_id="111.222",
+        slack_client_secret="client-secret",
+        slack_api_url=slack.api_url,
+    )
+    with WsgiServer(wsgi(build_app(settings, engine), engine)) as server:
+        yield server.url, settings
+
+
+def install(url: str, slack: FakeSlack, code: str) -> httpx.Response:
+    """Walk the OAuth flow as a browser would: the install page, then Slack's redirect back."""
+    page = httpx.get(f"{url}/slack/install")
+    assert page.status_code == 200
+    state = re.search(r"state=([\w-]+)", page.text)
+    assert state is not None
+    assert f"slack-app-oauth-state={state.group(1)}" in page.headers["set-cookie"]
+    slack.installs[code] = INSTALL
+    cookie = {"Cookie": f"slack-app-oauth-state={state.group(1)}"}  # a Secure cookie, sent by hand
+    params = {"code": code, "state": state.group(1)}
+    return httpx.get(f"{url}/slack/oauth_redirect", params=params, headers=cookie)
+
+
+def test_a_workspace_installs_through_oauth_and_gets_its_own_alerts(
+    oauth: tuple[str, Settings], engine: Engine, slack: FakeSlack
+) -> None:
+    url, settings = oauth
+    done = install(url, slack, "code-2")
+    assert done.status_code == 200, done.text
+    bot = installation_store(settings, engine).find_bot(enterprise_id=None, team_id="T2")
+    assert bot is not None
+    assert bot.bot_token == "xoxb-team-two"
+
+    # A command from the new workspace is answered with its own token.
+    r = req.command(url, "subscribe all", f"{slack.base_url}/response/2", team="T2")
+    assert r.status_code == 200
+    assert req.wait_for(lambda: slack.posts(req.CHANNEL))
+    post = next(c for c in slack.calls if c.method == "chat.postMessage")
+    assert post.headers["authorization"] == "Bearer xoxb-team-two"
+    with engine.connect() as conn:
+        assert req.wait_for(lambda: list_subscriptions(conn)) == [
+            Subscription(req.CHANNEL, "all", "", None, "T2")
+        ]
+
+    # Alerts queued for that workspace go out with its token.
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        outbox.enqueue(
+            conn,
+            [
+                outbox.NewAlert(
+                    "k2", req.CHANNEL, "nof_release_summary", {"text": "hello"}, team_id="T2"
+                )
+            ],
+            now,
+        )
+        outbox.enqueue(
+            conn,
+            [outbox.NewAlert("k9", "C9", "nof_release_summary", {"text": "x"}, team_id="T9")],
+            now,
+        )
+    result = Delivery(engine, SlackPoster(workspace_clients(settings, engine)), interval=0.0).run()
+    assert (result.sent, result.dropped) == (1, 1)  # T9 never installed the app
+    assert slack.calls[-1].headers["authorization"] == "Bearer xoxb-team-two"
+
+    # Uninstalling removes its tokens and subscriptions.
+    assert req.event(url, {"type": "app_uninstalled"}, team="T2").status_code == 200
+
+    def uninstalled() -> bool:
+        with engine.connect() as conn:
+            return not list_subscriptions(conn)
+
+    assert req.wait_for(uninstalled)
+    assert req.wait_for(
+        lambda: (
+            installation_store(settings, engine).find_bot(enterprise_id=None, team_id="T2") is None
+        )
+    )
+
+
+def test_a_revoked_bot_token_is_forgotten(
+    oauth: tuple[str, Settings], engine: Engine, slack: FakeSlack
+) -> None:
+    url, settings = oauth
+    assert install(url, slack, "c").status_code == 200
+    with engine.begin() as conn:
+        subscribe(conn, Subscription("C2", "all", "", None, "T2"), datetime.now(UTC))
+    event = {"type": "tokens_revoked", "tokens": {"oauth": ["U2"], "bot": ["UBOT2"]}}
+    assert req.event(url, event, team="T2").status_code == 200
+    store = installation_store(settings, engine)
+    assert req.wait_for(lambda: store.find_bot(enterprise_id=None, team_id="T2") is None)
+    with engine.connect() as conn:
+        assert req.wait_for(lambda: not list_subscriptions(conn))
+
+
+# --- nof-bot serve ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_nof_bot_serve_answers_signed_commands_under_gunicorn(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    db = f"sqlite:///{tmp_path / 'nof.sqlite3'}"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": db,
+        "PORT": str(free_port()),
+        "WEB_CONCURRENCY": "2",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": req.SECRET,
+        "SLACK_API_URL": slack.api_url,
+    }
+    nof = [sys.executable, "-m", "bot"]
+    subprocess.run(
+        [*nof, "import", str(FIXTURES / "mhc-trust-data-q1-q2.csv")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    server = subprocess.Popen(
+        [*nof, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{env['PORT']}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, (
+                server.stdout.read().decode() if server.stdout else ""
+            )
+            time.sleep(0.1)
+        r = req.command(url, "tees moor", f"{slack.base_url}/response/1")
+        assert r.status_code == 200
+        assert r.json()["text"].startswith("Tees, Moor and Vale NHS Foundation Trust (ZZ3)")
+        assert (
+            req.command(url, "ZZ1", f"{slack.base_url}/response/1", secret="forged").status_code
+            == 401
+        )
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=15)[0].decode()
+    assert server.returncode == 0, output
