@@ -6,7 +6,10 @@ Machines here are noisy, so every figure is printed next to its baseline and as 
 - import of the real 2.2 MB data file plus its league table into a fresh SQLite, against
   `pandas.read_csv` of the same data file: in-process (function calls), and as whole processes
   (`nof-bot import` against `python -c "import pandas; pandas.read_csv(...)"`);
-- `nof-bot lookup` from process start, against a bare `python -c pass` start.
+- `nof-bot lookup` from process start, against a bare `python -c pass` start;
+- queueing and delivering a full release to --channels subscribed channels (benchmarks/alerts.py);
+- 400 signed /trust requests, 16 at a time, to `nof-bot serve` and to a bare Bolt app
+  (benchmarks/slack.py).
 """
 
 from __future__ import annotations
@@ -116,12 +119,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "nof")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--channels", type=int, default=1000, help="subscribed channels (alerts)")
-    parser.add_argument("--only", choices=["import", "lookup", "alerts"], action="append")
+    parser.add_argument("--only", choices=["import", "lookup", "alerts", "slack"], action="append")
     args = parser.parse_args()
     if not (args.data / DATA).is_file():
         sys.exit(f"the real NHS England files are not in {args.data} (use --data DIR)")
     sys.path.insert(0, str(ROOT))
-    only = set(args.only or ["import", "lookup", "alerts"])
+    only = set(args.only or ["import", "lookup", "alerts", "slack"])
     if "import" in only:
         in_process(args.data, args.repeat)
     if only & {"import", "lookup"}:
@@ -130,6 +133,10 @@ def main() -> None:
         from benchmarks import alerts
 
         alerts.run(args.data, args.channels)
+    if "slack" in only:
+        from benchmarks import slack
+
+        slack.run(args.data)
 
 
 if __name__ == "__main__":

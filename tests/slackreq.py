@@ -26,16 +26,8 @@ def post(url: str, body: str, content_type: str, **signing: Any) -> httpx.Respon
     return httpx.post(f"{url}/slack/events", content=body, headers=headers, timeout=10)
 
 
-def command(
-    url: str,
-    text: str,
-    response_url: str,
-    *,
-    channel: str = CHANNEL,
-    team: str = TEAM,
-    **signing: Any,
-) -> httpx.Response:
-    body = urlencode(
+def command_body(text: str, response_url: str, *, channel: str = CHANNEL, team: str = TEAM) -> str:
+    return urlencode(
         {
             "token": "x",
             "team_id": team,
@@ -51,6 +43,18 @@ def command(
             "trigger_id": "trig.1",
         }
     )
+
+
+def command(
+    url: str,
+    text: str,
+    response_url: str,
+    *,
+    channel: str = CHANNEL,
+    team: str = TEAM,
+    **signing: Any,
+) -> httpx.Response:
+    body = command_body(text, response_url, channel=channel, team=team)
     return post(url, body, "application/x-www-form-urlencoded", **signing)
 
 

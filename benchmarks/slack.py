@@ -1,0 +1,145 @@
+"""400 signed /trust requests, 16 at a time, to `nof-bot serve` and to a bare Bolt app (the floor).
+
+Both run under the same gunicorn settings (bot.slack.server.serve) with the real mental health
+and community files stored; Slack's Web API is the fake of tests/fakes (used only for auth.test
+at start). Queries vary: full names, parts of names, ODS codes, initialisms, typos.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bot.ingest import SourceFile, import_files
+from bot.lookup import Directory
+from bot.store.db import create_engine, ensure_schema
+from tests import slackreq as req
+from tests.fakes.slack import FakeSlack
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = "nhs-oversight-framework-mental-health-and-community-trust-data_Q4-2025-26.csv"
+LEAGUE = "nhs-oversight-framework-mental-health-and-community-trust-league-table_Q4-2025-26.csv"
+
+
+def queries(names: list[tuple[str, str]], n: int) -> list[str]:
+    rng = random.Random(26)
+    out = []
+    for i in range(n):
+        code, name = names[i % len(names)]
+        words = [w for w in name.split() if w not in ("NHS", "Foundation", "Trust", "and")]
+        kind = i % 5
+        if kind == 0:
+            out.append(name)
+        elif kind == 1:
+            out.append(code)
+        elif kind == 2:
+            out.append(" ".join(words[:2]).lower())
+        elif kind == 3:
+            w = rng.choice(words)
+            out.append(w[:-1] + "x" if len(w) > 4 else w)  # a typo
+        else:
+            out.append("".join(w[0] for w in words).upper())  # an initialism
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        cmd, env={**env, "PORT": str(port)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            r = req.command(url, "help", "http://127.0.0.1:9/r")
+            if r.status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"{cmd} did not start")
+
+
+def load(url: str, texts: list[str], concurrency: int) -> list[float]:
+    """Send the requests from `concurrency` threads over kept-alive connections, as Slack does."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    with httpx.Client(limits=limits, timeout=10) as client:
+
+        def one(text: str) -> float:
+            body = req.command_body(text, "http://127.0.0.1:9/r")
+            headers = {"Content-Type": "application/x-www-form-urlencoded", **req.sign(body)}
+            start = time.perf_counter()
+            r = client.post(f"{url}/slack/events", content=body, headers=headers)
+            took = time.perf_counter() - start
+            assert r.status_code == 200, (r.status_code, r.text)
+            return took
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            return list(pool.map(one, texts))
+
+
+def pct(times: list[float], p: float) -> float:
+    return statistics.quantiles(times, n=100, method="inclusive")[int(p) - 1] * 1000
+
+
+def run(data_dir: Path, requests: int = 400, concurrency: int = 16, rounds: int = 2) -> None:
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack().start() as slack:
+        db = f"sqlite:///{tmp}/nof.sqlite3"
+        engine = create_engine(db)
+        ensure_schema(engine)
+        import_files(engine, [SourceFile(n, (data_dir / n).read_bytes()) for n in (DATA, LEAGUE)])
+        with engine.connect() as conn:
+            d = Directory.load(conn)
+        engine.dispose()
+        names = sorted((code, rows[-1].placing.result.name) for code, rows in d.placings.items())
+        texts = queries(names, requests)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": db,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": req.SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
+        }
+        servers = (
+            ("bare Bolt app, fixed text  [floor]", [sys.executable, "-m", "benchmarks.floor"]),
+            ("nof-bot serve", [sys.executable, "-m", "bot", "serve"]),
+        )
+        results: dict[str, list[float]] = {label: [] for label, _ in servers}
+        for _ in range(rounds):  # alternate, so drift on a noisy machine hits both alike
+            for label, cmd in servers:
+                proc, url = start(cmd, env)
+                try:
+                    load(url, texts[:50], concurrency)  # warm up
+                    results[label] += load(url, texts, concurrency)
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=20)
+    floor = results["bare Bolt app, fixed text  [floor]"]
+    workers = env["WEB_CONCURRENCY"]
+    print(f"/trust: {requests} signed requests x {rounds} rounds, {concurrency} at a time,")
+    print(f"  {workers} gunicorn workers x 8 threads each, kept-alive connections")
+    for label, times in results.items():
+        ratio = pct(times, 99) / pct(floor, 99)
+        print(
+            f"  {label:<36} p50 {pct(times, 50):6.1f} ms  p99 {pct(times, 99):6.1f} ms  "
+            f"max {max(times) * 1000:6.1f} ms  over 3 s: {sum(t > 3 for t in times)}  "
+            f"p99 ratio {ratio:4.2f}x"
+        )
