@@ -27,6 +27,7 @@ from bot.store.state import list_subscriptions, subscribe
 from tests import slackreq as req
 from tests.conftest import FIXTURES, fixture
 from tests.fakes.slack import FakeSlack
+from tests.fakes.socket_mode import FakeSocketMode
 from tests.fakes.wsgi import WsgiServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,3 +199,51 @@ def test_nof_bot_serve_answers_signed_commands_under_gunicorn(
         server.terminate()
         output = server.communicate(timeout=15)[0].decode()
     assert server.returncode == 0, output
+
+
+# --- nof-bot run (Socket Mode) ------------------------------------------------------------
+
+
+def test_nof_bot_run_answers_over_socket_mode(tmp_path: Path, slack: FakeSlack) -> None:
+    from urllib.parse import parse_qsl
+
+    command = dict(parse_qsl(req.command_body("tees moor", f"{slack.base_url}/response/1")))
+    envelope = {
+        "envelope_id": "env-1",
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": command,
+    }
+    db = f"sqlite:///{tmp_path / 'nof.sqlite3'}"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": db,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_APP_TOKEN": "xapp-test",
+        "SLACK_API_URL": slack.api_url,
+    }
+    nof = [sys.executable, "-m", "bot"]
+    subprocess.run(
+        [*nof, "import", str(FIXTURES / "mhc-trust-data-q1-q2.csv")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    with FakeSocketMode([envelope]) as socket_mode:
+        slack.socket_url = socket_mode.url
+        bot = subprocess.Popen(
+            [*nof, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        try:
+            acks = req.wait_for(
+                lambda: [a for a in socket_mode.acks if a.get("envelope_id") == "env-1"], timeout=30
+            )
+        finally:
+            bot.terminate()
+            output = bot.communicate(timeout=15)[0].decode()
+    assert acks, output
+    payload = acks[0]["payload"]
+    assert payload["response_type"] == "ephemeral"
+    assert payload["text"].startswith("Tees, Moor and Vale NHS Foundation Trust (ZZ3)")
+    assert payload["blocks"][0]["text"]["text"] == "Tees, Moor and Vale NHS Foundation Trust"

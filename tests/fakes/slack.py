@@ -32,6 +32,7 @@ class FakeSlack(LocalServer):
         self.member_of: set[str] | None = None  # None: the bot is in every channel
         self.tokens = {"xoxb-test"}  # bot tokens it accepts
         self.installs: dict[str, dict[str, Any]] = {}  # OAuth code -> oauth.v2.access answer
+        self.socket_url: str | None = None  # apps.connections.open hands this out
         self.delay = 0.0
         self._ts = 1700000000.0
         self._ts_lock = threading.Lock()
@@ -116,6 +117,10 @@ class _Handler(QuietHandler):
         self.wfile.write(b"ok")
 
     def _answer(self, fake: FakeSlack, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            if self.headers.get("Authorization", "") != "Bearer xapp-test" or not fake.socket_url:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": fake.socket_url}
         if method == "oauth.v2.access":
             answer = fake.installs.get(str(body.get("code")))
             if answer is None:

@@ -1,0 +1,44 @@
+"""A fake Socket Mode endpoint: a WebSocket server that sends envelopes and records the acks."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import ServerConnection, serve
+
+
+class FakeSocketMode:
+    def __init__(self, envelopes: list[dict[str, Any]]) -> None:
+        self.envelopes = envelopes
+        self.acks: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.server = serve(self._connection, "127.0.0.1", 0)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/link"
+
+    def __enter__(self) -> FakeSocketMode:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+    def _connection(self, ws: ServerConnection) -> None:
+        ws.send(
+            json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
+        )
+        for envelope in self.envelopes:
+            ws.send(json.dumps(envelope))
+        try:
+            for message in ws:
+                with self.lock:
+                    self.acks.append(json.loads(message))
+        except ConnectionClosed:
+            return
