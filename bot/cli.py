@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,11 +20,15 @@ if TYPE_CHECKING:
     from bot.jobs import CheckResult
     from bot.lookup import Directory
     from bot.store.releases import Saved
+    from bot.worker import Jobs
 
 
 @click.group()
 def main() -> None:
     """NHS Oversight Framework league tables: import, look up, alert."""
+    from bot.logs import setup
+
+    setup()
 
 
 def _settings() -> Settings:
@@ -91,7 +96,7 @@ def check(dry_run: bool) -> None:
 
     Without SLACK_BOT_TOKEN the alerts are printed here instead of posted.
     """
-    from bot.jobs import Checker
+    from bot.jobs import Checker, record_check
     from bot.slack.app import workspace_clients
     from bot.slack.delivery import Delivery, Poster, PrintPoster, SlackPoster
     from bot.source import Source, default_client
@@ -107,6 +112,8 @@ def check(dry_run: bool) -> None:
             settings.admin_channel,
         )
         result = checker.check(dry_run=dry_run)
+    if not dry_run:
+        record_check(engine, result, datetime.now(UTC))
     _print_check(result, dry_run)
     if not dry_run:
         poster: Poster = PrintPoster(sys.stdout)
@@ -160,8 +167,16 @@ def _web_app(settings: Settings) -> Any:
 
 
 @main.command()
+def worker() -> None:
+    """The scheduler: check for releases and deliver queued alerts until SIGTERM."""
+    settings = _settings()
+    jobs = _jobs(settings, _engine(settings))
+    raise SystemExit(_run_scheduler(settings, jobs))
+
+
+@main.command()
 def run() -> None:
-    """One process for a single workspace: the Slack app over Socket Mode (SLACK_APP_TOKEN)."""
+    """One process for one workspace: Socket Mode (SLACK_APP_TOKEN) plus the scheduler."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk import WebClient
 
@@ -172,9 +187,71 @@ def run() -> None:
         raise click.ClickException(
             "Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN"
         )
-    app = build_app(settings, _engine(settings))
+    engine = _engine(settings)
     web = WebClient(base_url=settings.slack_api_url)
-    SocketModeHandler(app, settings.slack_app_token, web_client=web).start()  # type: ignore[no-untyped-call]
+    handler = SocketModeHandler(
+        build_app(settings, engine), settings.slack_app_token, web_client=web
+    )
+    handler.connect()  # type: ignore[no-untyped-call]
+    raise SystemExit(_run_scheduler(settings, _jobs(settings, engine), on_stop=handler.close))
+
+
+def _jobs(settings: Settings, engine: Engine) -> Jobs:
+    from bot.slack.app import workspace_clients
+    from bot.slack.delivery import Poster, PrintPoster, SlackPoster
+    from bot.source import Source, default_client
+    from bot.worker import Jobs
+
+    poster: Poster = PrintPoster(sys.stdout)
+    if settings.slack_configured:
+        poster = SlackPoster(workspace_clients(settings, engine))
+    http = default_client()
+    click.get_current_context().call_on_close(http.close)
+    return Jobs(
+        engine,
+        lambda: Source(http),
+        poster,
+        settings.source_urls,
+        settings.alert_channel,
+        settings.admin_channel,
+        interval=1.0 if settings.slack_configured else 0.0,
+    )
+
+
+def _run_scheduler(
+    settings: Settings, jobs: Jobs, on_stop: Callable[[], None] = lambda: None
+) -> int:
+    import signal
+
+    from bot.worker import DEFAULT_SCHEDULE
+    from bot.worker import run as run_worker
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: jobs.stop.set())
+    return run_worker(jobs, settings.check_schedule or DEFAULT_SCHEDULE, on_stop=on_stop)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def status(as_json: bool) -> None:
+    """Health: database, last check, last release, alerts queued and failing (exit 1 if bad)."""
+    from bot.store.db import create_engine
+    from bot.store.ops import health
+    from bot.worker import STALE_AFTER
+
+    engine = create_engine(_settings().database_url)
+    h = health(engine, datetime.now(UTC), stale_after=STALE_AFTER)
+    engine.dispose()
+    if as_json:
+        click.echo(json.dumps(h.as_dict(), indent=2))
+    else:
+        for key, value in h.as_dict().items():
+            if key != "problems":
+                click.echo(f"{key.replace('_', ' '):<24} {value if value is not None else 'never'}")
+        for problem in h.problems:
+            click.echo(f"problem: {problem}", err=True)
+    if not h.ok:
+        raise SystemExit(1)
 
 
 @main.command()

@@ -34,6 +34,7 @@ class Settings:
     admin_channel: str | None = None
     port: int = 3000
     web_concurrency: int = 2
+    check_schedule: str = ""  # crontab lines; "" is the worker's default
 
     @property
     def slack_configured(self) -> bool:
@@ -63,6 +64,7 @@ class Settings:
             admin_channel=_text(env, "NOF_ADMIN_CHANNEL"),
             port=_number(env, "PORT", 3000, 1, 65535),
             web_concurrency=_number(env, "WEB_CONCURRENCY", 2, 1, 64),
+            check_schedule=_text(env, "NOF_CHECK_SCHEDULE") or "",
         )
 
 

@@ -14,7 +14,7 @@ from bot.nof.movements import Summary, compare
 from bot.rules import Subscription, baseline, plan, with_alert_channel
 from bot.slack.delivery import DeliveryResult, notify
 from bot.source import Download, Source, SourceError
-from bot.store import outbox, state
+from bot.store import ops, outbox, state
 from bot.store import releases as store
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,30 @@ def _undelivered(d: DeliveryResult) -> str:
     return f"{d.retrying + d.dropped} alert(s) not delivered: {d.errors[0]}"
 
 
+def record_check(engine: Engine, result: CheckResult, now: datetime) -> str:
+    """Note the check for health and status; return its one-line summary (logged)."""
+    saved = result.report.saved
+    summary = " ".join(
+        f"{k}={v}"
+        for k, v in (
+            ("ok", str(result.reason is None).lower()),
+            ("downloaded", len(result.downloaded)),
+            ("unchanged", len(result.unchanged)),
+            ("stored", sum(s.outcome == "new" for s in saved)),
+            ("revised", sum(s.outcome == "revised" for s in saved)),
+            ("rejected", len(result.report.rejected)),
+            ("queued", len(result.alerts)),
+            ("problems", len(result.problems)),
+        )
+    )
+    with engine.begin() as conn:
+        ops.put(conn, ops.LAST_CHECK, now.isoformat(), now)
+        ops.put(conn, ops.LAST_CHECK_SUMMARY, summary, now)
+        if not result.problems:
+            ops.put(conn, ops.LAST_CHECK_OK, now.isoformat(), now)
+    return summary
+
+
 @dataclass
 class Checker:
     """One check cycle over the source, the store and the poster it is given."""
@@ -62,8 +86,14 @@ class Checker:
     admin_channel: str | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
-    def check(self, *, dry_run: bool = False) -> CheckResult:
-        """Download what changed, store what is new, queue its alerts (nothing kept on dry run)."""
+    def check(
+        self, *, dry_run: bool = False, should_stop: Callable[[], bool] = lambda: False
+    ) -> CheckResult:
+        """Download what changed, store what is new, queue its alerts (nothing kept on dry run).
+
+        `should_stop` is asked between downloads: when it says stop, the check ends with
+        nothing stored, so a shutdown never leaves a release half-ingested.
+        """
         result = CheckResult()
         with self.engine.connect() as conn:
             known = state.validators(conn)
@@ -72,6 +102,9 @@ class Checker:
             errors.append(SourceError(", ".join(self.source_urls), "no NOF CSV links found"))
         downloads: list[Download] = []
         for url in urls:
+            if should_stop():
+                result.problems.append("stopped before the check finished: nothing stored")
+                return result
             try:
                 got = self.source.fetch(url, known.get(url))
             except SourceError as e:

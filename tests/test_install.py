@@ -51,5 +51,15 @@ def test_the_procfile_runs_the_web_process_and_migrates_on_release() -> None:
     lines = dict(
         line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
     )
-    assert lines["web"] == "nof-bot serve"
-    assert lines["release"] == "nof-bot db upgrade"
+    assert lines == {
+        "release": "nof-bot db upgrade",
+        "web": "nof-bot serve",
+        "worker": "nof-bot worker",
+    }
+
+
+def test_the_default_schedule_is_the_one_documented() -> None:
+    from bot.worker import DEFAULT_SCHEDULE
+
+    example = (ROOT / ".env.example").read_text()
+    assert f"NOF_CHECK_SCHEDULE={DEFAULT_SCHEDULE}\n" in example

@@ -87,7 +87,16 @@ def test_it_refuses_forged_and_stale_signatures(bot: Bot) -> None:
 
 def test_it_answers_health_checks(bot: Bot) -> None:
     r = httpx.get(f"{bot.url}/healthz")
-    assert (r.status_code, r.json()) == (200, {"ok": True, "database": "reachable"})
+    assert r.status_code == 200
+    assert r.json()["ok"] is True
+    assert r.json()["database"] == "reachable"
+    assert r.json()["last_release"].startswith("Q2 2025/26 ")
+    with bot.engine.begin() as conn:
+        outbox.enqueue(conn, [outbox.NewAlert("k", "C1", "nof_release_summary", {"text": "x"})], datetime.now(UTC))
+        conn.execute(sa.update(alerts).values(attempts=5))
+    sick = httpx.get(f"{bot.url}/healthz")
+    assert sick.status_code == 503
+    assert sick.json()["problems"] == ["1 alert(s) failed 3 or more times"]
 
 
 # --- lookups ------------------------------------------------------------------------------

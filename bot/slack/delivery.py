@@ -206,11 +206,18 @@ class Delivery:
                 self.sleep(wait)
                 continue
             for i, claimed in enumerate(batch):
-                if should_stop() or not self._deliver(claimed, result):
-                    for rest in batch[i + 1 :]:
-                        outbox.release(self.engine, rest, self.worker)
+                if should_stop():
+                    self._release(batch[i:])
+                    return result
+                if not self._deliver(claimed, result):
+                    self._release(batch[i + 1 :])
                     return result
         return result
+
+    def _release(self, claimed: list[outbox.Claimed]) -> None:
+        """Give back rows claimed but not tried: the run is stopping."""
+        for c in claimed:
+            outbox.release(self.engine, c, self.worker)
 
     def _deliver(self, claimed: outbox.Claimed, result: DeliveryResult) -> bool:
         """Post one claimed alert; False when the whole run must stop."""

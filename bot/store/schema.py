@@ -182,3 +182,23 @@ INSTALLATIONS, BOTS, OAUTH_STATES = "slack_installations", "slack_bots", "slack_
 installations = SQLAlchemyInstallationStore.build_installations_table(metadata, INSTALLATIONS)
 bots = SQLAlchemyInstallationStore.build_bots_table(metadata, BOTS)
 oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, OAUTH_STATES)
+
+# --- running unattended -------------------------------------------------------------------
+
+# A named lease: one holder at a time across processes and hosts, until it expires.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(128)),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+)
+
+# Facts about the service for health and status: last check, last release seen.
+service_state = sa.Table(
+    "service_state",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
