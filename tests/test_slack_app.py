@@ -92,7 +92,11 @@ def test_it_answers_health_checks(bot: Bot) -> None:
     assert r.json()["database"] == "reachable"
     assert r.json()["last_release"].startswith("Q2 2025/26 ")
     with bot.engine.begin() as conn:
-        outbox.enqueue(conn, [outbox.NewAlert("k", "C1", "nof_release_summary", {"text": "x"})], datetime.now(UTC))
+        outbox.enqueue(
+            conn,
+            [outbox.NewAlert("k", "C1", "nof_release_summary", {"text": "x"})],
+            datetime.now(UTC),
+        )
         conn.execute(sa.update(alerts).values(attempts=5))
     sick = httpx.get(f"{bot.url}/healthz")
     assert sick.status_code == 503
