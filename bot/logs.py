@@ -32,4 +32,5 @@ def setup(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for noisy in ("apscheduler", "alembic", "httpx", "httpcore"):  # one line per check is ours
+        logging.getLogger(noisy).setLevel(logging.WARNING)
