@@ -16,8 +16,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot.alerting import queue_alerts
 from bot.ingest import SourceFile, import_files
-from bot.jobs import queue_alerts
 from bot.rules import Subscription
 from bot.slack.delivery import Delivery, SlackPoster, slack_client
 from bot.store import releases as store

@@ -52,8 +52,8 @@ def _engine(settings: Settings | None = None) -> Engine:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def import_(paths: tuple[Path, ...]) -> None:
     """Import NOF CSV files, or the NOF CSVs in folders (data files with their league tables)."""
+    from bot.alerting import queue_alerts
     from bot.ingest import import_files, read_paths
-    from bot.jobs import queue_alerts
     from bot.rules import with_alert_channel
     from bot.store.outbox import NewAlert
     from bot.store.state import list_subscriptions

@@ -14,7 +14,7 @@ from bot.nof.model import Quarter, Range
 from bot.nof.parse import parse_file
 from bot.store import releases as store
 from bot.store.db import SCHEMA_REVISION, alembic_config, current_revision, normalize_url
-from bot.store.schema import metadata, metric_results, releases, trust_results
+from bot.store.schema import add_oauth_tables, metadata, metric_results, releases, trust_results
 from tests.conftest import fixture
 
 Q1, Q2 = Quarter(2025, 1), Quarter(2025, 2)
@@ -53,6 +53,7 @@ def placing(engine: Engine, code: str, quarter: Quarter) -> store.StoredPlacing:
 def test_it_migrates_to_the_schema_the_code_declares(engine: Engine) -> None:
     assert current_revision(engine) == SCHEMA_REVISION
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_REVISION
+    add_oauth_tables(metadata)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 metadata = sa.MetaData(
     naming_convention={
@@ -177,11 +175,21 @@ failures = sa.Table(
 subscriptions.append_column(sa.Column("team_id", sa.String(32)))
 alerts.append_column(sa.Column("team_id", sa.String(32)))
 
-# slack_sdk's OAuth installation and state stores, on the same database.
+# slack_sdk's OAuth installation and state stores keep their tables on the same database
+# (migration 0003 creates them with slack_sdk's own definitions).
 INSTALLATIONS, BOTS, OAUTH_STATES = "slack_installations", "slack_bots", "slack_oauth_states"
-installations = SQLAlchemyInstallationStore.build_installations_table(metadata, INSTALLATIONS)
-bots = SQLAlchemyInstallationStore.build_bots_table(metadata, BOTS)
-oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, OAUTH_STATES)
+
+
+def add_oauth_tables(md: sa.MetaData) -> None:
+    """Add slack_sdk's tables to `md`; imported on demand, as slack_sdk's stores load slowly."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    if INSTALLATIONS not in md.tables:
+        SQLAlchemyInstallationStore.build_installations_table(md, INSTALLATIONS)
+        SQLAlchemyInstallationStore.build_bots_table(md, BOTS)
+        SQLAlchemyOAuthStateStore.build_oauth_states_table(md, OAUTH_STATES)
+
 
 # --- running unattended -------------------------------------------------------------------
 
