@@ -13,7 +13,14 @@ from bot.ingest import ImportReport, SourceFile, import_files
 from bot.nof.model import Quarter, Range
 from bot.nof.parse import parse_file
 from bot.store import releases as store
-from bot.store.db import SCHEMA_REVISION, alembic_config, current_revision, normalize_url
+from bot.store.db import (
+    SCHEMA_REVISION,
+    alembic_config,
+    create_engine,
+    current_revision,
+    normalize_url,
+    upgrade,
+)
 from bot.store.schema import add_oauth_tables, metadata, metric_results, releases, trust_results
 from tests.conftest import fixture
 
@@ -50,12 +57,25 @@ def placing(engine: Engine, code: str, quarter: Quarter) -> store.StoredPlacing:
     return next(r for r in rows if r.placing.quarter == quarter)
 
 
-def test_it_migrates_to_the_schema_the_code_declares(engine: Engine) -> None:
+def test_a_new_database_gets_the_schema_the_code_declares(engine: Engine) -> None:
     assert current_revision(engine) == SCHEMA_REVISION
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_REVISION
     add_oauth_tables(metadata)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_every_migration_in_turn_builds_the_same_schema(db_url: str) -> None:
+    engine = create_engine(db_url)
+    upgrade(engine, "0001")  # from an empty database, one migration at a time
+    assert current_revision(engine) == "0001"
+    for revision in ("0002", "0003", SCHEMA_REVISION):
+        upgrade(engine, revision)
+    assert current_revision(engine) == SCHEMA_REVISION
+    add_oauth_tables(metadata)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    engine.dispose()
 
 
 def test_it_stores_a_data_file_and_league_table_as_releases(engine: Engine) -> None:
