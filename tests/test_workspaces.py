@@ -146,6 +146,24 @@ def test_a_revoked_bot_token_is_forgotten(
 # --- nof-bot serve ------------------------------------------------------------------------
 
 
+NOF = [sys.executable, "-m", "bot"]
+
+
+def stored_fixture_env(tmp_path: Path, slack: FakeSlack, **more: str) -> dict[str, str]:
+    """Environment of a nof-bot process whose SQLite database holds the fixture release."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'nof.sqlite3'}",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": slack.api_url,
+        **more,
+    }
+    data = str(FIXTURES / "mhc-trust-data-q1-q2.csv")
+    subprocess.run([*NOF, "import", data], env=env, check=True, capture_output=True)
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -155,26 +173,11 @@ def free_port() -> int:
 def test_nof_bot_serve_answers_signed_commands_under_gunicorn(
     tmp_path: Path, slack: FakeSlack
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'nof.sqlite3'}"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": db,
-        "PORT": str(free_port()),
-        "WEB_CONCURRENCY": "2",
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": req.SECRET,
-        "SLACK_API_URL": slack.api_url,
-    }
-    nof = [sys.executable, "-m", "bot"]
-    subprocess.run(
-        [*nof, "import", str(FIXTURES / "mhc-trust-data-q1-q2.csv")],
-        env=env,
-        check=True,
-        capture_output=True,
+    env = stored_fixture_env(
+        tmp_path, slack, PORT=str(free_port()), WEB_CONCURRENCY="2", SLACK_SIGNING_SECRET=req.SECRET
     )
     server = subprocess.Popen(
-        [*nof, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [*NOF, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{env['PORT']}"
     try:
@@ -214,26 +217,11 @@ def test_nof_bot_run_answers_over_socket_mode(tmp_path: Path, slack: FakeSlack) 
         "accepts_response_payload": True,
         "payload": command,
     }
-    db = f"sqlite:///{tmp_path / 'nof.sqlite3'}"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": db,
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_APP_TOKEN": "xapp-test",
-        "SLACK_API_URL": slack.api_url,
-    }
-    nof = [sys.executable, "-m", "bot"]
-    subprocess.run(
-        [*nof, "import", str(FIXTURES / "mhc-trust-data-q1-q2.csv")],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    env = stored_fixture_env(tmp_path, slack, SLACK_APP_TOKEN="xapp-test")
     with FakeSocketMode([envelope]) as socket_mode:
         slack.socket_url = socket_mode.url
         bot = subprocess.Popen(
-            [*nof, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            [*NOF, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
         try:
             acks = req.wait_for(

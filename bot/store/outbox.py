@@ -285,14 +285,6 @@ def mark_dead(engine: Engine, claimed: Claimed, worker: str, error: str) -> bool
     return _finish(engine, claimed, worker, status=DEAD, error=error)
 
 
-def release_slot(engine: Engine, channel: str, at: datetime) -> None:
-    """Hold a channel back until `at` (Slack asked us to wait)."""
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(channels).where(channels.c.channel == channel).values(next_post_at=at)
-        )
-
-
 def disable_channel(conn: Connection, channel: str, reason: str, now: datetime) -> bool:
     """Stop posting to a channel; True if it was not disabled before."""
     insert_ignoring(conn, channels, [{"channel": channel}], "channel")
@@ -322,8 +314,3 @@ def next_wait(engine: Engine, now: datetime, lease: timedelta) -> float | None:
     with engine.connect() as conn:
         at = conn.execute(query).scalar()
     return None if at is None else max((utc(at) - now).total_seconds(), 0.0)
-
-
-def status_counts(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(sa.select(alerts.c.status, sa.func.count()).group_by(alerts.c.status))
-    return {str(status): int(n) for status, n in rows}
