@@ -115,6 +115,9 @@ class Checker:
             else:
                 downloads.append(got)
                 result.downloaded.append(url)
+        if should_stop():
+            result.problems.append("stopped before the check finished: nothing stored")
+            return result
         with self.engine.connect() as conn, conn.begin() as tx:
             self._ingest(conn, downloads, errors, result)
             if dry_run:

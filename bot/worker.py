@@ -112,6 +112,7 @@ class Jobs:
             admin_channel=self.admin_channel,
             interval=self.interval,
             clock=self.clock,
+            sleep=self.stop.wait,  # waits (spacing, Retry-After) end at once on SIGTERM
             worker=self.worker,
         )
         result = delivery.run(should_stop=self.stop.is_set)

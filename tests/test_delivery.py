@@ -272,3 +272,23 @@ def test_admin_notices_are_plain(engine: Engine) -> None:
             }
         ],
     }
+
+
+def test_a_stop_during_a_long_429_wait_gives_the_row_back(engine: Engine, slack: FakeSlack) -> None:
+    queue(engine, *thread("C1", 0))
+    slack.answer(
+        "chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "120"}
+    )
+    stopping: list[bool] = []
+    clock = Clock()
+
+    def sleep(seconds: float) -> None:  # SIGTERM arrives while Slack makes us wait
+        clock.sleep(seconds)
+        stopping.append(True)
+
+    poster = SlackPoster(slack_client("xoxb-test", slack.api_url))
+    delivery = Delivery(engine, poster, clock=clock, sleep=sleep, interval=0.0)
+    result = delivery.run(should_stop=lambda: bool(stopping))
+    assert result.sent == 0
+    assert statuses(engine) == {"summary:C1": "pending"}
+    assert len(slack.calls) == 1

@@ -179,7 +179,7 @@ class Delivery:
         lease: timedelta = timedelta(minutes=10),
         max_wait: float = 300.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
         worker: str | None = None,
     ) -> None:
         self.engine = engine
@@ -191,8 +191,11 @@ class Delivery:
         self.clock = clock
         self.sleep = sleep
         self.worker = worker or worker_id()
+        self._should_stop: Callable[[], bool] = lambda: False
 
     def run(self, should_stop: Callable[[], bool] = lambda: False) -> DeliveryResult:
+        """Post until nothing is postable now, or `should_stop` says so (then give back claims)."""
+        self._should_stop = should_stop
         result = DeliveryResult()
         while not should_stop():
             now = self.clock()
@@ -235,6 +238,9 @@ class Delivery:
                     # Waiting out Retry-After: the claim is still ours, so post the same row again.
                     log.warning("Slack asked to wait %.0f s (429)", e.retry_after)
                     self.sleep(e.retry_after or 1.0)
+                    if self._should_stop():
+                        self._release([claimed])
+                        return False
                     continue
                 return self._failed(claimed, e, result)
             outbox.mark_sent(self.engine, claimed, self.worker, ts, self.clock())
