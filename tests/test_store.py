@@ -63,6 +63,9 @@ def test_a_new_database_gets_the_schema_the_code_declares(engine: Engine) -> Non
     add_oauth_tables(metadata)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert MigrationContext.configure(conn).get_current_revision() == SCHEMA_REVISION
+    upgrade(engine)  # Alembic itself finds nothing to do
+    assert current_revision(engine) == SCHEMA_REVISION
 
 
 def test_every_migration_in_turn_builds_the_same_schema(db_url: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 # The newest migration in migrations/versions; a test checks it against Alembic's head.
 SCHEMA_REVISION = "0004"
@@ -60,23 +60,39 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`, one process at a time on PostgreSQL.
 
     An empty database gets the whole schema at once and is stamped at the head revision, as
-    Alembic advises for new databases; a test checks that this equals running every migration.
+    Alembic advises for new databases; tests check that this equals running every migration
+    and that Alembic reads the stamp.
     """
-    from alembic import command
-
     from bot.store.schema import add_oauth_tables, metadata
 
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-        config = alembic_config()
-        config.attributes["connection"] = conn
         if revision == "head" and not sa.inspect(conn).get_table_names():
             add_oauth_tables(metadata)
             metadata.create_all(conn)
-            command.stamp(config, "head")
-        else:
-            command.upgrade(config, revision)
+            _stamp(conn, SCHEMA_REVISION)
+            return
+        from alembic import command
+
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+
+def _stamp(conn: Connection, revision: str) -> None:
+    """Record `revision` in Alembic's own version table (as `alembic stamp` would).
+
+    Written directly: loading Alembic only to stamp costs a new database a fifth of a second.
+    """
+    version = sa.Table(
+        "alembic_version",
+        sa.MetaData(),
+        sa.Column("version_num", sa.String(32), nullable=False),
+        sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
+    version.create(conn)
+    conn.execute(version.insert().values(version_num=revision))
 
 
 def alembic_config() -> Any:
