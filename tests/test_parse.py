@@ -276,3 +276,18 @@ def test_it_rejects_a_q1_file_whose_summary_rows_disagree_on_the_quarter() -> No
 
 def test_it_rejects_bytes_that_are_not_utf8() -> None:
     assert "not UTF-8" in rejected(b"Quarter,Region\r\n\xff\xfe,x\r\n")
+
+
+def test_it_keeps_a_metric_given_both_as_a_rate_and_a_count() -> None:
+    lines = text(DATA).split("\r\n")
+    first = lines[1]  # ZZ1's OF0016, in %
+    count = first.replace(",%,80.5,67.6,55.0,75.4,1.0", ",count,412.0,380.0,200.0,510.0,2.0")
+    lines.insert(2, count)
+    zz1 = parse_text("\r\n".join(lines)).trust("ZZ1")
+    assert zz1 is not None
+    by_id = {m.metric_id: m for m in zz1.metrics}
+    assert (by_id["OF0016"].units, by_id["OF0016"].value, by_id["OF0016"].score) == ("%", 80.5, 1.2)
+    extra = by_id["OF0016/count"]
+    assert (extra.units, extra.value, extra.rank, extra.score) == ("count", 412.0, 2, None)
+    lines.insert(3, count)  # the same units twice is a repeat
+    assert "line 4 repeats line 3 (Q1 2025/26, ZZ1, OF0016)" in rejected("\r\n".join(lines))

@@ -224,3 +224,19 @@ def test_it_uses_psycopg_for_postgres_urls() -> None:
     assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_it_stores_a_metric_given_as_a_rate_and_a_count(engine: Engine) -> None:
+    lines = fixture(DATA).split(b"\r\n")
+    lines.insert(
+        2,
+        lines[1].replace(
+            b",%,80.5,67.6,55.0,75.4,1.0", b",percentage points,412.0,380.0,200.0,510.0,2.0"
+        ),
+    )
+    import_files(engine, [SourceFile("acute-like.csv", b"\r\n".join(lines))])
+    with engine.connect() as conn:
+        (q1, _) = store.list_releases(conn)
+        zz1 = store.load_snapshot(conn, q1).trust("ZZ1")
+    assert zz1 is not None
+    assert "OF0016/percentage points" in {m.metric_id for m in zz1.metrics}

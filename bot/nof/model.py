@@ -80,7 +80,7 @@ def trust_type_slug(published: str) -> str:
         return MENTAL_HEALTH_AND_COMMUNITY
     if text == "acute" or text.startswith("acute "):
         return ACUTE
-    return "-".join(words) or "unknown"
+    return "-".join(words)[:60].strip("-") or "unknown"  # the releases table keeps 60
 
 
 def trust_type_label(slug: str) -> str:

@@ -251,12 +251,13 @@ def _parse_trust_data(t: _Table) -> ParsedFile:
     nums = t.nums
     ranks = _whole_numbers(t, "Rank", low=1)
     groups: dict[tuple[Quarter, str], dict[str, _TrustRows]] = defaultdict(dict)
-    seen: dict[tuple[Quarter, str, str], int] = {}
+    seen: dict[tuple[Quarter, str, str, str], int] = {}
     for i in range(t.rows):
         code, metric_id = c["Trust_code"][i], c["Metric_ID"][i].upper()
         _require_text(t, i, "Trust_code", code)
         _require_text(t, i, "Metric_ID", metric_id)
-        key = (quarters[i], code, metric_id)
+        units = t.text("Units", i)
+        key = (quarters[i], code, metric_id, units)
         if key in seen:
             raise ParseError(
                 f"{t.name}: line {t.line(i)} repeats line {t.line(seen[key])} "
@@ -271,6 +272,10 @@ def _parse_trust_data(t: _Table) -> ParsedFile:
                 i, t.text("Region", i), t.text("Trust_name", i), t.text("Trust_subtype", i),
                 c["Trust_type"][i],
             )  # fmt: skip
+        if metric_id in rows.raw:
+            # Acute files give some metrics twice, as a rate and as a count: the first row is
+            # the metric, the others are kept beside it as "OF0xxx/<units>".
+            metric_id = f"{metric_id}/{units}"
         rows.raw[metric_id] = i
     snapshots = []
     for (quarter, slug), trusts in groups.items():

@@ -74,7 +74,7 @@ def upgrade() -> None:
         "metric_results",
         sa.Column("release_id", sa.Integer, nullable=False),
         sa.Column("trust_code", sa.String(16), nullable=False),
-        sa.Column("metric_id", sa.String(16), nullable=False),
+        sa.Column("metric_id", sa.String(64), nullable=False),
         sa.Column("description", sa.Text, nullable=False),
         sa.Column("domain", sa.Text, nullable=False),
         sa.Column("subdomain", sa.Text, nullable=False),
