@@ -20,7 +20,6 @@ from bot.alerting import queue_alerts
 from bot.ingest import SourceFile, import_files
 from bot.rules import Subscription
 from bot.slack.delivery import Delivery, SlackPoster, slack_client
-from bot.store import releases as store
 from bot.store.db import create_engine, ensure_schema
 from bot.store.schema import alerts
 from bot.store.state import list_subscriptions, subscribe
@@ -53,9 +52,7 @@ def run(data_dir: Path, channels: int) -> None:
 
         start = time.perf_counter()
         with engine.begin() as conn:
-            subs = list_subscriptions(conn)
-            had = {r.trust_type for r in store.list_releases(conn)}
-            queued = queue_alerts(conn, report.changed, had, subs, now)
+            queued = queue_alerts(conn, report, list_subscriptions(conn), now)
         queue_time = time.perf_counter() - start
 
         rows = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
@@ -12,35 +13,30 @@ from bot.rules import Subscription, baseline, plan
 from bot.store import outbox
 from bot.store import releases as store
 
+if TYPE_CHECKING:
+    from bot.ingest import ImportReport
+
 
 def queue_alerts(
-    conn: Connection,
-    saved: Sequence[store.Saved],
-    had_types: set[str],
-    subs: Sequence[Subscription],
-    now: datetime,
+    conn: Connection, report: ImportReport, subs: Sequence[Subscription], now: datetime
 ) -> list[outbox.NewAlert]:
     """Queue the alerts of every trust type whose newest quarter was stored or revised.
 
     A trust type seen for the first time (a backfill) gets one baseline summary per channel,
     never its historical movements. A revised older quarter is history: no alerts.
     """
-    changed = {s.trust_type for s in saved if s.outcome != "unchanged"}
+    changed = report.changed
+    latest = store.list_releases(conn, latest_only=True)
     planned: list[outbox.NewAlert] = []
     baselines: list[Summary] = []
-    for trust_type in sorted(changed):
-        quarters = [
-            r for r in store.list_releases(conn, latest_only=True) if r.trust_type == trust_type
-        ]
+    for trust_type in sorted({s.trust_type for s in changed}):
+        quarters = [r for r in latest if r.trust_type == trust_type]
         newest = quarters[-1]
-        if not any(
-            s.trust_type == trust_type and s.quarter == newest.quarter and s.outcome != "unchanged"
-            for s in saved
-        ):
+        if not any(s.trust_type == trust_type and s.quarter == newest.quarter for s in changed):
             continue
         previous = store.load_snapshot(conn, quarters[-2]) if len(quarters) > 1 else None
         movements = compare(previous, store.load_snapshot(conn, newest))
-        if trust_type not in had_types:
+        if trust_type not in report.types_before:
             baselines.append(movements.summary)
             continue
         draft = plan(movements, newest.revision, subs, set())

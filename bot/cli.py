@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from bot.ingest import ImportReport
     from bot.jobs import CheckResult
     from bot.lookup import Directory
-    from bot.store.releases import Saved
     from bot.worker import Jobs
 
 
@@ -62,9 +61,9 @@ def import_(paths: tuple[Path, ...]) -> None:
     files, skipped = read_paths(paths)
     queued: list[NewAlert] = []
 
-    def queue(conn: Connection, saved: list[Saved], had_types: set[str]) -> None:
+    def queue(conn: Connection, report: ImportReport) -> None:
         subs = with_alert_channel(list_subscriptions(conn), settings.alert_channel)
-        queued.extend(queue_alerts(conn, saved, had_types, subs, datetime.now(UTC)))
+        queued.extend(queue_alerts(conn, report, subs, datetime.now(UTC)))
 
     report = import_files(_engine(settings), files, after=queue)
     report.files[:0] = skipped

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -27,7 +28,7 @@ class SourceFile:
     name: str
     data: bytes
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 
@@ -43,6 +44,7 @@ class FileResult:
 class ImportReport:
     files: list[FileResult] = field(default_factory=list)
     saved: list[store.Saved] = field(default_factory=list)
+    types_before: frozenset[str] = frozenset()  # trust types stored before this import
 
     @property
     def rejected(self) -> list[FileResult]:
@@ -71,8 +73,8 @@ def read_paths(paths: Iterable[Path]) -> tuple[list[SourceFile], list[FileResult
     return files, skipped
 
 
-# Called in the storing transaction with what was saved and the trust types stored before.
-AfterStore = Callable[[Connection, list[store.Saved], set[str]], object]
+# Called in the storing transaction with what was stored.
+AfterStore = Callable[[Connection, ImportReport], object]
 
 
 def import_files(
@@ -82,25 +84,24 @@ def import_files(
     after: AfterStore | None = None,
 ) -> ImportReport:
     """Parse and store files. A bad file is rejected whole; the good ones are stored together."""
-    now = now or datetime.now(UTC)
-    with engine.connect() as conn:
-        known = store.known_sources(conn, [f.sha256 for f in files])
-    parsed, results = parse_files(files, known)
     with engine.begin() as conn:
-        had_types = {r.trust_type for r in store.list_releases(conn, latest_only=True)}
-        saved = store_parsed(conn, parsed, now)
+        report = ingest(conn, files, now or datetime.now(UTC))
         if after is not None:
-            after(conn, saved, had_types)
-    return ImportReport(results + [imported_result(p) for _, p in parsed], saved)
+            after(conn, report)
+    return report
 
 
-def parse_files(
-    files: Sequence[SourceFile], known: set[str]
-) -> tuple[list[tuple[SourceFile, ParsedFile]], list[FileResult]]:
-    """Parse the files not seen before; report the seen and the rejected ones."""
+def ingest(conn: Connection, files: Sequence[SourceFile], now: datetime) -> ImportReport:
+    """Parse and store files in the caller's transaction, one ingest at a time across processes.
+
+    Files whose bytes were read before are skipped, bad files are rejected whole, and what the
+    good ones hold is stored as new releases or revisions.
+    """
+    lock_ingest(conn)
+    types_before = frozenset(r.trust_type for r in store.list_releases(conn, latest_only=True))
+    seen = store.known_sources(conn, [f.sha256 for f in files])
     results: list[FileResult] = []
     parsed: list[tuple[SourceFile, ParsedFile]] = []
-    seen = set(known)
     for f in files:
         if f.sha256 in seen:
             results.append(FileResult(f.name, "already imported", "same bytes as before"))
@@ -110,19 +111,10 @@ def parse_files(
             parsed.append((f, parse_file(f.name, f.data)))
         except ParseError as e:
             results.append(FileResult(f.name, "rejected", str(e)))
-    return parsed, results
-
-
-def store_parsed(
-    conn: Connection, parsed: list[tuple[SourceFile, ParsedFile]], now: datetime
-) -> list[store.Saved]:
-    """Store parsed files in the caller's transaction, one ingest at a time across processes."""
-    lock_ingest(conn)
-    fresh = [(f, p) for f, p in parsed if f.sha256 not in store.known_sources(conn, [f.sha256])]
-    saved = [store.save_snapshot(conn, snap, now) for snap in combine(p for _, p in fresh)]
-    for f, p in fresh:
+    saved = [store.save_snapshot(conn, snap, now) for snap in combine(p for _, p in parsed)]
+    for f, p in parsed:
         store.record_source(conn, f.sha256, p.name, p.kind, len(f.data), now)
-    return saved
+    return ImportReport(results + [imported_result(p) for _, p in parsed], saved, types_before)
 
 
 def lock_ingest(conn: Connection) -> None:

@@ -10,12 +10,11 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Connection, Engine
 
 from bot.alerting import queue_alerts
-from bot.ingest import ImportReport, SourceFile, imported_result, parse_files, store_parsed
+from bot.ingest import ImportReport, SourceFile, ingest
 from bot.rules import with_alert_channel
 from bot.slack.delivery import DeliveryResult, notify
 from bot.source import Download, Source, SourceError
 from bot.store import ops, outbox, state
-from bot.store import releases as store
 
 log = logging.getLogger(__name__)
 
@@ -133,16 +132,11 @@ class Checker:
     ) -> None:
         now = self.clock()
         files = [SourceFile(d.url, d.data) for d in downloads]
-        had_types = {r.trust_type for r in store.list_releases(conn, latest_only=True)}
-        known = store.known_sources(conn, [f.sha256 for f in files])
-        parsed, results = parse_files(files, known)
-        saved = store_parsed(conn, parsed, now)
-        result.report = ImportReport(results + [imported_result(p) for _, p in parsed], saved)
+        result.report = ingest(conn, files, now)
         rejected = {r.name: r.detail for r in result.report.rejected}
-        for d in downloads:
+        for f, d in zip(files, downloads, strict=True):
             if d.url not in rejected:
-                sha256 = SourceFile(d.url, d.data).sha256
-                state.remember(conn, d.url, d.etag, d.last_modified, sha256, now)
+                state.remember(conn, d.url, d.etag, d.last_modified, f.sha256, now)
         problems = [(e.url, e.reason) for e in errors] + list(rejected.items())
         failed = {url for url, _ in problems}
         working = (set(self.source_urls) | set(result.downloaded) | set(result.unchanged)) - failed
@@ -158,4 +152,4 @@ class Checker:
                 self.admin_channel,
             )
         subs = with_alert_channel(state.list_subscriptions(conn), self.alert_channel)
-        result.alerts = queue_alerts(conn, saved, had_types, subs, now)
+        result.alerts = queue_alerts(conn, result.report, subs, now)

@@ -81,10 +81,8 @@ def existing_keys(conn: Connection, keys: Iterable[str]) -> set[str]:
     return found
 
 
-def enqueue(conn: Connection, new: Sequence[NewAlert], now: datetime) -> int:
-    """Queue alerts whose keys are new; return how many were queued."""
-    taken = existing_keys(conn, [a.key for a in new])
-    fresh = [a for a in new if a.key not in taken]
+def enqueue(conn: Connection, new: Sequence[NewAlert], now: datetime) -> None:
+    """Queue alerts; one whose key is already queued is left as it is."""
     rows = [
         {
             "key": a.key,
@@ -101,10 +99,9 @@ def enqueue(conn: Connection, new: Sequence[NewAlert], now: datetime) -> int:
             "not_before": now,
             "created_at": now,
         }
-        for a in fresh
+        for a in new
     ]
     insert_ignoring(conn, alerts, rows, "key")
-    return len(rows)
 
 
 _PARENT = alerts.alias("parent")
