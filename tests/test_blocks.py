@@ -23,6 +23,7 @@ from bot.nof.model import Domain, Metric, Placing, Quarter, TrustResult
 from bot.nof.movements import compare
 from bot.rules import Subscription, baseline, plan
 from bot.slack import cards
+from bot.slack.blocks import option
 from bot.store.db import create_engine, ensure_schema
 from tests.conftest import REAL_DATA, REAL_LEAGUE
 
@@ -150,6 +151,6 @@ def test_very_long_and_hostile_names_stay_inside_the_limits() -> None:
     valid(blocks)
     assert len(blocks[0]["text"]["text"]) == 150
     assert all("<!channel>" not in t for t in mrkdwn(blocks))  # plain_text never mentions
-    many = [cards.option(name, "ZZ9")] * 100
+    many = [option(name, "ZZ9")] * 100
     assert all(len(o["text"]["text"]) <= 75 for o in many)
     valid(cards.no_match(name, []))

@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block
 from bot.nof.movements import Movements, compare
 from bot.nof.parse import combine, parse_file
 from bot.rules import Subscription, baseline, plan, with_alert_channel
-from bot.slack.messages import escape
+from bot.slack.blocks import escape
 from tests.conftest import fixture
 
 MHC = "mental-health-and-community"

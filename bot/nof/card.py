@@ -103,7 +103,7 @@ def text_card(view: TrustView) -> str:
         f"{p.quarter}",
         f"  Segment {t.segment}: {segment_meaning(t.segment)}",
         f"  {_cap(rank_text(p))}{_likely(t.rank_range)}",
-        f"  Average score {_score(t.score)}{_likely(t.score_range)} (1 best, 4 worst)",
+        f"  Average score {score_text(t.score)}{_likely(t.score_range)} (1 best, 4 worst)",
         f"  {deficit_text(t)}",
     ]
     if t.recovery_support:
@@ -112,7 +112,8 @@ def text_card(view: TrustView) -> str:
     if t.domains:
         lines += ["", "Domains"]
         lines += [
-            f"  {d.name}: segment {d.segment or '-'}, score {_score(d.score)}" for d in t.domains
+            f"  {d.name}: segment {d.segment or '-'}, score {score_text(d.score)}"
+            for d in t.domains
         ]
     best, worst = metric_extremes(view.metrics)
     for title, chosen in (("Best metric ranks", best), ("Worst metric ranks", worst)):
@@ -150,9 +151,8 @@ def change_text(view: TrustView) -> str:
         places = f" ({'up' if moved > 0 else 'down'} {abs(moved)})" if moved else ""
         parts.append(f"rank {then.rank} → {now.rank} {_arrow(then.rank, now.rank)}{places}")
     if now.score is not None and then.score is not None:
-        parts.append(
-            f"score {_score(then.score)} → {_score(now.score)} {_arrow(then.score, now.score)}"
-        )
+        before, after = score_text(then.score), score_text(now.score)
+        parts.append(f"score {before} → {after} {_arrow(then.score, now.score)}")
     return f"Since {prev.quarter}: " + ", ".join(parts)
 
 
@@ -185,7 +185,8 @@ def _value(x: float, units: str) -> str:
     return f"{shown} {units}" if units else shown
 
 
-def _score(x: float | None) -> str:
+def score_text(x: float | None) -> str:
+    """Return an average score as printed everywhere: two decimals, '-' when missing."""
     return "-" if x is None else f"{x:.2f}"
 
 

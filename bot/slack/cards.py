@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bot.nof.card import (
     NHS_PAGE,
@@ -19,60 +18,18 @@ from bot.nof.card import (
     metric_extremes,
     metric_text,
     rank_text,
+    score_text,
     segment_meaning,
 )
 from bot.nof.model import Placing, Range, trust_type_label
 from bot.nof.movements import Movements
 from bot.nof.search import Match
 from bot.rules import Subscription
-from bot.slack.messages import escape
+from bot.slack.blocks import Block, button, clip, context, escape, fields, header, section
 
-Block = dict[str, Any]
 SHARE, SHOW, PICK, HOME_PICK = "share_card", "show_trust", "pick_trust", "home_pick_trust"
 BUTTONS_MAX = 5  # candidates shown as buttons; more get a type-ahead select
 SPARK = "▁▂▃▄▅▆▇█"
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def header(text: str) -> Block:
-    return {
-        "type": "header",
-        "text": {"type": "plain_text", "text": clip(text, 150), "emoji": True},
-    }
-
-
-def section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
-
-
-def fields(*texts: str) -> Block:
-    return {
-        "type": "section",
-        "fields": [{"type": "mrkdwn", "text": clip(t, 2000)} for t in texts[:10]],
-    }
-
-
-def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, 3000)}]}
-
-
-def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
-    b: Block = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": clip(text, 75), "emoji": True},
-        "action_id": action_id,
-        "value": clip(value, 2000),
-    }
-    if style:
-        b["style"] = style
-    return b
-
-
-def option(text: str, value: str) -> Block:
-    return {"text": {"type": "plain_text", "text": clip(text, 75)}, "value": clip(value, 150)}
 
 
 def trust_picker(action_id: str, placeholder: str = "Type a trust name or code") -> Block:
@@ -99,7 +56,7 @@ def card(view: TrustView, *, share: bool = True) -> list[Block]:
         section(f"*Segment {t.segment}* in {p.quarter}: {segment_meaning(t.segment)}"),
         fields(
             f"*League position*\n{rank_text(p)}{_likely(t.rank_range)}",
-            f"*Average score*\n{_score(t.score)}{_likely(t.score_range)}\n_1 best, 4 worst_",
+            f"*Average score*\n{score_text(t.score)}{_likely(t.score_range)}\n_1 best, 4 worst_",
             f"*Finance*\n{deficit_text(t)}",
             f"*Change*\n{_change(view)}",
         ),
@@ -161,10 +118,6 @@ def _likely(r: Range | None) -> str:
     return "" if r is None else f"\nlikely {r}"
 
 
-def _score(x: float | None) -> str:
-    return "-" if x is None else f"{x:.2f}"
-
-
 # --- lists --------------------------------------------------------------------------------
 
 
@@ -216,7 +169,7 @@ def table(title: str, placings: Sequence[Placing]) -> list[Block]:
     """A ranked list (top or bottom of a league table)."""
     lines = [
         f"{p.result.rank or '-'}. *{escape(p.result.name)}* (segment {p.result.segment}, "
-        f"score {_score(p.result.score)}{', joint' if p.joint else ''})"
+        f"score {score_text(p.result.score)}{', joint' if p.joint else ''})"
         for p in placings
     ]
     return [header(title), section("\n".join(lines) or "No trusts stored.")]

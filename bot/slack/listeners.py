@@ -20,8 +20,8 @@ from bot.nof.search import normalize
 from bot.rules import Scope, Subscription
 from bot.slack import cards, commands
 from bot.slack.app import Services
+from bot.slack.blocks import context, escape, option
 from bot.slack.delivery import CHANNEL_ERRORS
-from bot.slack.messages import escape
 from bot.store import state
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ def _share(services: Services) -> Callable[..., None]:
         view = services.directory.get().view(None, _selected_code(action))
         blocks = [
             *cards.card(view, share=False),
-            cards.context(f"Shared by <@{body['user']['id']}>"),
+            context(f"Shared by <@{body['user']['id']}>"),
         ]
         respond(
             response_type="in_channel",
@@ -255,8 +255,7 @@ def _options(services: Services) -> Callable[..., None]:
         found = result.matches or result.suggestions
         ack(
             options=[
-                cards.option(f"{m.candidate.name} ({m.candidate.code})", m.candidate.code)
-                for m in found
+                option(f"{m.candidate.name} ({m.candidate.code})", m.candidate.code) for m in found
             ]
         )
 

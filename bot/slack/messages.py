@@ -12,31 +12,9 @@ from typing import Any
 
 from bot.nof.card import NHS_PAGE, segment_meaning
 from bot.nof.movements import RankChange, SegmentChange, Summary
+from bot.slack.blocks import clip, context, escape, header, section
 
 Message = dict[str, Any]
-HEADER_MAX = 150
-SECTION_MAX = 3000
-
-
-def escape(text: str) -> str:
-    """Escape mrkdwn control characters (https://api.slack.com/reference/surfaces/formatting)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": _clip(text, HEADER_MAX)}}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_MAX)}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text, SECTION_MAX)}]}
 
 
 def _type_plural(s: Summary) -> str:
@@ -64,11 +42,11 @@ def summary(s: Summary, revision: int = 1) -> Message:
             f"Mean average score {s.previous_mean_score:.2f} → {s.mean_score:.2f} "
             f"{_arrow(s.previous_mean_score, s.mean_score)} (1 best, 4 worst)"
         )
-    blocks = [_header(title), _section("\n".join(lines)), _segment_fields(s)]
+    blocks = [header(title), section("\n".join(lines)), _segment_fields(s)]
     for label, moves in (("Biggest risers", s.risers), ("Biggest fallers", s.fallers)):
         if moves:
-            blocks.append(_section(f"*{label}*\n" + "\n".join(_rank_line(r) for r in moves)))
-    blocks.append(_context(f"Each segment change follows in the thread · <{NHS_PAGE}|NHS England>"))
+            blocks.append(section(f"*{label}*\n" + "\n".join(_rank_line(r) for r in moves)))
+    blocks.append(context(f"Each segment change follows in the thread · <{NHS_PAGE}|NHS England>"))
     return _message(text, blocks, "nof_release_summary", _payload(s))
 
 
@@ -108,8 +86,8 @@ def segment_change(s: Summary, c: SegmentChange) -> Message:
         lines.append(f"Average score {c.from_score:.2f} → {c.to_score:.2f}")
     lines.append(f"Why: {_cause(c)}")
     blocks = [
-        _section("\n".join(lines)),
-        _context(f"{s.quarter} · {escape(s.trust_type_label)} · {escape(c.trust.region)}"),
+        section("\n".join(lines)),
+        context(f"{s.quarter} · {escape(s.trust_type_label)} · {escape(c.trust.region)}"),
     ]
     payload = {
         **_payload(s),
@@ -145,8 +123,8 @@ def rank_change(s: Summary, r: RankChange) -> Message:
         f"{word} {_places(r.places)}: rank {r.before} → *{r.after} of {r.cohort}*{joint}"
     )
     blocks = [
-        _section(line),
-        _context(f"{s.quarter} · {escape(s.trust_type_label)} · {escape(r.trust.region)}"),
+        section(line),
+        context(f"{s.quarter} · {escape(s.trust_type_label)} · {escape(r.trust.region)}"),
     ]
     payload = {**_payload(s), "trust_code": r.trust.code, "from_rank": r.before, "to_rank": r.after}
     return _message(text, blocks, "nof_rank_change", payload)
@@ -161,13 +139,13 @@ def baseline(summaries: Sequence[Summary]) -> Message:
     text = "NHS Oversight Framework league tables now followed: " + "; ".join(
         f"{escape(s.trust_type_label)} {s.quarter}" for s in summaries
     )
-    blocks: list[dict[str, Any]] = [_header("NHS Oversight Framework: where trusts stand")]
+    blocks: list[dict[str, Any]] = [header("NHS Oversight Framework: where trusts stand")]
     for s in summaries[:15]:
         counts = ", ".join(f"segment {seg}: {n}" for seg, n in s.segments.items())
         blocks.append(
-            _section(f"*{escape(s.trust_type_label)}, {s.quarter}* ({s.cohort} ranked)\n{counts}")
+            section(f"*{escape(s.trust_type_label)}, {s.quarter}* ({s.cohort} ranked)\n{counts}")
         )
-    blocks.append(_context("Segment changes will be posted here as NHS England publishes them."))
+    blocks.append(context("Segment changes will be posted here as NHS England publishes them."))
     quarter = max(s.quarter for s in summaries)
     return _message(
         text, blocks, "nof_release_summary", {"quarter": str(quarter), "trust_type": "all"}
@@ -176,7 +154,7 @@ def baseline(summaries: Sequence[Summary]) -> Message:
 
 def admin(text: str) -> Message:
     """A notice for NOF_ADMIN_CHANNEL (no alert metadata)."""
-    return {"text": escape(text), "blocks": [_section(f":warning: {escape(text)}")]}
+    return {"text": escape(text), "blocks": [section(f":warning: {escape(text)}")]}
 
 
 def _payload(s: Summary) -> dict[str, Any]:
@@ -187,7 +165,7 @@ def _message(
     text: str, blocks: list[dict[str, Any]], event: str, payload: dict[str, Any]
 ) -> Message:
     return {
-        "text": _clip(text, 4000),
+        "text": clip(text, 4000),
         "blocks": blocks,
         "metadata": {"event_type": event, "event_payload": payload},
     }
