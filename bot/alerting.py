@@ -10,8 +10,10 @@ from sqlalchemy.engine import Connection
 
 from bot.nof.movements import Summary, compare
 from bot.rules import Subscription, baseline, plan
+from bot.slack import messages
 from bot.store import outbox
 from bot.store import releases as store
+from bot.store.state import record_failure
 
 if TYPE_CHECKING:
     from bot.ingest import ImportReport
@@ -45,3 +47,20 @@ def queue_alerts(
     planned += baseline(baselines, subs)
     outbox.enqueue(conn, planned, now)
     return planned
+
+
+ADMIN_NOTICE = "nof_admin_notice"
+
+
+def notify(conn: Connection, key: str, text: str, now: datetime, admin_channel: str | None) -> None:
+    """Record a failure; tell the admin channel the first time it is seen."""
+    failure = record_failure(conn, key, text, now)
+    if failure is None or not admin_channel:
+        return
+    alert = outbox.NewAlert(
+        f"admin:{key}:{failure.first_seen.isoformat()}",
+        admin_channel,
+        ADMIN_NOTICE,
+        messages.admin(text),
+    )
+    outbox.enqueue(conn, [alert], now)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection, Engine
 
-from bot.alerting import queue_alerts
+from bot.alerting import notify, queue_alerts
 from bot.ingest import ImportReport, SourceFile, ingest
 from bot.rules import with_alert_channel
-from bot.slack.delivery import DeliveryResult, notify
+from bot.slack.delivery import DeliveryResult
 from bot.source import Download, Source, SourceError
 from bot.store import ops, outbox, state
 

@@ -32,8 +32,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
+from bot.alerting import notify
 from bot.jobs import Checker, CheckResult, record_check
-from bot.slack.delivery import Delivery, DeliveryResult, Poster, notify, worker_id
+from bot.slack.delivery import Delivery, DeliveryResult, Poster, worker_id
 from bot.source import Source
 from bot.store import ops
 from bot.store.state import clear_failures

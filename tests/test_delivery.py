@@ -292,3 +292,29 @@ def test_a_stop_during_a_long_429_wait_gives_the_row_back(engine: Engine, slack:
     assert result.sent == 0
     assert statuses(engine) == {"summary:C1": "pending"}
     assert len(slack.calls) == 1
+
+
+def test_a_long_retry_after_is_kept_for_a_later_run(engine: Engine, slack: FakeSlack) -> None:
+    queue(engine, *thread("C1", 0))
+    slack.answer(
+        "chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "900"}
+    )
+    clock = Clock()
+    result = delivery(engine, slack, clock).run()
+    assert (result.sent, result.retrying) == (0, 1)
+    assert clock.slept == []  # longer than a run waits (5 minutes)
+    with engine.connect() as conn:
+        not_before = conn.execute(sa.select(alerts.c.not_before)).scalar_one()
+    assert outbox.utc(not_before) == T0 + timedelta(seconds=900)  # not the 30 s backoff
+    clock.now += timedelta(seconds=901)
+    assert delivery(engine, slack, clock).run().sent == 1
+
+
+def test_losing_the_admin_channel_is_not_reported_to_itself(
+    engine: Engine, slack: FakeSlack
+) -> None:
+    queue(engine, outbox.NewAlert("admin:x", "CADMIN", "nof_admin_notice", {"text": "x"}))
+    slack.channel_errors["CADMIN"] = "is_archived"
+    result = delivery(engine, slack, Clock(), admin_channel="CADMIN").run()
+    assert result.dropped == 1
+    assert statuses(engine) == {"admin:x": "dead"}  # no notice about CADMIN queued for CADMIN

@@ -29,10 +29,11 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import Engine
 
-from bot.slack import messages
+from bot.alerting import notify
 from bot.store import outbox
-from bot.store.state import clear_failures, record_failure
+from bot.store.state import clear_failures
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,6 @@ TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
 EXPIRE_AFTER = timedelta(days=7)  # older news is not posted: it would mislead
-ADMIN_NOTICE = "nof_admin_notice"
 
 Kind = Literal["rate_limited", "transient", "channel", "auth", "message"]
 
@@ -171,7 +171,7 @@ class Delivery:
 
     def __init__(
         self,
-        engine: Any,
+        engine: Engine,
         poster: Poster,
         *,
         admin_channel: str | None = None,
@@ -191,11 +191,9 @@ class Delivery:
         self.clock = clock
         self.sleep = sleep
         self.worker = worker or worker_id()
-        self._should_stop: Callable[[], bool] = lambda: False
 
     def run(self, should_stop: Callable[[], bool] = lambda: False) -> DeliveryResult:
         """Post until nothing is postable now, or `should_stop` says so (then give back claims)."""
-        self._should_stop = should_stop
         result = DeliveryResult()
         while not should_stop():
             now = self.clock()
@@ -212,7 +210,7 @@ class Delivery:
                 if should_stop():
                     self._release(batch[i:])
                     return result
-                if not self._deliver(claimed, result):
+                if not self._deliver(claimed, result, should_stop):
                     self._release(batch[i + 1 :])
                     return result
         return result
@@ -222,7 +220,9 @@ class Delivery:
         for c in claimed:
             outbox.release(self.engine, c, self.worker)
 
-    def _deliver(self, claimed: outbox.Claimed, result: DeliveryResult) -> bool:
+    def _deliver(
+        self, claimed: outbox.Claimed, result: DeliveryResult, should_stop: Callable[[], bool]
+    ) -> bool:
         """Post one claimed alert; False when the whole run must stop."""
         if self.clock() - claimed.created_at > EXPIRE_AFTER:
             outbox.mark_dead(self.engine, claimed, self.worker, "expired: older than 7 days")
@@ -238,7 +238,7 @@ class Delivery:
                     # Waiting out Retry-After: the claim is still ours, so post the same row again.
                     log.warning("Slack asked to wait %.0f s (429)", e.retry_after)
                     self.sleep(e.retry_after or 1.0)
-                    if self._should_stop():
+                    if should_stop():
                         self._release([claimed])
                         return False
                     continue
@@ -258,8 +258,9 @@ class Delivery:
         )
         if e.kind in ("transient", "rate_limited", "auth"):
             backoff = min(30.0 * 2 ** (claimed.attempts - 1), 3600.0)
+            wait = max(backoff, e.retry_after or 0.0)  # never sooner than Slack asked
             outbox.mark_retry(
-                self.engine, claimed, self.worker, e.error, now + timedelta(seconds=backoff)
+                self.engine, claimed, self.worker, e.error, now + timedelta(seconds=wait)
             )
             result.retrying += 1
             if e.kind == "auth":
@@ -272,7 +273,7 @@ class Delivery:
         if e.kind == "channel":
             with self.engine.begin() as conn:
                 newly = outbox.disable_channel(conn, claimed.channel, e.error, now)
-            if newly:
+            if newly and claimed.channel != self.admin_channel:  # it cannot be told about itself
                 text = (
                     f"Stopped posting to channel {claimed.channel}: Slack says {e.error}. "
                     "Invite the bot to the channel and subscribe again to resume."
@@ -285,19 +286,3 @@ class Delivery:
     def _tell_admin(self, key: str, text: str, now: datetime) -> None:
         with self.engine.begin() as conn:
             notify(conn, key, text, now, self.admin_channel)
-
-
-def notify(conn: Any, key: str, text: str, now: datetime, admin_channel: str | None) -> None:
-    """Record a failure; tell the admin channel the first time it is seen."""
-    failure = record_failure(conn, key, text, now)
-    if failure is None or not admin_channel:
-        return
-    if key.startswith("slack:channel:") and f":{admin_channel}:" in key:
-        return  # the admin channel itself cannot be told about itself
-    alert = outbox.NewAlert(
-        f"admin:{key}:{failure.first_seen.isoformat()}",
-        admin_channel,
-        ADMIN_NOTICE,
-        messages.admin(text),
-    )
-    outbox.enqueue(conn, [alert], now)
