@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.ingest import ImportReport
     from bot.jobs import CheckResult
     from bot.lookup import Directory
+    from bot.slack.delivery import Poster
     from bot.worker import Jobs
 
 
@@ -96,12 +97,12 @@ def check(dry_run: bool) -> None:
     Without SLACK_BOT_TOKEN the alerts are printed here instead of posted.
     """
     from bot.jobs import Checker, record_check
-    from bot.slack.app import workspace_clients
-    from bot.slack.delivery import Delivery, Poster, PrintPoster, SlackPoster
+    from bot.slack.delivery import Delivery
     from bot.source import Source, default_client
 
     settings = _settings()
     engine = _engine(settings)
+    poster, interval = _poster(settings, engine)
     with default_client() as http:
         checker = Checker(
             engine,
@@ -115,10 +116,6 @@ def check(dry_run: bool) -> None:
         record_check(engine, result, datetime.now(UTC))
     _print_check(result, dry_run)
     if not dry_run:
-        poster: Poster = PrintPoster(sys.stdout)
-        if settings.slack_configured:
-            poster = SlackPoster(workspace_clients(settings, engine))
-        interval = 1.0 if settings.slack_configured else 0.0  # Slack: ~1 message/s per channel
         result.delivery = Delivery(
             engine, poster, admin_channel=settings.admin_channel, interval=interval
         ).run()
@@ -195,25 +192,31 @@ def run() -> None:
     raise SystemExit(_run_scheduler(settings, _jobs(settings, engine), on_stop=handler.close))
 
 
-def _jobs(settings: Settings, engine: Engine) -> Jobs:
+def _poster(settings: Settings, engine: Engine) -> tuple[Poster, float]:
+    """Slack when configured, spacing posts about a second per channel; else this terminal."""
     from bot.slack.app import workspace_clients
-    from bot.slack.delivery import Poster, PrintPoster, SlackPoster
+    from bot.slack.delivery import PrintPoster, SlackPoster
+
+    if settings.slack_configured:
+        return SlackPoster(workspace_clients(settings, engine)), 1.0
+    return PrintPoster(sys.stdout), 0.0
+
+
+def _jobs(settings: Settings, engine: Engine) -> Jobs:
     from bot.source import Source, default_client
     from bot.worker import Jobs
 
-    poster: Poster = PrintPoster(sys.stdout)
-    if settings.slack_configured:
-        poster = SlackPoster(workspace_clients(settings, engine))
+    poster, interval = _poster(settings, engine)
     http = default_client()
     click.get_current_context().call_on_close(http.close)
     return Jobs(
         engine,
-        lambda: Source(http),
+        Source(http),
         poster,
         settings.source_urls,
         settings.alert_channel,
         settings.admin_channel,
-        interval=1.0 if settings.slack_configured else 0.0,
+        interval=interval,
     )
 
 
@@ -222,12 +225,11 @@ def _run_scheduler(
 ) -> int:
     import signal
 
-    from bot.worker import DEFAULT_SCHEDULE
     from bot.worker import run as run_worker
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: jobs.stop.set())
-    return run_worker(jobs, settings.check_schedule or DEFAULT_SCHEDULE, on_stop=on_stop)
+    return run_worker(jobs, settings.check_schedule, on_stop=on_stop)
 
 
 @main.command()
@@ -236,10 +238,9 @@ def status(as_json: bool) -> None:
     """Health: database, last check, last release, alerts queued and failing (exit 1 if bad)."""
     from bot.store.db import create_engine
     from bot.store.ops import health
-    from bot.worker import STALE_AFTER
 
     engine = create_engine(_settings().database_url)
-    h = health(engine, datetime.now(UTC), stale_after=STALE_AFTER)
+    h = health(engine, datetime.now(UTC))
     engine.dispose()
     if as_json:
         click.echo(json.dumps(h.as_dict(), indent=2))

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 DEFAULT_DATABASE_URL = "sqlite:///nof-bot.sqlite3"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# When the worker checks, in Europe/London time: NHS England publishes in office hours.
+DEFAULT_CHECK_SCHEDULE = "*/30 8-17 * * mon-fri; 0 0,6,18 * * mon-fri; 0 */6 * * sat,sun"
 # NHS England's hub, the publication that links the CSVs, and the CSV metadata page.
 DEFAULT_SOURCE_URLS = (
     "https://www.england.nhs.uk/nhs-oversight-framework/segmentation-and-league-tables/",
@@ -34,7 +36,7 @@ class Settings:
     admin_channel: str | None = None
     port: int = 3000
     web_concurrency: int = 2
-    check_schedule: str = ""  # crontab lines; "" is the worker's default
+    check_schedule: str = DEFAULT_CHECK_SCHEDULE  # crontab lines separated by ";"
 
     @property
     def slack_configured(self) -> bool:
@@ -64,7 +66,7 @@ class Settings:
             admin_channel=_text(env, "NOF_ADMIN_CHANNEL"),
             port=_number(env, "PORT", 3000, 1, 65535),
             web_concurrency=_number(env, "WEB_CONCURRENCY", 2, 1, 64),
-            check_schedule=_text(env, "NOF_CHECK_SCHEDULE") or "",
+            check_schedule=_text(env, "NOF_CHECK_SCHEDULE") or DEFAULT_CHECK_SCHEDULE,
         )
 
 

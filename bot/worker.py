@@ -33,6 +33,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
 from bot.alerting import notify
+from bot.config import DEFAULT_CHECK_SCHEDULE
 from bot.jobs import Checker, CheckResult, record_check
 from bot.slack.delivery import Delivery, DeliveryResult, Poster, worker_id
 from bot.source import Source
@@ -43,10 +44,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TIMEZONE = ZoneInfo("Europe/London")
-DEFAULT_SCHEDULE = "*/30 8-17 * * mon-fri; 0 0,6,18 * * mon-fri; 0 */6 * * sat,sun"
 CHECK_LEASE = "check"
 CHECK_LEASE_TTL = timedelta(minutes=15)  # longer than any check; a dead holder frees it by then
-STALE_AFTER = timedelta(hours=24)
 SHUTDOWN_GRACE = 8.0  # seconds for the current unit of work, inside the 10 s a platform allows
 
 
@@ -61,7 +60,7 @@ class Jobs:
     """The units of work, sharing a stop flag and counting what runs, for a clean shutdown."""
 
     engine: Engine
-    source: Callable[[], Source]
+    source: Source
     poster: Poster
     source_urls: tuple[str, ...]
     alert_channel: str | None = None
@@ -91,7 +90,7 @@ class Jobs:
         try:
             checker = Checker(
                 self.engine,
-                self.source(),
+                self.source,
                 self.source_urls,
                 self.alert_channel,
                 self.admin_channel,
@@ -128,11 +127,11 @@ class Jobs:
 
     def _report(self) -> list[str]:
         now = self.clock()
-        health = ops.health(self.engine, now, stale_after=STALE_AFTER)
+        health = ops.health(self.engine, now)
         with self.engine.begin() as conn:
             for key, problem in health.issues.items():
                 notify(conn, f"health:{key}", f"nof-bot: {problem}", now, self.admin_channel)
-            over = [f"health:{key}" for key in ("stale", "failing") if key not in health.issues]
+            over = [f"health:{key}" for key in ops.ISSUES if key not in health.issues]
             clear_failures(conn, over)
         return list(health.problems)
 
@@ -154,7 +153,7 @@ class Jobs:
             return self._idle.wait_for(lambda: self._running == 0, timeout)
 
 
-def build_scheduler(jobs: Jobs, crontabs: str = DEFAULT_SCHEDULE) -> BackgroundScheduler:
+def build_scheduler(jobs: Jobs, crontabs: str = DEFAULT_CHECK_SCHEDULE) -> BackgroundScheduler:
     """The background scheduler with every job, in Europe/London time."""
     scheduler = BackgroundScheduler(timezone=TIMEZONE)
     # coalesce: runs missed while the process was busy or asleep collapse into one, since
@@ -194,7 +193,10 @@ def build_scheduler(jobs: Jobs, crontabs: str = DEFAULT_SCHEDULE) -> BackgroundS
 
 
 def run(
-    jobs: Jobs, crontabs: str = DEFAULT_SCHEDULE, *, on_stop: Callable[[], None] = lambda: None
+    jobs: Jobs,
+    crontabs: str = DEFAULT_CHECK_SCHEDULE,
+    *,
+    on_stop: Callable[[], None] = lambda: None,
 ) -> int:
     """Run the scheduler until `jobs.stop` is set (by SIGTERM); return the exit code."""
     scheduler = build_scheduler(jobs, crontabs)

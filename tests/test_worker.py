@@ -20,9 +20,10 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
 from bot.cli import main
+from bot.config import DEFAULT_CHECK_SCHEDULE
 from bot.logs import Redact, redact
 from bot.rules import Subscription
-from bot.slack.delivery import SlackPoster, slack_client
+from bot.slack.delivery import Delivery, SlackPoster, slack_client
 from bot.source import Source
 from bot.store import ops, outbox
 from bot.store.db import create_engine, ensure_schema
@@ -30,7 +31,6 @@ from bot.store.schema import alerts
 from bot.store.state import open_failures, subscribe
 from bot.worker import (
     CHECK_LEASE,
-    DEFAULT_SCHEDULE,
     TIMEZONE,
     Jobs,
     build_scheduler,
@@ -58,7 +58,7 @@ def jobs(engine: Engine, nhs: FakeNHS, slack: FakeSlack) -> Iterator[Jobs]:
     with httpx.Client(timeout=2) as http:
         yield Jobs(
             engine,
-            lambda: Source(http, backoff=0.0, sleep=lambda _: None),
+            Source(http, backoff=0.0, sleep=lambda _: None),
             SlackPoster(slack_client("xoxb-test", slack.api_url)),
             (nhs.url(PAGE),),
             alert_channel="CALERTS",
@@ -128,7 +128,7 @@ def test_a_stopping_worker_stores_nothing_half_done(
     jobs.stop.clear()
     from bot.jobs import Checker
 
-    stopped = Checker(engine, jobs.source(), jobs.source_urls).check(should_stop=lambda: True)
+    stopped = Checker(engine, jobs.source, jobs.source_urls).check(should_stop=lambda: True)
     assert stopped.problems == ["stopped before the check finished: nothing stored"]
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM releases")).scalar() == 0
@@ -173,7 +173,7 @@ def london(*args: int) -> datetime:
     ],
 )
 def test_the_default_schedule(now: datetime, expected: datetime) -> None:
-    trigger = schedule_trigger(DEFAULT_SCHEDULE)
+    trigger = schedule_trigger(DEFAULT_CHECK_SCHEDULE)
     assert trigger.get_next_fire_time(None, now) == expected
 
 
@@ -336,13 +336,8 @@ def test_sigterm_during_delivery_exits_cleanly_and_loses_nothing(
     assert set(statuses.values()) <= {"sent", "pending"}
     assert sum(s == "sent" for s in statuses.values()) == len(sent)
     slack.delay = 0.0
-    rest = Jobs(
-        engine,
-        lambda: None,
-        SlackPoster(slack_client("xoxb-test", slack.api_url)),
-        (),
-        interval=0.0,
-    ).deliver()  # type: ignore[arg-type, return-value]
-    assert rest is not None
+    rest = Delivery(
+        engine, SlackPoster(slack_client("xoxb-test", slack.api_url)), interval=0.0
+    ).run()
     assert rest.sent == 40 - len(sent)
     assert sorted(p["text"] for p in slack.posts()) == sorted(f"alert {i}" for i in range(40))

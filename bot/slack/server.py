@@ -35,9 +35,8 @@ def wsgi(app: App, engine: Engine) -> Callable[[dict[str, Any], StartResponse], 
 def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
     """200 with the figures when healthy, 503 with the same figures and the problems when not."""
     from bot.store.ops import health
-    from bot.worker import STALE_AFTER
 
-    h = health(engine, datetime.now(UTC), stale_after=STALE_AFTER)
+    h = health(engine, datetime.now(UTC))
     status = "200 OK" if h.ok else "503 Service Unavailable"
     data = json.dumps(h.as_dict()).encode()
     start_response(

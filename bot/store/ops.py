@@ -103,7 +103,11 @@ class Health:
 FAILING_AFTER = 3
 
 
-def health(engine: Engine, now: datetime, *, stale_after: timedelta) -> Health:
+STALE_AFTER = timedelta(hours=24)  # no successful check for this long is a problem
+ISSUES = ("database", "stale", "failing")  # the keys of Health.issues
+
+
+def health(engine: Engine, now: datetime, *, stale_after: timedelta = STALE_AFTER) -> Health:
     """Work out health: database reachable, checks recent, alerts not stuck."""
     try:
         with engine.connect() as conn:
