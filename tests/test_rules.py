@@ -103,9 +103,8 @@ def test_each_subscription_hears_of_its_scope(
     alerts = plan(movements, 1, [sub], set())
     assert [a.trust_code for a in alerts if a.trust_code] == expected
     has_summary = any(a.event_type == "nof_release_summary" for a in alerts)
-    assert has_summary == bool(expected) or (
-        sub.scope in ("all", "type") and sub.value in ("", MHC)
-    )
+    follows_release = sub.scope == "all" or (sub.scope == "type" and sub.value == MHC)
+    assert has_summary == (bool(expected) or follows_release)
 
 
 def test_a_rank_move_alert_carries_ranks(movements: Movements) -> None:

@@ -1,39 +1,53 @@
-"""A threaded HTTP server on 127.0.0.1 with a free port, started and stopped by tests."""
+"""Servers on 127.0.0.1 with a free port, run in a thread, started and stopped by tests."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 
-class LocalServer:
+class Background:
+    """Run a server's loop in a daemon thread; `with` starts it (if not yet) and stops it."""
+
+    def __init__(self, serve: Callable[[], object], shutdown: Callable[[], object]) -> None:
+        self._shutdown = shutdown
+        self.thread = threading.Thread(target=serve, daemon=True)
+
+    def start(self) -> Self:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._shutdown()
+        self.thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self if self.thread.is_alive() else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class LocalServer(Background):
+    """An http.server whose handlers reach this object as `self.fake`."""
+
     def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.httpd.fake = self  # type: ignore[attr-defined]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.lock = threading.Lock()
+        super().__init__(lambda: self.httpd.serve_forever(0.05), self._close)
+
+    def _close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
     @property
     def base_url(self) -> str:
         host, port = self.httpd.server_address[:2]
         return f"http://{host!s}:{port}"
-
-    def start(self) -> Any:
-        self.thread.start()
-        return self
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
 
 
 class QuietHandler(BaseHTTPRequestHandler):

@@ -9,26 +9,20 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
+from tests.fakes.server import Background
 
-class FakeSocketMode:
+
+class FakeSocketMode(Background):
     def __init__(self, envelopes: list[dict[str, Any]]) -> None:
         self.envelopes = envelopes
         self.acks: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.server = serve(self._connection, "127.0.0.1", 0)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self.server.serve_forever, self.server.shutdown)
 
     @property
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/link"
-
-    def __enter__(self) -> FakeSocketMode:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=5)
 
     def _connection(self, ws: ServerConnection) -> None:
         ws.send(
