@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from typing import Any, Self
 
 
@@ -30,19 +30,27 @@ class Background:
         self.stop()
 
 
-class LocalServer(Background):
-    """An http.server whose handlers reach this object as `self.fake`."""
+class BackgroundHttpd(Background):
+    """A socketserver-based HTTP server in the background."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
-        self.httpd.fake = self  # type: ignore[attr-defined]
-        self.lock = threading.Lock()
-        super().__init__(lambda: self.httpd.serve_forever(0.05), self._close)
+    def __init__(self, httpd: HTTPServer) -> None:
+        self.httpd = httpd
+        super().__init__(lambda: httpd.serve_forever(0.05), self._close)
 
     def _close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class LocalServer(BackgroundHttpd):
+    """An http.server whose handlers reach this object as `self.fake`."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        httpd.daemon_threads = True
+        httpd.fake = self  # type: ignore[attr-defined]
+        self.lock = threading.Lock()
+        super().__init__(httpd)
 
     @property
     def base_url(self) -> str:

@@ -7,7 +7,7 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from tests.fakes.server import Background
+from tests.fakes.server import BackgroundHttpd
 
 
 class _Quiet(WSGIRequestHandler):
@@ -19,14 +19,11 @@ class _Threading(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
-class WsgiServer(Background):
+class WsgiServer(BackgroundHttpd):
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
-        self.httpd = make_server("127.0.0.1", 0, app, server_class=_Threading, handler_class=_Quiet)
-        super().__init__(lambda: self.httpd.serve_forever(0.05), self._close)
-
-    def _close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(
+            make_server("127.0.0.1", 0, app, server_class=_Threading, handler_class=_Quiet)
+        )
 
     @property
     def url(self) -> str:
