@@ -189,6 +189,11 @@ class Snapshot:
         """Return how many trusts are ranked in this type and quarter."""
         return sum(self._rank_counts.values())
 
+    @property
+    def segment_counts(self) -> dict[int, int]:
+        """Return how many trusts are in each segment, best segment first."""
+        return dict(sorted(Counter(t.segment for t in self.trusts).items()))
+
     def is_joint(self, trust: TrustResult) -> bool:
         return trust.rank is not None and self._rank_counts[trust.rank] > 1
 

@@ -11,7 +11,6 @@ counts as significant. A change caused by the financial override is reported as 
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Literal
@@ -254,8 +253,8 @@ def _summary(
         previous=None if previous is None else previous.quarter,
         trust_type=current.trust_type,
         trust_type_label=current.trust_type_label,
-        segments=_segments(current),
-        previous_segments={} if previous is None else _segments(previous),
+        segments=current.segment_counts,
+        previous_segments={} if previous is None else previous.segment_counts,
         moved_up=sum(1 for b, a in changed if a < b),
         moved_down=sum(1 for b, a in changed if a > b),
         mean_score=_mean_score(current),
@@ -264,10 +263,6 @@ def _summary(
         fallers=tuple(r for r in reversed(by_places) if r.places < 0)[:top],
         cohort=current.cohort,
     )
-
-
-def _segments(s: Snapshot) -> dict[int, int]:
-    return dict(sorted(Counter(t.segment for t in s.trusts).items()))
 
 
 def _mean_score(s: Snapshot) -> float | None:

@@ -274,7 +274,7 @@ def _home(services: Services) -> Callable[..., None]:
         for t in directory.trust_types():
             quarter = directory.quarters(t)[-1]
             snap = directory.snapshot(t, quarter)
-            segments = dict(sorted(compare(None, snap).summary.segments.items()))
+            segments = snap.segment_counts
             statuses.append(
                 cards.TypeStatus(snap.trust_type_label, str(quarter), segments, snap.cohort)
             )
