@@ -21,7 +21,14 @@ from bot.store.db import (
     normalize_url,
     upgrade,
 )
-from bot.store.schema import add_oauth_tables, metadata, metric_results, releases, trust_results
+from bot.store.schema import (
+    add_oauth_tables,
+    metadata,
+    metric_results,
+    release_metrics,
+    releases,
+    trust_results,
+)
 from tests.conftest import fixture
 
 Q1, Q2 = Quarter(2025, 1), Quarter(2025, 2)
@@ -72,13 +79,50 @@ def test_every_migration_in_turn_builds_the_same_schema(db_url: str) -> None:
     engine = create_engine(db_url)
     upgrade(engine, "0001")  # from an empty database, one migration at a time
     assert current_revision(engine) == "0001"
-    for revision in ("0002", "0003", SCHEMA_REVISION):
+    for revision in ("0002", "0003", "0004", SCHEMA_REVISION):
         upgrade(engine, revision)
     assert current_revision(engine) == SCHEMA_REVISION
     add_oauth_tables(metadata)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     engine.dispose()
+
+
+def cohorts(engine: Engine) -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
+    """Per-metric cohorts, and the metric rows marked joint, as stored."""
+    with engine.connect() as conn:
+        ranked = {tuple(r) for r in conn.execute(sa.select(release_metrics))}
+        joint = conn.execute(
+            sa.select(
+                metric_results.c.release_id, metric_results.c.trust_code, metric_results.c.metric_id
+            ).where(metric_results.c.joint)
+        )
+        return ranked, {tuple(r) for r in joint}
+
+
+def test_migration_0005_fills_in_metric_cohorts_of_releases_already_stored(engine: Engine) -> None:
+    from alembic import command
+
+    run(engine, DATA, LEAGUE_Q2)
+    stored = cohorts(engine)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0004")  # as a database from before 0005 was
+    assert current_revision(engine) == "0004"
+    upgrade(engine)
+    assert current_revision(engine) == SCHEMA_REVISION
+    assert cohorts(engine) == stored  # the same as a fresh import writes
+    ranked, joint = stored
+    (q1,) = (r.id for r in list_releases(engine) if r.quarter == Q1)
+    assert (q1, "OF0016", 4) in ranked  # the four fixture trusts are ranked on OF0016
+    assert (q1, "OF4002", 4) in ranked  # domains too
+    assert {(q1, "ZZ2", "OF0084"), (q1, "ZZ3", "OF0084")} <= joint  # both rank 2 of 4
+
+
+def list_releases(engine: Engine) -> list[store.Release]:
+    with engine.connect() as conn:
+        return store.list_releases(conn)
 
 
 def test_it_stores_a_data_file_and_league_table_as_releases(engine: Engine) -> None:

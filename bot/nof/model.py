@@ -5,15 +5,21 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import total_ordering
+from functools import cached_property, total_ordering
 from operator import attrgetter
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_QUARTER = re.compile(r"^\s*Q([1-4])\s*(\d{4})\s*[/-]\s*(\d{2}|\d{4})\s*$", re.IGNORECASE)
+# Quarters as NHS England and people write them: "Q1 2025/26", "Q1 2025-26", "Q1 25/26",
+# "Q1 2025/2026", "2025-26 Q1", and the file-name form "q1-25-26".
+_YEARS = r"(\d{4}|\d{2})\s*[/-]\s*(\d{4}|\d{2})"
+_QUARTER_FIRST = rf"Q([1-4])[\s_-]*{_YEARS}"
+_YEAR_FIRST = rf"{_YEARS}[\s_-]*Q([1-4])"
+_QUARTER = re.compile(rf"^\s*(?:{_QUARTER_FIRST}|{_YEAR_FIRST})\s*$", re.IGNORECASE)
+_QUARTER_AT_END = re.compile(rf"(?:^|\s)(?:{_QUARTER_FIRST}|{_YEAR_FIRST})\s*$", re.IGNORECASE)
 
 
 @total_ordering
@@ -46,14 +52,28 @@ class Quarter:
 
 
 def parse_quarter(text: str) -> Quarter | None:
-    """Read `Q1 2025/26` (also `Q1 2025-26`, `Q1 2025/2026`); None if it is not a quarter."""
+    """Read a quarter in any spelling NHS England uses (`Q1 2025/26`, `Q1 25/26`, `2025-26 Q1`).
+
+    None if it is not a quarter: the second year must follow the first.
+    """
     m = _QUARTER.match(text)
-    if not m:
+    return None if m is None else _quarter(m)
+
+
+def split_quarter(text: str) -> tuple[str, Quarter | None]:
+    """Split a trailing quarter off a query: `LPT Q1 2025/26` -> (`LPT`, Q1 2025/26)."""
+    m = _QUARTER_AT_END.search(text)
+    if m is None or (q := _quarter(m)) is None:
+        return text.strip(), None
+    return text[: m.start()].strip(), q
+
+
+def _quarter(m: re.Match[str]) -> Quarter | None:
+    q, start, end = (m.group(1), m.group(2), m.group(3)) if m.group(1) else m.group(6, 4, 5)
+    year = int(start) if len(start) == 4 else 2000 + int(start)
+    if int(end) % 100 != (year + 1) % 100 or (len(end) == 4 and int(end) != year + 1):
         return None
-    year, end = int(m.group(2)), m.group(3)
-    if int(end[-2:]) != (year + 1) % 100:
-        return None
-    return Quarter(year, int(m.group(1)))
+    return Quarter(year, int(q))
 
 
 # Canonical trust type slugs. NHS England renamed "non-acute hospital" to "mental health and
@@ -122,6 +142,29 @@ class Metric:
     upper_quartile: float | None
     rank: int | None
     score: float | None
+
+    @property
+    def published_id(self) -> str:
+        """Return the file's Metric_ID (`OF0048/count` is kept as OF0048 given as a count)."""
+        return self.metric_id.split("/", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPlacing:
+    """A metric of a trust with what its quarter says about it: how many trusts are ranked on
+    it (`ranked`, the "41" of "rank 40 of 41") and whether another trust shares the rank."""
+
+    metric: Metric
+    ranked: int
+    joint: bool = False
+
+    @property
+    def position(self) -> float | None:
+        """Return where the rank falls among those ranked: 0 best, 1 worst; None if unranked."""
+        rank = self.metric.rank
+        if rank is None or self.ranked < 2:
+            return None
+        return (rank - 1) / (self.ranked - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +240,30 @@ class Snapshot:
     def is_joint(self, trust: TrustResult) -> bool:
         return trust.rank is not None and self._rank_counts[trust.rank] > 1
 
+    @cached_property
+    def metric_ranks(self) -> dict[str, Counter[int]]:
+        """Return, per metric and domain id, how many trusts hold each rank."""
+        out: dict[str, Counter[int]] = {}
+        for t in self.trusts:
+            for item_id, rank in _ranked_items(t):
+                counts = out.setdefault(item_id, Counter())
+                if rank is not None:
+                    counts[rank] += 1
+        return out
+
+    def ranked(self, metric_id: str) -> int:
+        """Return how many trusts are ranked on a metric or domain in this type and quarter."""
+        return sum(self.metric_ranks.get(metric_id, Counter()).values())
+
+    def metric_joint(self, metric_id: str, rank: int | None) -> bool:
+        return rank is not None and self.metric_ranks.get(metric_id, Counter())[rank] > 1
+
+    def metric_placings(self, trust: TrustResult) -> tuple[MetricPlacing, ...]:
+        return tuple(
+            MetricPlacing(m, self.ranked(m.metric_id), self.metric_joint(m.metric_id, m.rank))
+            for m in trust.metrics
+        )
+
     def trust(self, code: str) -> TrustResult | None:
         return next((t for t in self.trusts if t.code == code), None)
 
@@ -227,6 +294,13 @@ class Placing:
     cohort: int
     joint: bool
     result: TrustResult
+
+
+def _ranked_items(t: TrustResult) -> Iterator[tuple[str, int | None]]:
+    for m in t.metrics:
+        yield m.metric_id, m.rank
+    for d in t.domains:
+        yield d.domain_id, d.rank
 
 
 # Bump when the meaning of the hashed values changes: old revisions then stop matching.

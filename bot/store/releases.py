@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from bot.nof.model import (
     Domain,
     Metric,
+    MetricPlacing,
     Placing,
     Quarter,
     Range,
@@ -22,7 +23,13 @@ from bot.nof.model import (
     merge,
     parse_quarter,
 )
-from bot.store.schema import metric_results, releases, source_files, trust_results
+from bot.store.schema import (
+    metric_results,
+    release_metrics,
+    releases,
+    source_files,
+    trust_results,
+)
 
 Outcome = Literal["new", "revised", "unchanged"]
 
@@ -119,9 +126,17 @@ def _insert(
         .returning(releases.c.id)
     ).scalar_one()
     conn.execute(trust_results.insert(), [_trust_row(release_id, snap, t) for t in snap.trusts])
-    metric_rows = [_metric_row(release_id, t.code, m) for t in snap.trusts for m in t.metrics]
+    metric_rows = [
+        _metric_row(release_id, t.code, mp) for t in snap.trusts for mp in snap.metric_placings(t)
+    ]
     if metric_rows:
         conn.execute(metric_results.insert(), metric_rows)
+    cohorts = [
+        {"release_id": release_id, "metric_id": metric_id, "ranked": snap.ranked(metric_id)}
+        for metric_id in sorted(snap.metric_ranks)
+    ]
+    if cohorts:
+        conn.execute(release_metrics.insert(), cohorts)
     return Saved(snap.quarter, snap.trust_type, outcome, revision)
 
 
@@ -148,7 +163,8 @@ def _trust_row(release_id: int, snap: Snapshot, t: TrustResult) -> dict[str, Any
     }
 
 
-def _metric_row(release_id: int, code: str, m: Metric) -> dict[str, Any]:
+def _metric_row(release_id: int, code: str, mp: MetricPlacing) -> dict[str, Any]:
+    m = mp.metric
     return {
         "release_id": release_id,
         "trust_code": code,
@@ -164,6 +180,7 @@ def _metric_row(release_id: int, code: str, m: Metric) -> dict[str, Any]:
         "upper_quartile": m.upper_quartile,
         "rank": m.rank,
         "score": m.score,
+        "joint": mp.joint,
     }
 
 
@@ -238,43 +255,56 @@ def load_snapshot(conn: Connection, release: Release, *, with_metrics: bool = Tr
     return Snapshot(release.quarter, release.trust_type, trusts, release.trust_type_label, sources)
 
 
-def _metrics(
-    conn: Connection, release_id: int, code: str | None = None
-) -> dict[str, tuple[Metric, ...]]:
-    by_key = metrics_of(conn, [release_id], code)
-    return {c: m for (_, c), m in by_key.items()}
+def _metrics(conn: Connection, release_id: int) -> dict[str, tuple[Metric, ...]]:
+    by_key = metrics_of(conn, [release_id])
+    return {c: tuple(mp.metric for mp in m) for (_, c), m in by_key.items()}
 
 
 def metrics_of(
     conn: Connection, release_ids: Sequence[int], code: str | None = None
-) -> dict[tuple[int, str], tuple[Metric, ...]]:
-    """Read the metrics of these releases (of one trust, if `code`), by release and trust."""
-    query = sa.select(metric_results).where(metric_results.c.release_id.in_(list(release_ids)))
+) -> dict[tuple[int, str], tuple[MetricPlacing, ...]]:
+    """Read the metrics of these releases (of one trust, if `code`), by release and trust.
+
+    Each comes with the number of trusts its release ranks on it and whether its rank is joint.
+    """
+    cohort = release_metrics.c.ranked
+    query = (
+        sa.select(metric_results, sa.func.coalesce(cohort, 0).label("ranked"))
+        .outerjoin(
+            release_metrics,
+            sa.and_(
+                release_metrics.c.release_id == metric_results.c.release_id,
+                release_metrics.c.metric_id == metric_results.c.metric_id,
+            ),
+        )
+        .where(metric_results.c.release_id.in_(list(release_ids)))
+    )
     if code is not None:
         query = query.where(metric_results.c.trust_code == code)
-    out: dict[tuple[int, str], list[Metric]] = defaultdict(list)
+    out: dict[tuple[int, str], list[MetricPlacing]] = defaultdict(list)
     for r in conn.execute(query.order_by(metric_results.c.metric_id)).mappings():
+        metric = Metric(
+            metric_id=r["metric_id"],
+            description=r["description"],
+            domain=r["domain"],
+            subdomain=r["subdomain"],
+            reporting_date=r["reporting_date"],
+            units=r["units"],
+            value=r["value"],
+            median=r["median"],
+            lower_quartile=r["lower_quartile"],
+            upper_quartile=r["upper_quartile"],
+            rank=r["rank"],
+            score=r["score"],
+        )
         out[(r["release_id"], r["trust_code"])].append(
-            Metric(
-                metric_id=r["metric_id"],
-                description=r["description"],
-                domain=r["domain"],
-                subdomain=r["subdomain"],
-                reporting_date=r["reporting_date"],
-                units=r["units"],
-                value=r["value"],
-                median=r["median"],
-                lower_quartile=r["lower_quartile"],
-                upper_quartile=r["upper_quartile"],
-                rank=r["rank"],
-                score=r["score"],
-            )
+            MetricPlacing(metric, r["ranked"], bool(r["joint"]))
         )
     return {k: tuple(v) for k, v in out.items()}
 
 
-def trust_metrics(conn: Connection, release_id: int, code: str) -> tuple[Metric, ...]:
-    return _metrics(conn, release_id, code).get(code, ())
+def trust_metrics(conn: Connection, release_id: int, code: str) -> tuple[MetricPlacing, ...]:
+    return metrics_of(conn, [release_id], code).get((release_id, code), ())
 
 
 def _range(low: float | None, high: float | None) -> Range | None:

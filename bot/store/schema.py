@@ -88,12 +88,26 @@ metric_results = sa.Table(
     sa.Column("upper_quartile", sa.Float),
     sa.Column("rank", sa.Integer),
     sa.Column("score", sa.Float),
+    # Another trust of the release holds the same rank on this metric (added by 0005).
+    sa.Column("joint", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.PrimaryKeyConstraint("release_id", "trust_code", "metric_id"),
     sa.ForeignKeyConstraint(
         ["release_id", "trust_code"],
         ["trust_results.release_id", "trust_results.code"],
         ondelete="CASCADE",
     ),
+)
+
+# Per release, metric (or domain) id: how many trusts are ranked on it, the N of "rank 40 of N".
+release_metrics = sa.Table(
+    "release_metrics",
+    metadata,
+    sa.Column(
+        "release_id", sa.Integer, sa.ForeignKey("releases.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("metric_id", sa.String(64), nullable=False),
+    sa.Column("ranked", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("release_id", "metric_id"),
 )
 
 # --- fetching, alerting, delivery ---------------------------------------------------------
