@@ -110,6 +110,18 @@ def processes(data_dir: Path, repeat: int, only: set[str]) -> None:
             show(f"nof-bot lookup {' '.join(query)}", lookup, bare)
             lookup = timed(lambda q=query: run([*nof, "lookup", "--json", *q], db), repeat)  # type: ignore[misc]
             show(f"nof-bot lookup --json {' '.join(query)}", lookup, bare)
+        card = timed(lambda: run([*nof, "lookup", "LPT"], db), repeat)
+        print("metric lists and tables from process start, against `nof-bot lookup LPT`")
+        show("nof-bot lookup LPT  [baseline]", card)
+        for args in (
+            ["lookup", "--metrics", "LPT"],
+            ["lookup", "--quarter", "Q1 2025/26", "LPT"],
+            ["metric", "52", "weeks"],
+            ["metric", "--json", "sickness"],
+        ):
+            show(
+                f"nof-bot {' '.join(args)}", timed(lambda a=args: run([*nof, *a], db), repeat), card
+            )  # type: ignore[misc]
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 Both run under the same gunicorn settings (bot.slack.server.serve) with the real mental health
 and community files stored; Slack's Web API is the fake of tests/fakes (used only for auth.test
-at start). Queries vary: full names, parts of names, ODS codes, initialisms, typos.
+at start). Queries vary: full names, parts of names, ODS codes, initialisms, typos, a card in an
+earlier quarter, every metric of a trust, a metric's league table, a region's top 5.
 """
 
 from __future__ import annotations
@@ -31,14 +32,26 @@ DATA = "nhs-oversight-framework-mental-health-and-community-trust-data_Q4-2025-2
 LEAGUE = "nhs-oversight-framework-mental-health-and-community-trust-league-table_Q4-2025-26.csv"
 
 
+METRIC_WORDS = ("52 weeks", "sickness", "staff survey", "crisis", "planned surplus", "60 day")
+REGIONS = ("London", "Midlands", "North West", "South East")
+
+
 def queries(names: list[tuple[str, str]], n: int) -> list[str]:
     rng = random.Random(26)
     out = []
     for i in range(n):
         code, name = names[i % len(names)]
         words = [w for w in name.split() if w not in ("NHS", "Foundation", "Trust", "and")]
-        kind = i % 5
-        if kind == 0:
+        kind = i % 9
+        if kind == 5:
+            out.append(f"{code} Q{1 + i % 4} 2025/26")
+        elif kind == 6:
+            out.append(f"{code} metrics")
+        elif kind == 7:
+            out.append(f"metric {METRIC_WORDS[i % len(METRIC_WORDS)]}")
+        elif kind == 8:
+            out.append(f"top 5 mental health {REGIONS[i % len(REGIONS)]}")
+        elif kind == 0:
             out.append(name)
         elif kind == 1:
             out.append(code)

@@ -14,11 +14,16 @@ import click
 from bot.config import ConfigError, Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.engine import Connection, Engine
 
     from bot.ingest import ImportReport
     from bot.jobs import CheckResult
     from bot.lookup import Directory
+    from bot.nof.card import TrustView
+    from bot.nof.model import Quarter
+    from bot.nof.search import Match
     from bot.slack.delivery import Poster
     from bot.worker import Jobs
 
@@ -254,35 +259,76 @@ def status(as_json: bool) -> None:
         raise SystemExit(1)
 
 
+QUARTER_HELP = 'A quarter, e.g. "Q1 2025/26" (also "Q1 25/26", "2025-26 Q1"); default: the newest.'
+
+
 @main.command()
 @click.argument("query", nargs=-1, required=True)
+@click.option("--quarter", help=QUARTER_HELP)
+@click.option("--metrics", "every_metric", is_flag=True, help="Every metric, grouped by domain.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of matches, best first.")
 @click.option("--limit", default=10, show_default=True, help="Most matches to list.")
-def lookup(query: tuple[str, ...], as_json: bool, limit: int) -> None:
+def lookup(
+    query: tuple[str, ...], quarter: str | None, every_metric: bool, as_json: bool, limit: int
+) -> None:
     """Show a trust's card: by ODS code (RGD), name (Leeds), or initialism (LYPFT)."""
-    from bot.lookup import Directory
-    from bot.nof.card import text_card, view_json
+    from bot.lookup import Directory, QuarterNotStored
+    from bot.nof.card import text_card, text_metrics, view_json
+    from bot.nof.model import split_quarter
 
-    text = " ".join(query)
+    text, asked = split_quarter(" ".join(query))
+    wanted = _quarter(quarter) if quarter else asked
     engine = _engine()
     with engine.connect() as conn:
         directory = Directory.load(conn)
         if not directory.placings:
             raise click.ClickException("no releases stored yet: run `nof-bot import PATH` first")
         result = directory.search(text, limit)
-        if as_json:
-            views = [directory.view(None, m.candidate.code, m.confidence) for m in result.matches]
-            click.echo(json.dumps([view_json(v) for v in views], indent=2))
-        elif (best := result.clear) is not None:
-            click.echo(text_card(directory.view(conn, best.candidate.code, best.confidence)))
-        elif result.matches:
-            click.echo(f"{len(result.matches)} trusts match {text!r}; look one up by its code:")
-            for m in result.matches:
-                click.echo(_one_line(directory, m.candidate.code))
+        try:
+            if as_json:
+                views = _views(directory, conn, result.matches, wanted)
+                click.echo(json.dumps([view_json(v) for v in views], indent=2))
+            elif (best := result.clear) is not None:
+                view = directory.view(conn, best.candidate.code, best.confidence, wanted)
+                click.echo(text_metrics(view) if every_metric else text_card(view))
+            elif result.matches:
+                click.echo(f"{len(result.matches)} trusts match {text!r}; look one up by its code:")
+                for m in result.matches:
+                    click.echo(_one_line(directory, m.candidate.code))
+        except QuarterNotStored as e:
+            raise click.ClickException(str(e)) from None
     if not result.matches:
         near = ", ".join(f"{s.candidate.name} ({s.candidate.code})" for s in result.suggestions)
         click.echo(f"No trust matches {text!r}." + (f" Nearest: {near}" if near else ""), err=True)
         raise SystemExit(1)
+
+
+def _quarter(text: str) -> Quarter:
+    from bot.nof.model import parse_quarter
+
+    found = parse_quarter(text)
+    if found is None:
+        raise click.BadParameter(
+            f"{text!r} is not a quarter like 'Q1 2025/26'", param_hint="--quarter"
+        )
+    return found
+
+
+def _views(
+    directory: Directory, conn: Connection, matches: Sequence[Match], quarter: Quarter | None
+) -> list[TrustView]:
+    """The views of the matches in `quarter`; those without it are left out, unless all are."""
+    from bot.lookup import QuarterNotStored
+
+    views, missing = [], []
+    for m in matches:
+        try:
+            views.append(directory.view(conn, m.candidate.code, m.confidence, quarter))
+        except QuarterNotStored as e:
+            missing.append(e)
+    if missing and not views:
+        raise missing[0]
+    return views
 
 
 def _one_line(directory: Directory, code: str) -> str:
@@ -293,6 +339,72 @@ def _one_line(directory: Directory, code: str) -> str:
     return (
         f"  {t.code:<6} {t.name} ({p.trust_type}): segment {t.segment}, {rank_text(p)}, {p.quarter}"
     )
+
+
+@main.command()
+@click.argument("words", nargs=-1, required=True)
+@click.option("--type", "trust_type", help="A trust type: acute, mental health, ambulance, …")
+@click.option("--quarter", help=QUARTER_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print every matching metric's table.")
+@click.option("--top", default=10, show_default=True, help="Trusts shown at each end.")
+def metric(
+    words: tuple[str, ...], trust_type: str | None, quarter: str | None, as_json: bool, top: int
+) -> None:
+    """A metric's league table: find it by words ("52 weeks", "A&E 4 hour", "sickness")."""
+    from bot.lookup import Directory
+    from bot.nof.metrics import table_json, text_table
+
+    text = " ".join(words)
+    with _engine().connect() as conn:
+        directory = Directory.load(conn)
+        if not directory.placings:
+            raise click.ClickException("no releases stored yet: run `nof-bot import PATH` first")
+        slug = _type(directory, trust_type) if trust_type else None
+        index = directory.metric_index(conn, slug, _quarter(quarter) if quarter else None)
+        if not index.infos:
+            raise click.ClickException(_no_metrics(directory, slug, quarter))
+        found = [m.info for m in index.search(text)]
+        if not found:
+            raise click.ClickException(
+                f"no metric matches {text!r}: try words from its name, or its id (OF0005)"
+            )
+        if as_json:
+            tables = [directory.metric_table(conn, info) for info in found]
+            click.echo(json.dumps([table_json(t) for t in tables], indent=2))
+        elif len(found) == 1:
+            click.echo(text_table(directory.metric_table(conn, found[0]), top))
+        else:
+            click.echo(f"{len(found)} metrics match {text!r}; narrow with --type or by id:")
+            for info in found:
+                click.echo(
+                    f"  {info.published_id:<7} {info.name} "
+                    f"({info.label.lower()}s, {info.quarter}, {info.ranked} ranked)"
+                )
+
+
+def _type(directory: Directory, text: str) -> str:
+    """Read --type as a stored type's slug or label, or as people write a type."""
+    from bot.nof.search import normalize
+    from bot.slack.commands import trust_type
+
+    stored = directory.trust_types()
+    wanted = normalize(text)
+    for slug in stored:
+        label = directory.snapshot(slug, directory.quarters(slug)[-1]).trust_type_label
+        if wanted in (normalize(slug), normalize(label), normalize(label).removesuffix(" trust")):
+            return slug
+    found = trust_type(text)
+    if found in stored:
+        return found
+    raise click.BadParameter(
+        f"{text!r} is not a stored trust type (stored: {', '.join(stored)})", param_hint="--type"
+    )
+
+
+def _no_metrics(directory: Directory, slug: str | None, quarter: str | None) -> str:
+    stored = ", ".join(str(q) for q in directory.quarters(slug))
+    where = f" for {quarter}" if quarter else ""
+    return f"no metrics are stored{where} (stored quarters: {stored})"
 
 
 @main.command()

@@ -1,21 +1,41 @@
-"""Look trusts up in the stored quarters: search the newest name of every trust, build views."""
+"""Look trusts up in the stored quarters: search the newest name of every trust, build views.
+
+The `Directory` is built once from the store: every trust's placing in every quarter, each
+quarter of each type as a snapshot, and each quarter's segment cut-points (read across types).
+With `with_metrics` (the Slack app) every stored metric is kept in memory too; otherwise the
+metrics a view or a table needs are read with the connection given.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot.nof.card import TrustView
-from bot.nof.model import Metric, Placing, Quarter, Snapshot, trust_type_label
+from bot.nof.metrics import MetricIndex, MetricInfo, MetricTable, catalogue, metric_table
+from bot.nof.model import MetricPlacing, Placing, Quarter, Snapshot, trust_type_label
 from bot.nof.search import Candidate, SearchResult, TrustIndex
+from bot.nof.segments import CutPoints, cut_points
 from bot.store import releases as store
 from bot.store.schema import releases
+
+Metrics = dict[int, dict[str, tuple[MetricPlacing, ...]]]  # release id -> code -> metrics
+
+
+class QuarterNotStored(LookupError):
+    """A trust asked for in a quarter it has no result for; the message names those it has."""
+
+    def __init__(self, name: str, quarter: Quarter, stored: Sequence[Quarter]) -> None:
+        have = ", ".join(map(str, stored)) or "none"
+        super().__init__(f"{name} has no result stored for {quarter}. Stored quarters: {have}.")
+        self.quarter = quarter
+        self.stored = tuple(stored)
 
 
 @dataclass(frozen=True)
@@ -24,65 +44,127 @@ class Directory:
 
     placings: dict[str, list[store.StoredPlacing]]
     index: TrustIndex
-    metrics: dict[str, tuple[Metric, ...]] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=dict)
+    snapshots: dict[tuple[str, Quarter], Snapshot] = field(default_factory=dict)
+    release_ids: dict[tuple[str, Quarter], int] = field(default_factory=dict)
+    cuts: dict[Quarter, CutPoints] = field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: Connection, *, with_metrics: bool = False) -> Directory:
-        """Read the latest revision of every quarter; with_metrics keeps each trust's newest."""
+        """Read the latest revision of every quarter; with_metrics keeps every metric too."""
         by_code: dict[str, list[store.StoredPlacing]] = defaultdict(list)
+        by_release: dict[tuple[str, Quarter], list[store.StoredPlacing]] = defaultdict(list)
         for sp in store.latest_placings(conn):
             by_code[sp.placing.result.code].append(sp)
+            by_release[(sp.placing.trust_type, sp.placing.quarter)].append(sp)
         candidates = [
             Candidate(code, rows[-1].placing.result.name, rows[-1].placing.trust_type)
             for code, rows in by_code.items()
         ]
-        metrics: dict[str, tuple[Metric, ...]] = {}
-        if with_metrics and by_code:
-            newest = {code: rows[-1].release_id for code, rows in by_code.items()}
-            found = store.metrics_of(conn, sorted(set(newest.values())))
-            metrics = {code: found.get((rid, code), ()) for code, rid in newest.items()}
-        return cls(dict(by_code), TrustIndex(candidates), metrics)
+        snapshots = {
+            key: Snapshot(
+                key[1], key[0], tuple(sp.placing.result for sp in rows), rows[0].trust_type_label
+            )
+            for key, rows in by_release.items()
+        }
+        release_ids = {key: rows[0].release_id for key, rows in by_release.items()}
+        quarters: dict[Quarter, list[Snapshot]] = defaultdict(list)
+        for snap in snapshots.values():
+            quarters[snap.quarter].append(snap)
+        cuts = {
+            q: cut_points(q, (t for snap in snaps for t in snap.trusts))
+            for q, snaps in quarters.items()
+        }
+        metrics: Metrics = defaultdict(dict)
+        if with_metrics:
+            for (release_id, code), found in store.metrics_of(
+                conn, sorted(release_ids.values())
+            ).items():
+                metrics[release_id][code] = found
+        return cls(
+            dict(by_code), TrustIndex(candidates), dict(metrics), snapshots, release_ids, cuts
+        )
 
     def search(self, query: str, limit: int = 10) -> SearchResult:
         return self.index.search(query, limit)
 
     def view(
-        self, conn: Connection | None, code: str, confidence: float | None = None
+        self,
+        conn: Connection | None,
+        code: str,
+        confidence: float | None = None,
+        quarter: Quarter | None = None,
     ) -> TrustView:
-        """Return the trust's view: its metrics from memory, or read with a connection."""
+        """Return the trust's view in `quarter` (its newest by default), history up to it.
+
+        Metrics come from memory, or are read with `conn`. Raises QuarterNotStored.
+        """
         rows = self.placings[code]
-        newest = rows[-1]
-        metrics = self.metrics.get(code, ())
+        chosen = rows[-1] if quarter is None else _in_quarter(rows, quarter)
+        if chosen is None:
+            assert quarter is not None
+            name = rows[-1].placing.result.name
+            raise QuarterNotStored(name, quarter, [r.placing.quarter for r in rows])
+        p = chosen.placing
+        metrics = self.metrics.get(chosen.release_id, {}).get(code, ())
         if conn is not None and not metrics:
-            metrics = store.trust_metrics(conn, newest.release_id, code)
-        return TrustView(newest.placing, tuple(r.placing for r in rows), metrics, confidence)
+            metrics = store.trust_metrics(conn, chosen.release_id, code)
+        history = tuple(r.placing for r in rows if r.placing.quarter <= p.quarter)
+        snapshot = self.snapshots.get((p.trust_type, p.quarter))
+        return TrustView(p, history, metrics, confidence, snapshot, self.cuts.get(p.quarter))
 
     def newest(self, code: str) -> Placing:
         return self.placings[code][-1].placing
 
-    def quarters(self, trust_type: str) -> list[Quarter]:
-        return sorted(
-            {
-                sp.placing.quarter
-                for rows in self.placings.values()
-                for sp in rows
-                if sp.placing.trust_type == trust_type
-            }
-        )
+    def quarters(self, trust_type: str | None = None) -> list[Quarter]:
+        """The stored quarters of a type (of every type without one), oldest first."""
+        return sorted({q for t, q in self.snapshots if trust_type is None or t == trust_type})
 
     def trust_types(self) -> list[str]:
         return sorted({rows[-1].placing.trust_type for rows in self.placings.values()})
 
     def snapshot(self, trust_type: str, quarter: Quarter) -> Snapshot:
-        """Rebuild one quarter of one trust type from memory (without metrics)."""
-        chosen = [
-            sp
-            for rows in self.placings.values()
-            for sp in rows
-            if sp.placing.trust_type == trust_type and sp.placing.quarter == quarter
-        ]
-        label = chosen[0].trust_type_label if chosen else trust_type_label(trust_type)
-        return Snapshot(quarter, trust_type, tuple(sp.placing.result for sp in chosen), label)
+        """One quarter of one trust type (without metrics); empty if it is not stored."""
+        found = self.snapshots.get((trust_type, quarter))
+        return found or Snapshot(quarter, trust_type, (), trust_type_label(trust_type))
+
+    # --- metrics ---------------------------------------------------------------------------
+
+    def release_metrics(
+        self, conn: Connection | None, trust_type: str, quarter: Quarter
+    ) -> dict[str, tuple[MetricPlacing, ...]]:
+        """Every trust's metrics of one quarter of one type, by trust code."""
+        release_id = self.release_ids.get((trust_type, quarter))
+        if release_id is None:
+            return {}
+        if release_id in self.metrics or conn is None:
+            return self.metrics.get(release_id, {})
+        return {c: m for (_, c), m in store.metrics_of(conn, [release_id]).items()}
+
+    def metric_index(
+        self,
+        conn: Connection | None,
+        trust_type: str | None = None,
+        quarter: Quarter | None = None,
+    ) -> MetricIndex:
+        """The metrics people can search: each type's newest quarter, or `quarter`."""
+        infos: list[MetricInfo] = []
+        for t in self.trust_types() if trust_type is None else [trust_type]:
+            stored = self.quarters(t)
+            q = stored[-1] if quarter is None and stored else quarter
+            if q is None or q not in stored:
+                continue
+            by_code = self.release_metrics(conn, t, q)
+            infos += catalogue(self.snapshot(t, q), (mp for ms in by_code.values() for mp in ms))
+        return MetricIndex(infos)
+
+    def metric_table(self, conn: Connection | None, info: MetricInfo) -> MetricTable:
+        snap = self.snapshot(info.trust_type, info.quarter)
+        return metric_table(info, snap, self.release_metrics(conn, info.trust_type, info.quarter))
+
+
+def _in_quarter(rows: list[store.StoredPlacing], quarter: Quarter) -> store.StoredPlacing | None:
+    return next((r for r in rows if r.placing.quarter == quarter), None)
 
 
 class LiveDirectory:

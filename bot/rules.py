@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bot.nof.movements import Movements, RankChange, SegmentChange, Summary
+from bot.nof.movements import MetricMove, Movements, RankChange, SegmentChange, Summary
 from bot.nof.search import normalize
 from bot.slack import messages
 from bot.store.outbox import NewAlert
@@ -118,7 +118,7 @@ def _children(movements: Movements, channel: str, subs: list[Subscription]) -> l
     changed = set()
     for c in movements.segment_changes:
         if any(sub.covers(s.trust_type, c.trust.code, c.trust.region) for sub in subs):
-            out.append(_segment_alert(channel, s, c))
+            out.append(_segment_alert(channel, s, c, movements.metric_moves.get(c.trust.code, ())))
             changed.add(c.trust.code)
     for r in sorted(movements.rank_changes, key=lambda r: (-abs(r.places), r.trust.code)):
         if r.trust.code not in changed and _wants_rank(subs, s.trust_type, r):
@@ -135,9 +135,12 @@ def _wants_rank(subs: list[Subscription], trust_type: str, r: RankChange) -> boo
     )
 
 
-def _segment_alert(channel: str, s: Summary, c: SegmentChange) -> NewAlert:
+def _segment_alert(
+    channel: str, s: Summary, c: SegmentChange, moves: Sequence[MetricMove]
+) -> NewAlert:
     key = f"segment:{channel}:{s.trust_type}:{s.quarter}:{c.trust.code}:{c.before}-{c.after}"
-    return _alert(key, channel, SEGMENT, messages.segment_change(s, c), s, c.trust.code)
+    message = messages.segment_change(s, c, moves)
+    return _alert(key, channel, SEGMENT, message, s, c.trust.code)
 
 
 def _rank_alert(channel: str, s: Summary, r: RankChange) -> NewAlert:

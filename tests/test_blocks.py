@@ -19,7 +19,7 @@ from slack_sdk.models.views import View
 from bot.ingest import SourceFile, import_files
 from bot.lookup import Directory
 from bot.nof.card import TrustView
-from bot.nof.model import Domain, Metric, Placing, Quarter, TrustResult
+from bot.nof.model import Domain, Metric, MetricPlacing, Placing, Quarter, TrustResult
 from bot.nof.movements import compare
 from bot.rules import Subscription, baseline, plan
 from bot.slack import cards
@@ -126,7 +126,10 @@ def test_very_long_and_hostile_names_stay_inside_the_limits() -> None:
         3,
         1.5,
     )
-    metrics = tuple(replace(long_metric, metric_id=f"OF00{i:02d}", rank=i + 1) for i in range(40))
+    metrics = tuple(
+        MetricPlacing(replace(long_metric, metric_id=f"OF00{i:02d}", rank=i + 1), 40)
+        for i in range(40)
+    )
     domains = tuple(
         Domain(f"OF40{i:02d}", "Domain <with> & marks " * 30, 2.0, 1, 2) for i in range(12)
     )
@@ -141,7 +144,7 @@ def test_very_long_and_hostile_names_stay_inside_the_limits() -> None:
         2,
         False,
         domains=domains,
-        metrics=metrics,
+        metrics=tuple(mp.metric for mp in metrics),
     )
     history = tuple(
         Placing(Quarter(2020 + i // 4, i % 4 + 1), "acute", 134, True, trust) for i in range(40)

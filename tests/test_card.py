@@ -7,10 +7,12 @@ from bot.nof.card import (
     change_text,
     deficit_text,
     metric_extremes,
+    metric_rank_text,
     text_card,
+    text_metrics,
     view_json,
 )
-from bot.nof.model import Domain, Metric, Placing, Quarter, Range, TrustResult
+from bot.nof.model import Domain, Metric, MetricPlacing, Placing, Quarter, Range, TrustResult
 
 Q1, Q2 = Quarter(2025, 1), Quarter(2025, 2)
 TRUST = TrustResult(
@@ -29,10 +31,13 @@ TRUST = TrustResult(
 )
 
 
-def metric(metric_id: str, rank: int | None, value: float | None = 1.0) -> Metric:
-    return Metric(
+def metric(
+    metric_id: str, rank: int | None, value: float | None = 1.0, ranked: int = 61
+) -> MetricPlacing:
+    m = Metric(
         metric_id, f"Metric {metric_id}", "D", "S", "2025", "%", value, None, None, None, rank, 2.0
     )
+    return MetricPlacing(m, ranked if rank is not None else 0)
 
 
 def view(now: TrustResult = TRUST, before: TrustResult | None = None, **kw: object) -> TrustView:
@@ -80,21 +85,75 @@ def test_it_explains_the_financial_override() -> None:
     assert deficit_text(replace(TRUST, in_deficit=None)) == "Financial deficit: not published"
 
 
-def test_it_picks_the_three_best_and_worst_metric_ranks() -> None:
-    metrics = tuple(
-        metric(f"OF00{n:02d}", rank) for n, rank in enumerate([5, 1, None, 60, 3, 2, 40, 59])
+def test_it_picks_best_and_worst_metrics_by_place_among_those_ranked() -> None:
+    metrics = (
+        metric("OF0001", 28, ranked=45),  # 61% of the way down: worse half, but not the worst
+        metric("OF0002", 40, ranked=41),  # second worst
+        metric("OF0003", 1, ranked=10),
+        metric("OF0004", 2, ranked=61),
+        metric("OF0005", None),
+        metric("OF0006", 30, ranked=59),  # exactly halfway: neither best nor worst
+        metric("OF0007", 50, ranked=61),
+        metric("OF0008", 3, ranked=5),  # half way down a table of 5
+        metric("OF0048/count", 60, ranked=61),  # a count beside its rate: left out
     )
     best, worst = metric_extremes(metrics)
-    assert [m.rank for m in best] == [1, 2, 3]
-    assert [m.rank for m in worst] == [60, 59, 40]
-    few_best, few_worst = metric_extremes(metrics[:2])
-    assert ([m.rank for m in few_best], few_worst) == ([1, 5], [])
+    assert [m.metric.metric_id for m in best] == ["OF0003", "OF0004"]
+    assert [m.metric.metric_id for m in worst] == ["OF0002", "OF0007", "OF0001"]
+    assert metric_extremes(metrics[:1]) == ([], [metrics[0]])
+
+
+def test_metric_ranks_read_of_the_trusts_ranked_on_the_metric() -> None:
+    def text(rank: int, ranked: int, joint: bool = False) -> str:
+        return metric_rank_text(replace(metric("OF0005", rank, ranked=ranked), joint=joint))
+
+    assert text(40, 41) == "rank 40 of 41 (bottom 3)"
+    assert text(41, 41) == "rank 41 of 41 (worst)"
+    assert text(1, 41) == "rank 1 of 41 (best)"
+    assert text(1, 41, joint=True) == "rank 1 of 41 (joint best)"
+    assert text(3, 42) == "rank 3 of 42 (top 3)"
+    assert text(15, 61, joint=True) == "rank 15 of 61 (joint)"
+    assert text(39, 41, joint=True) == "rank 39 of 41 (joint, bottom 3)"
+    assert text(8, 10) == "rank 8 of 10 (bottom 3)"
+    assert text(2, 5) == "rank 2 of 5"  # too few ranked for top or bottom 3
+    assert metric_rank_text(metric("OF1035", None)) == "not ranked"
 
 
 def test_it_lists_metrics_on_the_card() -> None:
-    card = text_card(view(metrics=(metric("OF0016", 6, 79.63), metric("OF1035", None, None))))
-    assert "Best metric ranks\n  Metric OF0016: 79.63% (rank 6 of 61)" in card
+    card = text_card(
+        view(metrics=(metric("OF0016", 6, 79.63, ranked=45), metric("OF1035", None, None)))
+    )
+    assert "Best metric ranks\n  Metric OF0016: 79.63%, rank 6 of 45" in card
     assert "OF1035" not in card  # unranked metrics are not placed
+
+
+def test_every_metric_is_listed_with_national_figures_by_domain() -> None:
+    m = Metric(
+        "OF0005", "Waits over 52 weeks", "Access to services", "Elective care", "Jun-25", "%",
+        28.09, 0.7, 0.01, 6.32, 40, 3.78,
+    )  # fmt: skip
+    survey = replace(
+        m, metric_id="OF0084", description="Engagement", domain="People and workforce",
+        units="out of 10", value=7.19, median=7.08, lower_quartile=6.95, upper_quartile=7.21,
+        rank=22, score=2.05, reporting_date="2024",
+    )  # fmt: skip
+    domains = (Domain("OF4004", "People and workforce", 2.35, 22, 2),)
+    text = text_metrics(
+        view(
+            replace(TRUST, domains=domains),
+            metrics=(MetricPlacing(m, 41), MetricPlacing(survey, 61)),
+        )
+    )
+    lines = text.splitlines()
+    assert lines.index("PEOPLE AND WORKFORCE") < lines.index("ACCESS TO SERVICES")  # domain order
+    assert (
+        "    28.09% · median 0.7% (quartiles 0.01% to 6.32%) · rank 40 of 41 (bottom 3) · "
+        "score 3.78 · data: Jun-25"
+    ) in lines
+    assert (
+        "    7.19 out of 10 · median 7.08 (quartiles 6.95 to 7.21) out of 10 · rank 22 of 61 · "
+        "score 2.05 · data: 2024"
+    ) in lines  # units named once
 
 
 def test_it_gives_the_json_contract_keys() -> None:

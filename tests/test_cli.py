@@ -125,7 +125,7 @@ def test_it_runs_as_python_dash_m_bot(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "schema at revision 0004"
+    assert done.stdout.strip() == "schema at revision 0005"
 
 
 def test_it_refuses_a_database_url_that_is_not_a_url() -> None:
@@ -144,3 +144,53 @@ def test_import_queues_the_alerts_of_a_new_quarter(db_url: str) -> None:
     assert "queued 3 alert(s)" in second.output  # the summary and two segment changes
     again = invoke(runner, "import", DATA)
     assert "queued" not in again.output
+
+
+def test_lookup_in_an_earlier_quarter_and_every_metric(nof: CliRunner) -> None:
+    invoke(nof, "import", DATA, LEAGUE_Q2)
+    q1 = invoke(nof, "lookup", "ZZ3", "--quarter", "Q1 25/26")
+    assert "Q1 2025/26\n  Segment 3:" in q1.output
+    assert "No earlier quarter stored to compare with" in q1.output
+    listed = invoke(nof, "lookup", "--metrics", "tees", "moor", "Q1", "2025/26")
+    assert listed.output.splitlines()[0] == (
+        "Tees, Moor and Vale NHS Foundation Trust (ZZ3): every metric, Q1 2025/26"
+    )
+    assert "rank 2 of 4 (joint)" in listed.output
+    (found,) = json.loads(invoke(nof, "lookup", "--json", "--quarter", "2025-26 Q1", "ZZ3").output)
+    assert found["quarter"] == "Q1 2025/26"
+    engagement = next(m for m in found["metrics"] if m["metric_id"] == "OF0084")
+    assert {k: engagement[k] for k in ("rank", "joint", "ranked", "units", "median")} == {
+        "rank": 2,
+        "joint": True,
+        "ranked": 4,
+        "units": "out of 10",
+        "median": 7.08,
+    }
+    assert set(engagement) == {
+        "metric_id", "description", "domain", "subdomain", "units", "value", "median",
+        "lower_quartile", "upper_quartile", "reporting_date", "score", "rank", "joint", "ranked",
+    }  # fmt: skip
+
+
+def test_the_metric_command(nof: CliRunner) -> None:
+    invoke(nof, "import", DATA, LEAGUE_Q2, str(FIXTURES / "acute-league-table-q2.csv"))
+    table = invoke(nof, "metric", "engagement", "--type", "mental health")
+    assert table.exit_code == 0
+    assert table.output.splitlines()[:3] == [
+        "NHS staff survey engagement theme sub-score (OF0084)",
+        "Mental health and community trusts · Q2 2025/26 · 4 ranked",
+        "National median 7.08 (quartiles 6.95 to 7.21) out of 10",
+    ]
+    (data,) = json.loads(invoke(nof, "metric", "OF0016", "--json").output)
+    assert [(t["code"], t["rank"]) for t in data["trusts"]] == [
+        ("ZZ1", 1), ("ZZ2", 2), ("ZZ3", 3), ("G6V9Z", 4),
+    ]  # fmt: skip
+    none = nof.invoke(main, ["metric", "dentistry"])
+    assert none.exit_code == 1
+    assert "no metric matches 'dentistry'" in none.output
+    acute = nof.invoke(main, ["metric", "crisis", "--type", "acute"])
+    assert acute.exit_code == 1  # a league table alone: no metrics
+    assert "no metrics are stored (stored quarters: Q2 2025/26)" in acute.output
+    wrong = nof.invoke(main, ["metric", "crisis", "--type", "dentists"])
+    assert wrong.exit_code == 2
+    assert "'dentists' is not a stored trust type" in wrong.output

@@ -7,6 +7,7 @@ import pytest
 from bot.nof.model import Domain, Metric, Range, Snapshot, TrustResult
 from bot.nof.movements import compare, significant
 from bot.nof.parse import combine, parse_file
+from bot.slack import messages
 from tests.conftest import fixture
 
 
@@ -107,6 +108,10 @@ def test_it_reports_domain_segments_and_the_biggest_metric_rank_moves(
     assert (d.trust.code, d.domain, d.before, d.after) == ("ZZ1", "Patient safety", 1, 3)
     (move,) = m.metric_moves["ZZ1"]
     assert (move.metric_id, move.before, move.after, move.places) == ("OF0016", 1, 4, -3)
+    assert (move.ranked_before, move.ranked_after) == (4, 4)  # four trusts ranked each time
+    assert messages.metric_move_text(move) == f"{move.description}: rank 1 → 4 of 4 ▼"
+    fewer = replace(move, ranked_before=3)
+    assert messages.metric_move_text(fewer) == f"{move.description}: rank 1 of 3 → 4 of 4 ▼"
 
 
 def test_it_keeps_the_three_biggest_metric_moves_per_trust(

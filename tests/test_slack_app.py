@@ -135,7 +135,7 @@ def test_a_clear_match_gets_the_card_only_the_asker_sees(bot: Bot) -> None:
     assert "`▃▃`  Q1 2025/26 to Q2 2025/26: 3 → 3" in body  # 3rd of 4: a third of the way up
     assert "Patient safety: segment 2" in body
     assert blocks[-1]["elements"][0]["action_id"] == cards.SHARE
-    assert blocks[-1]["elements"][0]["value"] == "ZZ3"
+    assert blocks[-1]["elements"][0]["value"] == "ZZ3|Q2 2025/26"
 
 
 def test_an_unclear_query_lists_candidates_with_buttons(bot: Bot) -> None:
@@ -184,7 +184,8 @@ def test_share_posts_the_card_for_everyone(bot: Bot) -> None:
     assert shared["response_type"] == "in_channel"
     assert shared["replace_original"] is False
     assert_blocks(shared["blocks"])
-    assert all(b["type"] != "actions" for b in shared["blocks"])  # no second share button
+    buttons = [e for b in shared["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [b["action_id"] for b in buttons] == [cards.METRICS]  # no second share button
     assert shared["blocks"][-1]["elements"][0]["text"] == f"Shared by <@{req.USER}>"
     assert deleted["delete_original"] is True
 
@@ -390,3 +391,127 @@ def test_a_newly_stored_quarter_is_found_without_a_restart(bot: Bot) -> None:
     )
     import_files(bot.engine, [SourceFile("acute-q3.csv", newer)])
     assert "*Northmoor Hospitals NHS Foundation Trust*: 3 → 4" in text_of(bot.trust("movers acute"))
+
+
+# --- any quarter, every metric, metric tables, filtered tables ------------------------------
+
+
+def test_a_trust_in_an_earlier_quarter(bot: Bot) -> None:
+    reply = bot.trust("ZZ1 Q1 2025/26")
+    assert_blocks(reply["blocks"])
+    body = text_of(reply)
+    assert "*Segment 2* in Q1 2025/26" in body
+    assert "No earlier quarter stored to compare with" in body
+    assert "rank 1 of 4 (joint)" in body
+    share = next(b for b in reply["blocks"] if b["type"] == "actions")["elements"][0]
+    assert share["value"] == "ZZ1|Q1 2025/26"
+    also = bot.trust("northmoor and dale 25/26 Q1")  # year first, short years
+    assert "*Segment 2* in Q1 2025/26" in text_of(also)
+
+
+def test_a_quarter_not_stored_names_the_stored_ones(bot: Bot) -> None:
+    reply = bot.trust("ZZ1 Q4 2024/25")
+    assert reply["text"] == (
+        "Northmoor and Dale Partnership NHS Foundation Trust has no result stored for "
+        "Q4 2024/25. Stored quarters: Q1 2025/26, Q2 2025/26."
+    )
+    assert_blocks(reply["blocks"])
+
+
+def test_every_metric_of_a_trust(bot: Bot) -> None:
+    reply = bot.trust("ZZ3 metrics")
+    assert_blocks(reply["blocks"])
+    assert reply["blocks"][0]["text"]["text"] == (
+        "Tees, Moor and Vale NHS Foundation Trust: every metric, Q2 2025/26"
+    )
+    body = text_of(reply)
+    assert "*Patient safety*: segment 2 · score 2.25 · rank 2 of 4" in body
+    assert "7.01 out of 10 · median 7.08 (quartiles 6.95 to 7.21) out of 10 · rank 3 of 4" in body
+    assert "no value published · not ranked · score 2.50" in body  # OF1035, a score only
+    earlier = bot.trust("ZZ3 metrics Q1 2025/26")
+    assert "rank 2 of 4 (joint)" in text_of(earlier)  # tied with ZZ2 on engagement in Q1
+
+
+def test_the_every_metric_button_answers_with_the_list(bot: Bot) -> None:
+    req.action(bot.url, cards.METRICS, bot.response_url, value="ZZ1|Q1 2025/26|1")
+    (sent,) = req.wait_for(bot.slack.responses)
+    assert sent["replace_original"] is False  # the card stays
+    assert sent["blocks"][0]["text"]["text"].endswith("every metric, Q1 2025/26")
+    assert_blocks(sent["blocks"])
+
+
+def test_a_metric_league_table(bot: Bot) -> None:
+    reply = bot.trust("metric crisis")
+    assert_blocks(reply["blocks"])
+    assert reply["blocks"][0]["text"]["text"].startswith(
+        "Percentage of patients in mental health crisis"
+    )
+    body = text_of(reply)
+    assert (
+        "OF0016 · Mental health and community trusts · Q2 2025/26 · 4 ranked · "
+        "national median 68.7% · quartiles 56% to 76.3%"
+    ) in body
+    assert (
+        "1. *Northmoor and Dale Partnership NHS Foundation Trust* (ZZ1): 82% (rank 1 of 4)" in body
+    )
+    older = bot.trust("metric crisis mental health Q1 2025/26")
+    assert "Q1 2025/26 · 4 ranked" in text_of(older)
+
+
+def test_several_matching_metrics_offer_a_choice(bot: Bot) -> None:
+    reply = bot.trust("metric survey")
+    assert reply["text"] == "2 metrics match survey"
+    buttons = [b["accessory"] for b in reply["blocks"] if "accessory" in b]
+    assert [b["value"] for b in buttons] == [
+        "OF0084|mental-health-and-community|Q2 2025/26",
+        "OF1035|mental-health-and-community|Q2 2025/26",
+    ]
+    req.action(bot.url, cards.METRIC, bot.response_url, value=buttons[1]["value"])
+    (table,) = req.wait_for(bot.slack.responses)
+    assert table["replace_original"] is True
+    assert_blocks(table["blocks"])
+    body = text_of(table)
+    assert "NHS England publishes no rank for this metric: trusts by score, 1 best" in body
+    assert "*Northmoor and Dale Partnership NHS Foundation Trust* (ZZ1): score 2.00" in body
+    assert bot.trust("metric dentistry")["text"] == "No metric matches dentistry"
+
+
+def test_top_and_bottom_within_a_region_or_subtype(bot: Bot) -> None:
+    north = bot.trust("top 2 mental health North East and Yorkshire")
+    assert_blocks(north["blocks"])
+    assert north["blocks"][0]["text"]["text"] == (
+        "Top 2: Mental health and community trusts in the North East and Yorkshire, Q2 2025/26"
+    )
+    assert (
+        "2. *Tees, Moor and Vale NHS Foundation Trust* (rank 3 of 4, segment 2, score 2.18)"
+        in text_of(north)
+    )
+    large = bot.trust("top acute large")
+    assert (
+        large["blocks"][0]["text"]["text"] == "Top 1: Acute trusts (large acute trusts), Q2 2025/26"
+    )
+    assert "1. *Northmoor Hospitals NHS Foundation Trust* (rank 2 of 3," in text_of(large)
+    london = bot.trust("bottom london")  # every type, in London
+    assert [b["text"]["text"] for b in london["blocks"] if b["type"] == "header"] == [
+        "Bottom 1: Acute trusts in London, Q2 2025/26",
+        "Bottom 1: Mental health and community trusts in London, Q2 2025/26",
+    ]
+    nowhere = bot.trust("top acute Narnia")
+    assert nowhere["text"].startswith("No region or subtype of acute trusts matches *Narnia*")
+
+
+def test_an_unknown_code_on_a_button_gets_a_polite_answer(bot: Bot) -> None:
+    req.action(bot.url, cards.SHARE, bot.response_url, value="ZZZ9")
+    (sent,) = req.wait_for(bot.slack.responses)
+    assert sent["text"] == "ZZZ9 is not a stored trust: look it up again with /trust."
+    assert sent["response_type"] == "ephemeral"
+
+
+def test_a_type_or_quarter_not_stored_is_said_plainly(bot: Bot) -> None:
+    assert bot.trust("top ambulance")["text"] == "No league table of ambulance trusts is stored."
+    assert bot.trust("movers ambulance")["text"] == (
+        "No league table of ambulance trusts is stored."
+    )
+    assert bot.trust("bottom acute Q1 2024/25")["text"] == (
+        "No league table of acute trusts is stored for Q1 2024/25."
+    )

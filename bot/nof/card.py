@@ -6,10 +6,22 @@ decided here once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from bot.nof.model import Metric, Placing, Range, TrustResult, trust_type_label
+from bot.nof.model import (
+    Domain,
+    MetricPlacing,
+    Placing,
+    Range,
+    Snapshot,
+    TrustResult,
+    trust_type_label,
+)
+from bot.nof.peers import GroupPlace, place_text, region_place, subtype_place
+from bot.nof.segments import OVERRIDE_CAP, CutPoints, NextStep, next_step
 
 # Plain-English reading of NHS England's segments (NHS Oversight Framework 2025/26).
 SEGMENT_MEANINGS = {
@@ -20,16 +32,23 @@ SEGMENT_MEANINGS = {
     5: "intensive support through the Recovery Support Programme",
 }
 NHS_PAGE = "https://www.england.nhs.uk/nhs-oversight-framework/segmentation-and-league-tables/"
+EXTREMES = 3  # best and worst metrics shown on a card
 
 
 @dataclass(frozen=True)
 class TrustView:
-    """Everything a card shows about one trust."""
+    """Everything a card shows about one trust in one quarter.
+
+    `snapshot` is the whole quarter of the trust's type (peer places, domain ranks); `cuts` the
+    quarter's segment boundaries read from every stored type (what the next segment takes).
+    """
 
     current: Placing
-    history: tuple[Placing, ...]  # every stored quarter, oldest first, current included
-    metrics: tuple[Metric, ...] = ()
+    history: tuple[Placing, ...]  # every stored quarter up to `current`, oldest first
+    metrics: tuple[MetricPlacing, ...] = ()
     confidence: float | None = None
+    snapshot: Snapshot | None = None
+    cuts: CutPoints | None = None
 
     @property
     def result(self) -> TrustResult:
@@ -39,6 +58,28 @@ class TrustView:
     def previous(self) -> Placing | None:
         earlier = [p for p in self.history if p.quarter < self.current.quarter]
         return earlier[-1] if earlier else None
+
+    @cached_property
+    def peers(self) -> tuple[GroupPlace, ...]:
+        """The trust's place among its subtype and in its region, where those say something."""
+        if self.snapshot is None:
+            return ()
+        found = (
+            subtype_place(self.snapshot, self.result),
+            region_place(self.snapshot, self.result),
+        )
+        return tuple(p for p in found if p is not None)
+
+    @property
+    def next_step(self) -> NextStep | None:
+        return None if self.cuts is None else next_step(self.result, self.cuts)
+
+    def domain_rank(self, d: Domain) -> str:
+        """Return e.g. `rank 31 of 58`, counted in the trust's quarter and type."""
+        if d.rank is None or self.snapshot is None:
+            return "not ranked" if d.rank is None else f"rank {d.rank}"
+        joint = self.snapshot.metric_joint(d.domain_id, d.rank)
+        return _rank_of(d.rank, self.snapshot.ranked(d.domain_id), joint)
 
 
 def segment_meaning(segment: int) -> str:
@@ -50,6 +91,28 @@ def rank_text(p: Placing) -> str:
     if p.result.rank is None:
         return "not ranked"
     return f"rank {p.result.rank} of {p.cohort}{' (joint)' if p.joint else ''}"
+
+
+def metric_rank_text(mp: MetricPlacing) -> str:
+    """Return e.g. `rank 40 of 41 (bottom 3)`: the rank among the trusts ranked on the metric."""
+    rank = mp.metric.rank
+    return "not ranked" if rank is None else _rank_of(rank, mp.ranked, mp.joint)
+
+
+def _rank_of(rank: int, ranked: int, joint: bool) -> str:
+    where = ""
+    if ranked >= 2 and rank == 1:
+        where = "best"
+    elif ranked >= 2 and rank == ranked:
+        where = "worst"
+    elif ranked >= 7 and rank <= 3:
+        where = "top 3"
+    elif ranked >= 7 and rank >= ranked - 2:
+        where = "bottom 3"
+    if joint:
+        where = f"joint {where}" if where in ("best", "worst") else ", ".join(("joint", where))
+    notes = where.strip(", ")
+    return f"rank {rank} of {ranked}" + (f" ({notes})" if notes else "")
 
 
 def placing_json(p: Placing) -> dict[str, Any]:
@@ -71,23 +134,150 @@ def placing_json(p: Placing) -> dict[str, Any]:
         "rank_range": _range_json(t.rank_range),
         "score": t.score,
         "score_range": _range_json(t.score_range),
+        "score_rank": t.score_rank,
         "in_deficit": t.in_deficit,
         "financial_override_applied": t.override_applied,
         "recovery_support": t.recovery_support,
     }
 
 
+def metric_json(mp: MetricPlacing) -> dict[str, Any]:
+    """One metric of `lookup --json`'s `metrics` (the outside contract's keys)."""
+    m = mp.metric
+    return {
+        "metric_id": m.published_id,
+        "description": m.description,
+        "domain": m.domain,
+        "subdomain": m.subdomain,
+        "units": m.units,
+        "value": m.value,
+        "median": m.median,
+        "lower_quartile": m.lower_quartile,
+        "upper_quartile": m.upper_quartile,
+        "reporting_date": m.reporting_date,
+        "score": m.score,
+        "rank": m.rank,
+        "joint": mp.joint,
+        "ranked": mp.ranked,
+    }
+
+
 def view_json(view: TrustView) -> dict[str, Any]:
-    """Return the `lookup --json` object: the current placing plus `previous`."""
+    """Return the `lookup --json` object: the placing, `previous`, metrics, peers, next step."""
     out = placing_json(view.current)
     out["confidence"] = view.confidence
     prev = view.previous
     out["previous"] = None if prev is None else placing_json(prev)
+    out["metrics"] = [metric_json(mp) for mp in view.metrics]
+    out["domains"] = [_domain_json(view, d) for d in view.result.domains]
+    out["peers"] = [
+        {"place": g.place, "of": g.size, "joint": g.joint, "group": g.group, "text": place_text(g)}
+        for g in view.peers
+    ]
+    out["next_segment"] = _next_json(view)
     return out
+
+
+def _domain_json(view: TrustView, d: Domain) -> dict[str, Any]:
+    snap = view.snapshot
+    return {
+        "domain_id": d.domain_id,
+        "name": d.name,
+        "segment": d.segment,
+        "score": d.score,
+        "rank": d.rank,
+        "joint": None if snap is None else snap.metric_joint(d.domain_id, d.rank),
+        "ranked": None if snap is None else snap.ranked(d.domain_id),
+    }
+
+
+def _next_json(view: TrustView) -> dict[str, Any] | None:
+    step, cuts = view.next_step, view.cuts
+    if step is None or cuts is None:
+        return None
+    b = step.boundary
+    return {
+        "segment": step.target,
+        "worst_score_placed": b.worst_in,
+        "best_score_placed_lower": b.best_below,
+        "readable": b.readable,
+        "gap": step.gap,
+        "held_by_financial_override": step.held_by_override,
+        "capped_by_financial_override": step.capped,
+        "read_from_trusts": cuts.trusts,
+    }
 
 
 def _range_json(r: Range | None) -> list[float] | None:
     return None if r is None else [r.low, r.high]
+
+
+# --- sentences shared by the terminal and Slack ---------------------------------------------
+
+
+def next_segment_lines(view: TrustView) -> list[str]:
+    """Say what the segment above took this quarter, and how far the trust is from it."""
+    step, cuts, t = view.next_step, view.cuts, view.result
+    if step is None or cuts is None:
+        return []
+    q, b = view.current.quarter, step.boundary
+    lines = []
+    if b.worst_in is None:
+        lines.append(
+            f"No trust stored for {q} earned {_or_better(step.target).lower()}, so what it "
+            "took cannot be read."
+        )
+    elif not b.readable:
+        lines.append(
+            f"{_or_better(step.target)} went to average scores up to "
+            f"{b.worst_in:.2f} in {q}, but trusts scoring from {b.best_below:.2f} were placed "
+            "lower, so no single cut-point can be read."
+        )
+    elif step.held_by_override:
+        lines.append(
+            f"Its average score {score_text(t.score)} earned {_or_better(step.target).lower()} "
+            f"(scores up to {b.worst_in:.2f} did in {q}); the financial override holds it at "
+            f"segment {t.segment}: a trust in financial deficit can be no better than segment "
+            f"{OVERRIDE_CAP}."
+        )
+    else:
+        lines.append(_gap_sentence(view, step, b.worst_in))
+    if step.capped and not step.held_by_override:
+        lines.append(
+            f"While it is in financial deficit, the override would still hold it at segment "
+            f"{OVERRIDE_CAP}."
+        )
+    if t.recovery_support:
+        lines.append(
+            "In the Recovery Support Programme: NHS England decides when a trust leaves it."
+        )
+    lines.append(
+        f"Cut-points read from the published segments and scores of the {cuts.trusts} trusts "
+        f"stored for {q} (every type); NHS England does not publish them."
+    )
+    return lines
+
+
+def _gap_sentence(view: TrustView, step: NextStep, threshold: float) -> str:
+    q, t = view.current.quarter, view.result
+    said = f"{_or_better(step.target)} went to average scores up to {threshold:.2f} in {q}"
+    gap = step.gap
+    if t.score is None or gap is None:
+        return said + "; its average score is not published."
+    if gap <= 0:
+        return (
+            f"{said}; {t.code} scored {t.score:.2f}, inside that range: it was placed lower "
+            "for another reason (the financial override or NHS England's decision)."
+        )
+    return f"{said}; {t.code} scored {t.score:.2f}, {gap:.2f} above that."
+
+
+def _or_better(segment: int) -> str:
+    return "Segment 1" if segment == 1 else f"Segment {segment} or better"
+
+
+def peer_texts(view: TrustView) -> list[str]:
+    return [place_text(g) for g in view.peers]
 
 
 # --- terminal text ------------------------------------------------------------------------
@@ -109,19 +299,75 @@ def text_card(view: TrustView) -> str:
     if t.recovery_support:
         lines.append("  In the Recovery Support Programme (segment 5)")
     lines.append(f"  {change_text(view)}")
+    if view.peers:
+        lines.append(f"  Among peers: {'; '.join(peer_texts(view))}")
+    if steps := next_segment_lines(view):
+        lines += ["", "Next segment up", *(f"  {line}" for line in steps)]
     if t.domains:
         lines += ["", "Domains"]
         lines += [
-            f"  {d.name}: segment {d.segment or '-'}, score {score_text(d.score)}"
+            f"  {d.name}: segment {d.segment or '-'}, score {score_text(d.score)}, "
+            f"{view.domain_rank(d)}"
             for d in t.domains
         ]
     best, worst = metric_extremes(view.metrics)
     for title, chosen in (("Best metric ranks", best), ("Worst metric ranks", worst)):
         if chosen:
             lines += ["", title]
-            lines += [f"  {metric_text(m, p.cohort)}" for m in chosen]
+            lines += [f"  {metric_text(m)}" for m in chosen]
     lines += ["", NHS_PAGE]
     return "\n".join(lines)
+
+
+def text_metrics(view: TrustView) -> str:
+    """Every metric of the trust's quarter, grouped by domain, for a terminal."""
+    t, p = view.result, view.current
+    lines = [
+        f"{t.name} ({t.code}): every metric, {p.quarter}",
+        f"Median and quartiles are those of {_plural(trust_type_label(p.trust_type))}; "
+        "rank 1 is best.",
+    ]
+    for domain, metrics in metric_groups(view):
+        lines += ["", domain.upper() if domain else "OTHER METRICS"]
+        for mp in metrics:
+            lines.append(f"  {mp.metric.description} ({metric_code(mp)})")
+            lines.append(f"    {metric_figures(mp)}")
+    if not view.metrics:
+        lines += ["", "No individual metrics are stored for this quarter (a league table only)."]
+    return "\n".join(lines)
+
+
+def metric_groups(view: TrustView) -> list[tuple[str, list[MetricPlacing]]]:
+    """The view's metrics grouped by domain, in the published domain order."""
+    order = [d.name for d in view.result.domains]
+    groups: dict[str, list[MetricPlacing]] = {}
+    for mp in view.metrics:
+        groups.setdefault(mp.metric.domain, []).append(mp)
+    known = [name for name in order if name in groups]
+    return [(name, groups[name]) for name in known + [g for g in groups if g not in order]]
+
+
+def metric_code(mp: MetricPlacing) -> str:
+    m = mp.metric
+    return m.published_id if m.published_id == m.metric_id else f"{m.published_id}, {m.units}"
+
+
+def metric_figures(mp: MetricPlacing) -> str:
+    """Return value, national median and quartiles, rank of N and score on one line."""
+    m = mp.metric
+    parts = [value_text(m.value, m.units) if m.value is not None else "no value published"]
+    if m.median is not None:
+        parts.append(national_text(m.median, m.lower_quartile, m.upper_quartile, m.units))
+    parts.append(metric_rank_text(mp))
+    parts.append(f"score {score_text(m.score)}")
+    if m.reporting_date:
+        parts.append(f"data: {m.reporting_date}")
+    return " · ".join(parts)
+
+
+def _plural(label: str) -> str:
+    text = label.strip().lower()
+    return text if text.endswith("s") else text + "s"
 
 
 def deficit_text(t: TrustResult) -> str:
@@ -165,24 +411,60 @@ def _arrow(before: float, after: float) -> str:
     return "= same"
 
 
-def metric_extremes(metrics: tuple[Metric, ...], n: int = 3) -> tuple[list[Metric], list[Metric]]:
-    """Return the n best and n worst individually ranked metrics (rank 1 = best)."""
-    ranked = sorted((m for m in metrics if m.rank is not None), key=lambda m: (m.rank, m.metric_id))
-    best = ranked[:n]
-    worst = list(reversed(ranked[len(best) :]))[:n]
-    return best, worst
+def metric_extremes(
+    metrics: Iterable[MetricPlacing], n: int = EXTREMES
+) -> tuple[list[MetricPlacing], list[MetricPlacing]]:
+    """Return the n best and n worst metrics by place among the trusts ranked on each.
+
+    Best come from the better half (0 is first), worst from the worse half, so a metric ranked
+    28 of 45 is never shown as a worst while a 40 of 41 is missed. A count given beside its
+    rate (`OF0048/count`) is left out: its rate stands for it.
+    """
+    placed = [
+        (pos, mp)
+        for mp in metrics
+        if (pos := mp.position) is not None and "/" not in mp.metric.metric_id
+    ]
+    best = sorted((x for x in placed if x[0] < 0.5), key=lambda x: (x[0], x[1].metric.metric_id))
+    worst = sorted((x for x in placed if x[0] > 0.5), key=lambda x: (-x[0], x[1].metric.metric_id))
+    return [mp for _, mp in best[:n]], [mp for _, mp in worst[:n]]
 
 
-def metric_text(m: Metric, cohort: int) -> str:
-    value = "" if m.value is None else f": {_value(m.value, m.units)}"
-    return f"{m.description}{value} (rank {m.rank} of {cohort})"
+def metric_text(mp: MetricPlacing) -> str:
+    """Return e.g. `Sickness absence rate: 7.41%, rank 49 of 61`."""
+    m = mp.metric
+    value = "" if m.value is None else f"{value_text(m.value, m.units)}, "
+    return f"{m.description}: {value}{metric_rank_text(mp)}"
 
 
-def _value(x: float, units: str) -> str:
-    shown = f"{x:g}"
+def national_text(
+    median: float, low: float | None, high: float | None, units: str, word: str = "median"
+) -> str:
+    """`median 0.7% (quartiles 0.01% to 6.32%)`; word units once: `median 6.81 (…) out of 10`."""
+    per_number = units == "%" or units.lower() in _BRACKETED
+    show = (lambda x: value_text(x, units)) if per_number else number_text
+    quartiles = "" if low is None or high is None else f" (quartiles {show(low)} to {show(high)})"
+    tail = "" if per_number or not units else f" {units}"
+    return f"{word} {show(median)}{quartiles}{tail}"
+
+
+def number_text(x: float) -> str:
+    """A published number as people read it: `33`, `28.09`, `1,234.5`."""
+    r = round(x, 4)
+    return f"{int(r):,}" if r.is_integer() else f"{r:,}"
+
+
+def value_text(x: float, units: str) -> str:
+    """A value with its units: `28.09%`, `6.95 out of 10`, `12 (count)`."""
+    shown = number_text(x)
     if units == "%":
         return f"{shown}%"
+    if units.lower() in _BRACKETED:
+        return f"{shown} ({units.lower()})"
     return f"{shown} {units}" if units else shown
+
+
+_BRACKETED = ("rate", "count", "number", "ratio")  # units shown after a number in brackets
 
 
 def score_text(x: float | None) -> str:

@@ -18,6 +18,7 @@ from typing import Literal
 from bot.nof.model import Quarter, Range, Snapshot, TrustResult
 
 NO_RANGE_THRESHOLD = 0.5
+METRIC_MOVES = 3  # each trust's biggest metric rank moves kept
 Direction = Literal["up", "down"]
 Cause = Literal["override applied", "override removed", "score"]
 
@@ -95,11 +96,15 @@ class DomainChange:
 
 @dataclass(frozen=True)
 class MetricMove:
+    """A trust's rank on one metric, before and after, each of the trusts ranked on it then."""
+
     trust: TrustRef
     metric_id: str
     description: str
     before: int
     after: int
+    ranked_before: int = 0
+    ranked_after: int = 0
 
     @property
     def places(self) -> int:
@@ -167,7 +172,11 @@ def compare(previous: Snapshot | None, current: Snapshot, *, top: int = 5) -> Mo
         ),
         flag_changes=tuple(f for b, a in both for f in _flag_changes(b, a)),
         domain_changes=tuple(d for b, a in both for d in _domain_changes(b, a)),
-        metric_moves={a.code: moves for b, a in both if (moves := _metric_moves(b, a, 3))},
+        metric_moves={
+            a.code: moves
+            for b, a in both
+            if (moves := _metric_moves(previous, current, b, a, METRIC_MOVES))
+        },
         appeared=tuple(ref(now[c]) for c in sorted(now.keys() - before.keys())),
         disappeared=tuple(ref(before[c]) for c in sorted(before.keys() - now.keys())),
     )
@@ -226,12 +235,25 @@ def _domain_changes(b: TrustResult, a: TrustResult) -> list[DomainChange]:
     ]
 
 
-def _metric_moves(b: TrustResult, a: TrustResult, n: int) -> tuple[MetricMove, ...]:
+def _metric_moves(
+    previous: Snapshot, current: Snapshot, b: TrustResult, a: TrustResult, n: int
+) -> tuple[MetricMove, ...]:
     before = {m.metric_id: m for m in b.metrics if m.rank is not None}
     moves = [
-        MetricMove(ref(a), m.metric_id, m.description, before[m.metric_id].rank or 0, m.rank)
+        MetricMove(
+            ref(a),
+            m.metric_id,
+            m.description,
+            before[m.metric_id].rank or 0,
+            m.rank,
+            previous.ranked(m.metric_id),
+            current.ranked(m.metric_id),
+        )
         for m in a.metrics
-        if m.rank is not None and m.metric_id in before and before[m.metric_id].rank != m.rank
+        if m.rank is not None
+        and "/" not in m.metric_id  # a count beside its rate moves with it
+        and m.metric_id in before
+        and before[m.metric_id].rank != m.rank
     ]
     moves.sort(key=lambda m: (-abs(m.places), m.metric_id))
     return tuple(moves[:n])

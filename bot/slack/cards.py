@@ -15,19 +15,31 @@ from bot.nof.card import (
     TrustView,
     change_text,
     deficit_text,
+    metric_code,
     metric_extremes,
+    metric_figures,
+    metric_groups,
     metric_text,
+    next_segment_lines,
+    peer_texts,
     rank_text,
     score_text,
     segment_meaning,
+    value_text,
 )
-from bot.nof.model import Placing, Range, trust_type_label
+from bot.nof.metrics import MetricInfo, MetricRow, MetricTable, ties_line
+from bot.nof.model import Placing, Quarter, Range, parse_quarter, trust_type_label
 from bot.nof.movements import Movements
 from bot.nof.search import Match
 from bot.rules import Subscription
 from bot.slack.blocks import Block, button, clip, context, escape, fields, header, section
 
 SHARE, SHOW, PICK, HOME_PICK = "share_card", "show_trust", "pick_trust", "home_pick_trust"
+METRICS, METRIC = "show_metrics", "show_metric"  # a trust's every metric; a metric's table
+BLOCKS_MAX = 50  # blocks in a message
+PAGE_BLOCKS = 40  # content blocks on one page of a long list, leaving room for the rest
+TABLE_ENDS = 10  # trusts shown at each end of a metric's table
+CHOICES_MAX = 10  # metrics offered as buttons when several match
 BUTTONS_MAX = 5  # candidates shown as buttons; more get a type-ahead select
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -45,22 +57,26 @@ def trust_picker(action_id: str, placeholder: str = "Type a trust name or code")
 
 
 def card(view: TrustView, *, share: bool = True) -> list[Block]:
-    """The trust card; `share` adds the button that posts it for everyone."""
+    """The trust card; `share` adds the buttons that post it for everyone and list its metrics."""
     t, p = view.result, view.current
     place = " · ".join(
         escape(x) for x in (t.code, trust_type_label(p.trust_type), t.subtype, t.region) if x
     )
+    position = "\n".join([rank_text(p) + _likely(t.rank_range), *map(escape, peer_texts(view))])
     blocks = [
         header(t.name),
         context(place),
         section(f"*Segment {t.segment}* in {p.quarter}: {segment_meaning(t.segment)}"),
         fields(
-            f"*League position*\n{rank_text(p)}{_likely(t.rank_range)}",
+            f"*League position*\n{position}",
             f"*Average score*\n{score_text(t.score)}{_likely(t.score_range)}\n_1 best, 4 worst_",
             f"*Finance*\n{deficit_text(t)}",
             f"*Change*\n{_change(view)}",
         ),
     ]
+    if steps := next_segment_lines(view):
+        blocks.append(section("*Next segment up*\n" + escape(" ".join(steps[:-1]))))
+        blocks.append(context(escape(steps[-1])))
     if len(view.history) > 1:
         blocks.append(section(f"*Rank over time* (taller is better)\n{sparkline(view.history)}"))
     if t.domains:
@@ -68,7 +84,7 @@ def card(view: TrustView, *, share: bool = True) -> list[Block]:
         blocks.append(section("*Domains*\n" + "\n".join(lines)))
     best, worst = metric_extremes(view.metrics)
     columns = [
-        f"*{title}*\n" + "\n".join(escape(metric_text(m, p.cohort)) for m in ms)
+        f"*{title}*\n" + "\n".join(escape(metric_text(m)) for m in ms)
         for title, ms in (("Best metric ranks", best), ("Worst metric ranks", worst))
         if ms
     ]
@@ -77,11 +93,27 @@ def card(view: TrustView, *, share: bool = True) -> list[Block]:
     if view.result.recovery_support:
         blocks.append(section(":rotating_light: In the Recovery Support Programme (segment 5)"))
     blocks.append(context(f"<{NHS_PAGE}|NHS England: segmentation and league tables>"))
+    buttons = []
     if share:
-        blocks.append(
-            {"type": "actions", "elements": [button("Share in channel", SHARE, t.code, "primary")]}
-        )
+        buttons.append(button("Share in channel", SHARE, card_value(view), "primary"))
+    if view.metrics:
+        buttons.append(button("Every metric", METRICS, f"{card_value(view)}|1"))
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
     return blocks
+
+
+def card_value(view: TrustView) -> str:
+    """A button's value naming the trust and the card's quarter: `RT5|Q1 2025/26`."""
+    return f"{view.result.code}|{view.current.quarter}"
+
+
+def read_value(value: str) -> tuple[str, Quarter | None, int]:
+    """Read `code`, `code|quarter` or `code|quarter|page` from a button's value."""
+    parts = value.split("|")
+    quarter = parse_quarter(parts[1]) if len(parts) > 1 else None
+    page = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 1
+    return parts[0], quarter, page
 
 
 def card_text(view: TrustView) -> str:
@@ -96,6 +128,145 @@ def _change(view: TrustView) -> str:
         return text
     since, changes = text.split(": ", 1)
     return f"_{since}_\n" + "\n".join(changes.split(", "))
+
+
+# --- every metric of a trust, and a metric's league table -------------------------------------
+
+
+def split_sections(title: str, lines: Sequence[str]) -> list[Block]:
+    """Lines as sections of at most 3,000 characters each, the title on the first; none lost."""
+    blocks: list[Block] = []
+    text = title
+    for line in lines:
+        line = clip(line, 2900)
+        if text and len(text) + 1 + len(line) > 3000:
+            blocks.append(section(text))
+            text = ""
+        text = f"{text}\n{line}" if text else line
+    if text:
+        blocks.append(section(text))
+    return blocks
+
+
+def metrics_pages(view: TrustView) -> list[list[Block]]:
+    """Every metric of the trust's quarter, grouped by domain: pages that fit a message."""
+    t, p = view.result, view.current
+    content: list[Block] = []
+    ranks = {d.name: d for d in t.domains}
+    for domain, metrics in metric_groups(view):
+        d = ranks.get(domain)
+        title = f"*{escape(domain or 'Other metrics')}*"
+        if d is not None:
+            title += (
+                f": segment {d.segment or '-'} · score {score_text(d.score)} · "
+                f"{view.domain_rank(d)}"
+            )
+        lines = [
+            f"• *{escape(mp.metric.description)}* ({escape(metric_code(mp))})\n"
+            f"      {escape(metric_figures(mp))}"
+            for mp in metrics
+        ]
+        content += split_sections(title, lines)
+    if not content:
+        content = [section("No individual metrics are stored for this quarter.")]
+    chunks = [content[i : i + PAGE_BLOCKS] for i in range(0, len(content), PAGE_BLOCKS)]
+    pages = []
+    for n, chunk in enumerate(chunks, start=1):
+        top = [
+            header(f"{t.name}: every metric, {p.quarter}"),
+            context(
+                f"Median and quartiles are those of every "
+                f"{escape(trust_type_label(p.trust_type).lower())}; rank 1 is best"
+                + (f" · page {n} of {len(chunks)}" if len(chunks) > 1 else "")
+            ),
+        ]
+        nav = []
+        if n > 1:
+            nav.append(button("Previous page", METRICS, f"{card_value(view)}|{n - 1}"))
+        if n < len(chunks):
+            nav.append(button("Next page", METRICS, f"{card_value(view)}|{n + 1}"))
+        pages.append(top + chunk + ([{"type": "actions", "elements": nav}] if nav else []))
+    return pages
+
+
+def metric_value(info: MetricInfo) -> str:
+    return f"{info.metric_id}|{info.trust_type}|{info.quarter}"
+
+
+def read_metric_value(value: str) -> tuple[str, str, Quarter | None]:
+    metric_id, trust_type, quarter = [*value.split("|"), "", ""][:3]
+    return metric_id, trust_type, parse_quarter(quarter)
+
+
+def metric_choices(query: str, infos: Sequence[MetricInfo]) -> list[Block]:
+    """Several metrics match: a button for each of the first few, and how many more there are."""
+    shown = infos[:CHOICES_MAX]
+    blocks = [section(f"{len(infos)} metrics match *{escape(query)}*. Which one?")]
+    for info in shown:
+        text = (
+            f"*{escape(info.name)}* ({escape(info.published_id)})\n"
+            f"{escape(info.label)}s · {info.quarter} · {info.ranked} ranked"
+        )
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": clip(text, 3000)},
+                "accessory": button("Show", METRIC, metric_value(info)),
+            }
+        )
+    if len(infos) > len(shown):
+        blocks.append(
+            context(f"{len(infos) - len(shown)} more match: add words to narrow the search.")
+        )
+    return blocks
+
+
+def metric_table_blocks(table: MetricTable) -> list[Block]:
+    """A metric's league table: the top and bottom trusts, values, rank of N, national median."""
+    info = table.info
+    about = [f"{escape(info.label)}s", str(info.quarter), f"{table.ranked} ranked"]
+    if table.median is not None:
+        about.append(f"national median {escape(value_text(table.median, info.units))}")
+        if table.lower_quartile is not None and table.upper_quartile is not None:
+            low = value_text(table.lower_quartile, info.units)
+            high = value_text(table.upper_quartile, info.units)
+            about.append(f"quartiles {escape(low)} to {escape(high)}")
+    blocks = [header(info.name), context(f"{escape(info.published_id)} · " + " · ".join(about))]
+    top, bottom = table.ends(TABLE_ENDS)
+    if not top:
+        return [*blocks, *_unranked(table, all_unranked=True)]
+    after_top, before_bottom = table.unshown_ties(TABLE_ENDS)
+    first = "*Every ranked trust*" if not bottom else f"*Top {len(top)}*"
+    lines = [_table_line(table, r) for r in top]
+    if after_top:
+        lines.append(f"_{ties_line(after_top, top[-1].rank)}_")
+    blocks += split_sections(first, lines)
+    if bottom:
+        lines = [f"_{ties_line(before_bottom, bottom[0].rank)}_"] if before_bottom else []
+        lines += [_table_line(table, r) for r in bottom]
+        blocks += split_sections(f"*Bottom {len(bottom)}*", lines)
+    return [*blocks, *_unranked(table)][:BLOCKS_MAX]
+
+
+def _table_line(table: MetricTable, r: MetricRow) -> str:
+    value = "no value" if r.value is None else value_text(r.value, table.info.units)
+    joint = ", joint" if r.joint else ""
+    where = f"rank {r.rank} of {table.ranked}{joint}"
+    return f"{r.rank}. *{escape(r.name)}* ({escape(r.code)}): {escape(value)} ({where})"
+
+
+def _unranked(table: MetricTable, *, all_unranked: bool = False) -> list[Block]:
+    if not table.unranked:
+        return []
+    if all_unranked:
+        lines = [
+            f"*{escape(r.name)}* ({escape(r.code)}): score {score_text(r.score)}"
+            for r in table.unranked
+        ]
+        title = "_NHS England publishes no rank for this metric: trusts by score, 1 best_"
+        return split_sections(title, lines)[: BLOCKS_MAX - 2]
+    n = len(table.unranked)
+    return [context(f"{n} trust{'s' if n != 1 else ''} published without a rank on this metric.")]
 
 
 def sparkline(history: Sequence[Placing]) -> str:
@@ -121,7 +292,9 @@ def _likely(r: Range | None) -> str:
 # --- lists --------------------------------------------------------------------------------
 
 
-def candidates(query: str, matches: Sequence[Match], lines: dict[str, str]) -> list[Block]:
+def candidates(
+    query: str, matches: Sequence[Match], lines: dict[str, str], quarter: Quarter | None = None
+) -> list[Block]:
     """Several trusts match: a button for each of the first few, a type-ahead for the rest."""
     shown = matches[:BUTTONS_MAX]
     blocks = [section(f"{len(matches)} trusts match *{escape(query)}*. Which one?")]
@@ -134,7 +307,9 @@ def candidates(query: str, matches: Sequence[Match], lines: dict[str, str]) -> l
                     "type": "mrkdwn",
                     "text": clip(f"*{escape(c.name)}*\n{lines.get(c.code, '')}", 3000),
                 },
-                "accessory": button("Show", SHOW, c.code),
+                "accessory": button(
+                    "Show", SHOW, c.code if quarter is None else f"{c.code}|{quarter}"
+                ),
             }
         )
     if len(matches) > len(shown):
@@ -165,14 +340,22 @@ def one_line(p: Placing) -> str:
     return escape(f"{t.code} · segment {t.segment} · {rank_text(p)} · {p.quarter}")
 
 
-def table(title: str, placings: Sequence[Placing]) -> list[Block]:
-    """A ranked list (top or bottom of a league table)."""
-    lines = [
-        f"{p.result.rank or '-'}. *{escape(p.result.name)}* (segment {p.result.segment}, "
-        f"score {score_text(p.result.score)}{', joint' if p.joint else ''})"
-        for p in placings
-    ]
-    return [header(title), section("\n".join(lines) or "No trusts stored.")]
+def table(title: str, placings: Sequence[Placing], *, places: Sequence[int] = ()) -> list[Block]:
+    """A ranked list (top or bottom of a league table, or of a region or subtype in it).
+
+    `places` numbers the lines by place in the group; the published rank follows each name.
+    """
+    lines = []
+    for i, p in enumerate(placings):
+        number = places[i] if places else p.result.rank or "-"
+        rank = f"rank {p.result.rank} of {p.cohort}, " if places else ""
+        lines.append(
+            f"{number}. *{escape(p.result.name)}* ({rank}segment {p.result.segment}, "
+            f"score {score_text(p.result.score)}{', joint' if p.joint else ''})"
+        )
+    if not lines:
+        return [header(title), section("No trusts stored.")]
+    return [header(title), *split_sections("", lines)]
 
 
 def movers(m: Movements, top: int = 5) -> list[Block]:
@@ -223,8 +406,11 @@ HELP = "\n".join(
         "*`/trust` looks up NHS trusts in the NHS Oversight Framework league tables.*",
         "`/trust leeds and york` · `/trust RGD` · `/trust LYPFT`: a trust's card "
         "(only you see it; *Share in channel* posts it)",
-        "`/trust top [N] [acute|mental health|ambulance]` · `/trust bottom …`: "
-        "the ends of the league tables",
+        "`/trust RGD Q1 2025/26`: the card as it stood in that quarter · "
+        "`/trust RGD metrics`: every metric, with national medians and rank of N",
+        "`/trust metric 52 weeks` · `/trust metric A&amp;E 4 hour acute`: a metric's league table",
+        "`/trust top [N] [acute|mental health|ambulance] [region|subtype]` · "
+        "`/trust bottom …`: the ends of the league tables (`/trust top 5 acute London`)",
         "`/trust movers [type]`: the newest quarter's segment changes and biggest rank moves",
         "`/trust subscribe <trust | region | type | all> [rank N]`: post segment changes here "
         "(and rank moves of N places or more)",
@@ -274,6 +460,15 @@ def home(latest: Sequence[TypeStatus], subs: Sequence[Subscription]) -> Block:
         context(f"<{NHS_PAGE}|NHS England: segmentation and league tables> · `/trust help`")
     )
     return {"type": "home", "blocks": blocks[:100]}
+
+
+def notice_modal(text: str) -> Block:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Trust"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [section(escape(text))],
+    }
 
 
 def modal(view: TrustView) -> Block:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.nof.model import ACUTE, AMBULANCE, MENTAL_HEALTH_AND_COMMUNITY
+from bot.nof.model import ACUTE, AMBULANCE, MENTAL_HEALTH_AND_COMMUNITY, Quarter, split_quarter
 from bot.nof.search import normalize
 
 REGIONS = (
@@ -30,17 +30,28 @@ TYPE_WORDS = {
 TOP_MAX = 30
 
 Verb = Literal[
-    "help", "lookup", "top", "bottom", "movers", "subscribe", "unsubscribe", "subscriptions"
+    "help",
+    "lookup",
+    "metric",
+    "top",
+    "bottom",
+    "movers",
+    "subscribe",
+    "unsubscribe",
+    "subscriptions",
 ]
 
 
 @dataclass(frozen=True)
 class Command:
     verb: Verb
-    query: str = ""  # lookup text, or the subscription target as typed
+    query: str = ""  # lookup or metric words, or the subscription target as typed
     count: int = 10
     trust_type: str | None = None
     rank: int | None = None  # subscribe ... rank N
+    quarter: Quarter | None = None  # `... Q1 2025/26`: that quarter instead of the newest
+    metrics: bool = False  # `/trust LPT metrics`: every metric of the trust
+    group: str = ""  # `/trust top acute London`: a region or subtype, as typed
 
 
 class CommandError(ValueError):
@@ -55,12 +66,49 @@ def parse(text: str) -> Command:
     if verb in ("top", "bottom"):
         return _ranked("top" if verb == "top" else "bottom", rest)
     if verb == "movers":
-        return Command("movers", trust_type=_type_or_none(rest, "movers"))
+        rest, quarter = split_quarter(rest)
+        return Command("movers", trust_type=_type_or_none(rest, "movers"), quarter=quarter)
     if verb == "subscriptions":
         return Command("subscriptions")
     if verb in ("subscribe", "unsubscribe"):
         return _subscription("subscribe" if verb == "subscribe" else "unsubscribe", rest)
-    return Command("lookup", query=text.strip())
+    if verb == "metric":
+        return _metric(rest)
+    return _lookup(text.strip())
+
+
+def _lookup(text: str) -> Command:
+    """`<trust> [metrics] [quarter]`, in either order; `metrics <trust>` too."""
+    query, quarter = split_quarter(text)
+    words = query.split()
+    metrics = False
+    if words and words[-1].lower() == "metrics":
+        metrics, words = True, words[:-1]
+    elif len(words) > 1 and words[0].lower() == "metrics":
+        metrics, words = True, words[1:]
+    query = " ".join(words)
+    if quarter is None:
+        query, quarter = split_quarter(query)
+    if not query:
+        raise CommandError("Say which trust: `/trust LPT metrics` or `/trust RGD Q1 2025/26`.")
+    return Command("lookup", query=query, quarter=quarter, metrics=metrics)
+
+
+def _metric(rest: str) -> Command:
+    """`metric <words> [type] [quarter]`: a trust type is read only at the end of the words."""
+    query, quarter = split_quarter(rest)
+    found_type = None
+    words = query.split()
+    for n in range(min(4, len(words) - 1), 0, -1):
+        found_type = trust_type(" ".join(words[-n:]))
+        if found_type is not None:
+            query = " ".join(words[:-n])
+            break
+    if not query.strip():
+        raise CommandError(
+            "Say which metric: `/trust metric 52 weeks`, `/trust metric A&E 4 hour acute`."
+        )
+    return Command("metric", query=query.strip(), trust_type=found_type, quarter=quarter)
 
 
 def trust_type(text: str) -> str | None:
@@ -74,12 +122,28 @@ def region(text: str) -> str | None:
 
 
 def _ranked(verb: Literal["top", "bottom"], rest: str) -> Command:
+    """`top [N] [type] [region | subtype] [quarter]`; the type may also follow the group."""
+    rest, quarter = split_quarter(rest)
     m = re.match(r"^\s*(\d+)?\s*(.*)$", rest)
     assert m is not None
     count = int(m.group(1) or 10)
     if not 1 <= count <= TOP_MAX:
         raise CommandError(f"`/trust {verb}` shows 1 to {TOP_MAX} trusts, not {count}.")
-    return Command(verb, count=count, trust_type=_type_or_none(m.group(2), verb))
+    found_type, group = _type_and_group(m.group(2))
+    return Command(verb, count=count, trust_type=found_type, quarter=quarter, group=group)
+
+
+def _type_and_group(text: str) -> tuple[str | None, str]:
+    """Split `acute London` (or `London acute`) into a trust type and the rest."""
+    words = text.split()
+    for n in range(len(words), 0, -1):
+        head, tail = " ".join(words[:n]), " ".join(words[n:])
+        if (found := trust_type(head)) is not None:
+            return found, tail
+        head, tail = " ".join(words[-n:]), " ".join(words[:-n])
+        if (found := trust_type(head)) is not None:
+            return found, tail
+    return None, text.strip()
 
 
 def _type_or_none(text: str, verb: str) -> str | None:

@@ -14,19 +14,24 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.lookup import Directory
+from bot.lookup import Directory, QuarterNotStored
+from bot.nof.card import TrustView
+from bot.nof.metrics import MetricInfo
+from bot.nof.model import Quarter, Snapshot, TrustResult, trust_type_label
 from bot.nof.movements import compare
+from bot.nof.peers import group_members, region_phrase, subtype_group
 from bot.nof.search import normalize
 from bot.rules import Scope, Subscription
 from bot.slack import cards, commands
 from bot.slack.app import Services
-from bot.slack.blocks import context, escape, option
+from bot.slack.blocks import Block, context, escape, option, section
 from bot.slack.delivery import CHANNEL_ERRORS
 from bot.store import state
 
 log = logging.getLogger(__name__)
 EPHEMERAL = "ephemeral"
-BLOCKS_MAX = 50
+BLOCKS_MAX = cards.BLOCKS_MAX
+METRICS_PAGE = "metrics_page"
 
 
 def register(app: App, services: Services) -> None:
@@ -34,6 +39,9 @@ def register(app: App, services: Services) -> None:
     for action_id in (cards.SHOW, cards.PICK):
         app.action(action_id)(_show(services))
     app.action(cards.SHARE)(_share(services))
+    app.action(cards.METRICS)(_metrics_page(services, replace=False))
+    app.action(METRICS_PAGE)(_metrics_page(services, replace=True))
+    app.action(cards.METRIC)(_metric_choice(services))
     app.action(cards.HOME_PICK)(_home_pick(services))
     for action_id in (cards.PICK, cards.HOME_PICK):
         app.options(action_id)(_options(services))
@@ -67,62 +75,199 @@ def _trust(services: Services) -> Callable[..., None]:
         elif not directory.placings:
             ack(response_type=EPHEMERAL, text="No NOF release is stored yet: try again later.")
         elif cmd.verb == "lookup":
-            text, blocks = lookup(directory, cmd.query)
+            text, blocks = lookup(directory, cmd.query, cmd.quarter, metrics=cmd.metrics)
+            ack(response_type=EPHEMERAL, text=text, blocks=blocks)
+        elif cmd.verb == "metric":
+            text, blocks = metric(directory, cmd)
             ack(response_type=EPHEMERAL, text=text, blocks=blocks)
         elif cmd.verb in ("top", "bottom"):
-            blocks = _ranked(directory, cmd)
-            ack(response_type=EPHEMERAL, text=f"{cmd.verb} of the league tables", blocks=blocks)
+            text, blocks = _ranked(directory, cmd)
+            ack(response_type=EPHEMERAL, text=text, blocks=blocks)
         else:
-            ack(response_type=EPHEMERAL, text="Movers", blocks=_movers(directory, cmd.trust_type))
+            text, blocks = _movers(directory, cmd.trust_type, cmd.quarter)
+            ack(response_type=EPHEMERAL, text=text, blocks=blocks)
 
     return handle
 
 
-def lookup(directory: Directory, query: str) -> tuple[str, list[dict[str, Any]]]:
-    """Answer a query: a card, a list of candidates, or the nearest names."""
+def lookup(
+    directory: Directory, query: str, quarter: Quarter | None = None, *, metrics: bool = False
+) -> tuple[str, list[Block]]:
+    """Answer a query: a card (or every metric), a list of candidates, or the nearest names."""
     result = directory.search(query, limit=25)
     best = result.clear
     if best is not None:
-        view = directory.view(None, best.candidate.code, best.confidence)
-        return cards.card_text(view), cards.card(view)
+        return _card(directory, best.candidate.code, quarter, best.confidence, metrics=metrics)
     if result.matches:
         lines = {
             m.candidate.code: cards.one_line(directory.newest(m.candidate.code))
             for m in result.matches
         }
         text = f"{len(result.matches)} trusts match {escape(query)}"
-        return text, cards.candidates(query, result.matches, lines)
+        return text, cards.candidates(query, result.matches, lines, quarter)
     return f"No trust matches {escape(query)}", cards.no_match(query, result.suggestions)
+
+
+def _card(
+    directory: Directory,
+    code: str,
+    quarter: Quarter | None,
+    confidence: float | None = None,
+    *,
+    metrics: bool = False,
+    page: int = 1,
+) -> tuple[str, list[Block]]:
+    """A trust's card (or a page of its metrics); a polite reply when it cannot be had."""
+    view = _view(directory, code, quarter, confidence)
+    if isinstance(view, str):
+        return view, [section(escape(view))]
+    if metrics:
+        pages = cards.metrics_pages(view)
+        return cards.card_text(view), pages[min(max(page, 1), len(pages)) - 1]
+    return cards.card_text(view), cards.card(view)
+
+
+def _view(
+    directory: Directory, code: str, quarter: Quarter | None, confidence: float | None = None
+) -> TrustView | str:
+    if code not in directory.placings:
+        return f"{code} is not a stored trust: look it up again with /trust."
+    try:
+        return directory.view(None, code, confidence, quarter)
+    except QuarterNotStored as e:
+        return str(e)
+
+
+def metric(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block]]:
+    """A metric's league table, a choice of the metrics that match, or why none does."""
+    index = directory.metric_index(None, cmd.trust_type, cmd.quarter)
+    if not index.infos:
+        where = f" for {cmd.quarter}" if cmd.quarter else ""
+        text = f"No metrics are stored{where}: only league tables, or nothing yet."
+        return text, [section(text)]
+    found = [m.info for m in index.search(cmd.query)]
+    if not found:
+        text = (
+            f"No metric matches *{escape(cmd.query)}*. Try words from its name: "
+            "`52 weeks`, `A&amp;E 4 hour`, `sickness`, `staff survey`."
+        )
+        return f"No metric matches {escape(cmd.query)}", [section(text)]
+    if len(found) > 1:
+        text = f"{len(found)} metrics match {escape(cmd.query)}"
+        return text, cards.metric_choices(cmd.query, found)
+    return _table(directory, found[0])
+
+
+def _table(directory: Directory, info: MetricInfo) -> tuple[str, list[Block]]:
+    table = directory.metric_table(None, info)
+    text = escape(f"{info.name}: {info.label}s, {info.quarter}")
+    return text, cards.metric_table_blocks(table)
 
 
 def _types(directory: Directory, trust_type: str | None) -> list[str]:
     return [trust_type] if trust_type else directory.trust_types()
 
 
-def _ranked(directory: Directory, cmd: commands.Command) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = []
+def _ranked(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block]]:
+    """The top or bottom of each type's table, within a region or subtype if one is given."""
+    blocks: list[Block] = []
     types = _types(directory, cmd.trust_type)
     count = cmd.count if cmd.trust_type or len(types) == 1 else min(cmd.count, 5)
     for trust_type in types:
-        quarter = directory.quarters(trust_type)[-1]
-        snap = directory.snapshot(trust_type, quarter)
-        ranked = sorted(
-            (t for t in snap.trusts if t.rank is not None), key=lambda t: (t.rank, t.name)
-        )
-        chosen = ranked[:count] if cmd.verb == "top" else ranked[-count:]
+        stored = directory.quarters(trust_type)
+        quarter = cmd.quarter or (stored[-1] if stored else None)
+        snap = None if quarter is None else directory.snapshot(trust_type, quarter)
+        if snap is None or not snap.trusts:
+            continue
+        found = _group(snap, cmd.group)
+        if isinstance(found, str):
+            if cmd.trust_type or len(types) == 1:
+                return found, [section(found)]
+            continue
+        where, same = found
+        members = group_members(snap, same)
+        places = _places(members)
+        ends = list(zip(members, places, strict=True))
+        chosen = ends[:count] if cmd.verb == "top" else ends[-count:]
         end = "Top" if cmd.verb == "top" else "Bottom"
-        title = f"{end} {len(chosen)}: {snap.trust_type_label}s, {quarter}"
-        blocks += cards.table(title, [snap.placing(t) for t in chosen])
-    return blocks[:BLOCKS_MAX]
+        title = f"{end} {len(chosen)}: {snap.trust_type_label}s{where}, {quarter}"
+        blocks += cards.table(
+            title,
+            [snap.placing(t) for t, _ in chosen],
+            places=[p for _, p in chosen] if cmd.group else (),
+        )
+    if not blocks:
+        text = _nothing_for(cmd)
+        return text, [section(text)]
+    return f"{cmd.verb} of the league tables", blocks[:BLOCKS_MAX]
 
 
-def _movers(directory: Directory, trust_type: str | None) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = []
+def _nothing_for(cmd: commands.Command) -> str:
+    if cmd.group:
+        return f"No stored trusts match *{escape(cmd.group)}*: " + _GROUP_HELP
+    what = f"{trust_type_label(cmd.trust_type).lower()}s" if cmd.trust_type else "trusts"
+    when = f" for {cmd.quarter}" if cmd.quarter else ""
+    return f"No league table of {what} is stored{when}."
+
+
+_GROUP_HELP = (
+    "give a region (`London`, `Midlands`, `North East and Yorkshire`, …) or a subtype "
+    "(`large`, `teaching`, `specialist`, `community`, …)."
+)
+
+
+def _group(snap: Snapshot, text: str) -> tuple[str, Callable[[TrustResult], bool]] | str:
+    """Read a region or a subtype of this snapshot's trusts; a string says why it cannot be."""
+    if not text.strip():
+        return "", lambda _t: True
+    found_region = commands.region(text) or next(
+        (r for r in {t.region for t in snap.trusts} if normalize(r) == normalize(text)), None
+    )
+    if found_region is not None:
+        return f" in {region_phrase(found_region)}", lambda t: t.region == found_region
+    wanted = set(normalize(text).split()) - {"trust", "trusts", "acute"}
+    subtypes = sorted(
+        {
+            t.subtype
+            for t in snap.trusts
+            if t.subtype and wanted and wanted <= set(normalize(subtype_group(t.subtype)).split())
+        }
+    )
+    if len(subtypes) == 1:
+        chosen = subtypes[0]
+        return f" ({subtype_group(chosen)})", lambda t: t.subtype == chosen
+    if subtypes:
+        names = ", ".join(f"`{escape(subtype_group(s))}`" for s in subtypes)
+        return f"*{escape(text)}* could mean {names}: say which."
+    label = escape(snap.trust_type_label.lower())
+    return f"No region or subtype of {label}s matches *{escape(text)}*: {_GROUP_HELP}"
+
+
+def _places(members: list[TrustResult]) -> list[int]:
+    """Competition places within a group already in league order: ties share a place."""
+    places: list[int] = []
+    for i, t in enumerate(members):
+        tied = i > 0 and members[i - 1].rank == t.rank
+        places.append(places[-1] if tied else i + 1)
+    return places
+
+
+def _movers(
+    directory: Directory, trust_type: str | None, quarter: Quarter | None = None
+) -> tuple[str, list[Block]]:
+    blocks: list[Block] = []
     for t in _types(directory, trust_type):
-        quarters = directory.quarters(t)
-        previous = directory.snapshot(t, quarters[-2]) if len(quarters) > 1 else None
-        blocks += cards.movers(compare(previous, directory.snapshot(t, quarters[-1])))
-    return blocks[:BLOCKS_MAX]
+        stored = directory.quarters(t)
+        q = quarter or (stored[-1] if stored else None)
+        if q is None or q not in stored:
+            continue
+        before = [x for x in stored if x < q]
+        previous = directory.snapshot(t, before[-1]) if before else None
+        blocks += cards.movers(compare(previous, directory.snapshot(t, q)))
+    if not blocks:
+        text = _nothing_for(commands.Command("movers", trust_type=trust_type, quarter=quarter))
+        return text, [section(text)]
+    return "Movers", blocks[:BLOCKS_MAX]
 
 
 # --- subscriptions ------------------------------------------------------------------------
@@ -199,24 +344,16 @@ def _invite_text() -> str:
 # --- buttons, selects, options ------------------------------------------------------------
 
 
-def _selected_code(action: dict[str, Any]) -> str:
+def _selected(action: dict[str, Any]) -> str:
     return str(action.get("value") or action["selected_option"]["value"])
 
 
 def _show(services: Services) -> Callable[..., None]:
     def handle(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
         ack()
-        directory = services.directory.get()
-        code = _selected_code(action)
-        if code not in directory.placings:
-            respond(
-                response_type=EPHEMERAL,
-                replace_original=False,
-                text=f"{escape(code)} is not stored.",
-            )
-            return
-        view = directory.view(None, code)
-        respond(replace_original=True, text=cards.card_text(view), blocks=cards.card(view))
+        code, quarter, _ = cards.read_value(_selected(action))
+        text, blocks = _card(services.directory.get(), code, quarter)
+        respond(replace_original=True, text=text, blocks=blocks)
 
     return handle
 
@@ -224,7 +361,11 @@ def _show(services: Services) -> Callable[..., None]:
 def _share(services: Services) -> Callable[..., None]:
     def handle(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
-        view = services.directory.get().view(None, _selected_code(action))
+        code, quarter, _ = cards.read_value(_selected(action))
+        view = _view(services.directory.get(), code, quarter)
+        if isinstance(view, str):
+            respond(response_type=EPHEMERAL, replace_original=False, text=escape(view))
+            return
         blocks = [
             *cards.card(view, share=False),
             context(f"Shared by <@{body['user']['id']}>"),
@@ -240,10 +381,47 @@ def _share(services: Services) -> Callable[..., None]:
     return handle
 
 
+def _metrics_page(services: Services, *, replace: bool) -> Callable[..., None]:
+    """`Every metric` on a card (a new reply) and the pages of that list (in place)."""
+
+    def handle(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        code, quarter, page = cards.read_value(_selected(action))
+        directory = services.directory.get()
+        text, blocks = _card(directory, code, quarter, metrics=True, page=page)
+        for block in blocks:  # page buttons replace the page they are on
+            if block.get("type") == "actions":
+                for element in block["elements"]:
+                    element["action_id"] = METRICS_PAGE
+        respond(replace_original=replace, response_type=EPHEMERAL, text=text, blocks=blocks)
+
+    return handle
+
+
+def _metric_choice(services: Services) -> Callable[..., None]:
+    def handle(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        metric_id, trust_type, quarter = cards.read_metric_value(_selected(action))
+        directory = services.directory.get()
+        infos = directory.metric_index(None, trust_type, quarter).infos
+        info = next((i for i in infos if i.metric_id == metric_id), None)
+        if info is None:
+            respond(replace_original=False, text="That metric is no longer stored.")
+            return
+        text, blocks = _table(directory, info)
+        respond(replace_original=True, text=text, blocks=blocks)
+
+    return handle
+
+
 def _home_pick(services: Services) -> Callable[..., None]:
     def handle(ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         ack()
-        view = services.directory.get().view(None, _selected_code(action))
+        code, quarter, _ = cards.read_value(_selected(action))
+        view = _view(services.directory.get(), code, quarter)
+        if isinstance(view, str):
+            client.views_open(trigger_id=body["trigger_id"], view=cards.notice_modal(view))
+            return
         client.views_open(trigger_id=body["trigger_id"], view=cards.modal(view))
 
     return handle

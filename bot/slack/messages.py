@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.nof.card import NHS_PAGE, segment_meaning
-from bot.nof.movements import RankChange, SegmentChange, Summary
+from bot.nof.movements import MetricMove, RankChange, SegmentChange, Summary
 from bot.slack.blocks import clip, context, escape, header, section
 
 Message = dict[str, Any]
@@ -66,8 +66,8 @@ def _rank_line(r: RankChange) -> str:
     )
 
 
-def segment_change(s: Summary, c: SegmentChange) -> Message:
-    """One trust's segment change, with its rank, score and cause."""
+def segment_change(s: Summary, c: SegmentChange, moves: Sequence[MetricMove] = ()) -> Message:
+    """One trust's segment change, with its rank, score, cause and biggest metric moves."""
     word = "up" if c.direction == "up" else "down"
     text = escape(
         f"{c.trust.name} ({c.trust.code}) moved {word} from segment {c.before} "
@@ -85,6 +85,9 @@ def segment_change(s: Summary, c: SegmentChange) -> Message:
     if c.from_score is not None and c.to_score is not None:
         lines.append(f"Average score {c.from_score:.2f} → {c.to_score:.2f}")
     lines.append(f"Why: {_cause(c)}")
+    if moves:
+        lines.append("Biggest metric moves:")
+        lines += [f"• {escape(metric_move_text(m))}" for m in moves]
     blocks = [
         section("\n".join(lines)),
         context(f"{s.quarter} · {escape(s.trust_type_label)} · {escape(c.trust.region)}"),
@@ -98,6 +101,13 @@ def segment_change(s: Summary, c: SegmentChange) -> Message:
         "to_rank": c.to_rank,
     }
     return _message(text, blocks, "nof_segment_change", payload)
+
+
+def metric_move_text(m: MetricMove) -> str:
+    """`Sickness absence rate: rank 12 → 40 of 41 ▼`, with both Ns when they differ."""
+    before = f"{m.before} of {m.ranked_before}" if m.ranked_before != m.ranked_after else m.before
+    arrow = _arrow(m.before, m.after)
+    return f"{m.description}: rank {before} → {m.after} of {m.ranked_after} {arrow}"
 
 
 def _cause(c: SegmentChange) -> str:
