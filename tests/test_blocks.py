@@ -157,3 +157,30 @@ def test_very_long_and_hostile_names_stay_inside_the_limits() -> None:
     many = [option(name, "ZZ9")] * 100
     assert all(len(o["text"]["text"]) <= 75 for o in many)
     valid(cards.no_match(name, []))
+
+
+def test_a_very_long_metric_list_runs_over_pages_and_loses_nothing() -> None:
+    def metric(i: int) -> MetricPlacing:
+        m = Metric(
+            f"OF0{i:03d}", f"Metric {i} <b>with</b> a long name " * 8, f"Domain {i % 7}", "S",
+            "2025", "%", 12.5, 10.0, 5.0, 15.0, i % 50 + 1, 2.0,
+        )  # fmt: skip
+        return MetricPlacing(m, 50)
+
+    metrics = tuple(metric(i) for i in range(400))
+    trust = TrustResult("ZZ9", "Long Trust", "London", "Acute - Large", 2, 5, 2.1)
+    placing = Placing(Quarter(2025, 1), "acute", 134, False, trust)
+    pages = cards.metrics_pages(TrustView(placing, (placing,), metrics))
+    assert len(pages) > 1
+    for n, page in enumerate(pages, start=1):
+        valid(page)
+        nav = [e for b in page if b["type"] == "actions" for e in b["elements"]]
+        assert [b["value"] for b in nav] == [
+            v
+            for v in (f"ZZ9|Q1 2025/26|{n - 1}", f"ZZ9|Q1 2025/26|{n + 1}")
+            if 1 <= int(v.rsplit("|", 1)[1]) <= len(pages)
+        ]
+    shown = [t for page in pages for t in mrkdwn(page) for _ in range(t.count("• *"))]
+    assert len(shown) == 400
+    assert "&lt;b&gt;" in json.dumps(pages[0])
+    assert "<b>" not in json.dumps(pages[0])
