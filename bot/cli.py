@@ -384,18 +384,13 @@ def metric(
 
 def _type(directory: Directory, text: str) -> str:
     """Read --type as a stored type's slug or label, or as people write a type."""
-    from bot.nof.search import normalize
-    from bot.slack.commands import trust_type
+    from bot.nof.model import read_trust_type
 
-    stored = directory.trust_types()
-    wanted = normalize(text)
-    for slug in stored:
-        label = directory.snapshot(slug, directory.quarters(slug)[-1]).trust_type_label
-        if wanted in (normalize(slug), normalize(label), normalize(label).removesuffix(" trust")):
-            return slug
-    found = trust_type(text)
-    if found in stored:
+    labels = directory.type_labels()
+    found = read_trust_type(text, labels)
+    if found is not None and found in labels:
         return found
+    stored = list(labels)
     raise click.BadParameter(
         f"{text!r} is not a stored trust type (stored: {', '.join(stored)})", param_hint="--type"
     )

@@ -123,6 +123,14 @@ class Directory:
     def trust_types(self) -> list[str]:
         return sorted({rows[-1].placing.trust_type for rows in self.placings.values()})
 
+    def type_labels(self) -> dict[str, str]:
+        """Each stored type's slug and its newest published label (`icb`: `Integrated care…`)."""
+        newest: dict[str, Snapshot] = {}
+        for (slug, quarter), snap in self.snapshots.items():
+            if slug not in newest or quarter > newest[slug].quarter:
+                newest[slug] = snap
+        return {slug: snap.trust_type_label for slug, snap in sorted(newest.items())}
+
     def snapshot(self, trust_type: str, quarter: Quarter) -> Snapshot:
         """One quarter of one trust type (without metrics); empty if it is not stored."""
         found = self.snapshots.get((trust_type, quarter))

@@ -218,14 +218,14 @@ def admin_notices(slack: FakeSlack) -> list[str]:
         ("html", "an HTML page came back instead of a CSV"),
         ("truncate", "RemoteProtocolError"),
         (500, "HTTP 500 (after 3 attempts)"),
-        ("schema", "missing column Metric_description"),
+        ("schema", "missing column Value"),
     ],
 )
 def test_a_bad_file_stores_nothing_alerts_nothing_and_tells_the_admin_once(
     baseline: Engine, nhs: FakeNHS, slack: FakeSlack, fault: str | int, reason: str
 ) -> None:
     good = fixture("mhc-trust-data-q1-q2.csv")
-    body = good.replace(b",Metric_description,", b",Description,") if fault == "schema" else good
+    body = good.replace(b",Value,", b",Amount,") if fault == "schema" else good
     publish(nhs, {Q2_PATH: body})
     for _ in range(2):
         if fault != "schema":

@@ -140,16 +140,95 @@ def test_it_accepts_lf_line_ends_and_no_bom() -> None:
 
 def test_it_names_an_unknown_trust_type_without_failing() -> None:
     body = text(LEAGUE_Q2).replace("Mental health and community trust", "Integrated care board")
-    assert parse_text(body).trust_type == "integrated-care-board"
+    assert parse_text(body).trust_type == "icb"
+    new = text(LEAGUE_Q2).replace("Mental health and community trust", "Children's Hospital Trusts")
+    snap = parse_text(new)
+    assert (snap.trust_type, snap.trust_type_label) == (
+        "childrens-hospital",
+        "Children's Hospital Trusts",
+    )
 
 
 # --- rejections ---------------------------------------------------------------------------
 
 
 def test_it_rejects_a_missing_required_column() -> None:
+    body = text(DATA).replace(",Value,", ",Amount,", 1)
+    assert "missing column Value" in rejected(body)
+    assert "missing column Trust_code" in rejected(text(DATA).replace(",Trust_code,", ",Code,", 1))
+
+
+def test_a_renamed_optional_column_is_stored_and_reported() -> None:
     body = text(DATA).replace(",Metric_description,", ",Description,", 1)
-    message = rejected(body)
-    assert "missing column Metric_description" in message
+    parsed = parse_file("renamed.csv", body.encode())
+    assert [d.key for d in parsed.drift] == [
+        "column:Description",
+        "missing-column:Metric_description",
+    ]
+    assert parsed.drift[0].detail == "new column Description in renamed.csv (ignored)"
+    zz1 = parsed.snapshots[0].trust("ZZ1")
+    assert zz1 is not None
+    assert (zz1.segment, zz1.rank) == (2, 1)
+    assert {m.description for m in zz1.metrics} == {""}  # named by id instead
+
+
+def test_missing_summary_rows_and_scores_are_tolerated_and_reported() -> None:
+    lines = [
+        line
+        for line in text(DATA).split("\r\n")
+        if not (",ZZ2," in line and (",OF5003," in line or ",OF5002," in line))
+    ]
+    parsed = parse_file("partial.csv", "\r\n".join(lines).encode())
+    q1 = parsed.snapshots[0]
+    zz2 = q1.trust("ZZ2")
+    assert zz2 is not None
+    assert (zz2.segment, zz2.rank, zz2.score, zz2.unadjusted_segment) == (2, 1, None, None)
+    details = [d.detail for d in parsed.drift]
+    assert (
+        "1 of 4 organisations have no OF5003 (unadjusted segment) row: "
+        "Mental health and community trust Q1 2025/26 in partial.csv"
+    ) in details
+    assert (
+        "1 organisation without an average score (ZZ2): "
+        "Mental health and community trust Q1 2025/26 in partial.csv"
+    ) in details
+    assert {d.key for d in parsed.drift} == {
+        "summary-missing:OF5002", "summary-missing:OF5003", "no-score:",
+    }  # fmt: skip
+
+
+def test_a_trust_with_a_segment_but_neither_score_nor_rank_is_rejected() -> None:
+    lines = []
+    for line in text(DATA).split("\r\n"):
+        if ",ZZ2," in line and ",OF5002," in line:
+            continue
+        if ",ZZ2," in line and ",OF5000," in line:
+            line = line.rsplit(",", 1)[0] + ","  # no rank
+        lines.append(line)
+    assert "ZZ2 (Southfield Community Healthcare NHS Trust) has neither an average score" in (
+        rejected("\r\n".join(lines))
+    )
+
+
+def test_unknown_metric_ids_and_segment_5_are_kept_and_reported() -> None:
+    body = (
+        text(DATA)
+        .replace(",OF0084,", ",ICB0001,")
+        .replace(
+            "Adjusted segment,Q1 2025/26,segment,2.0,,,,1.0",
+            "Adjusted segment,Q1 2025/26,segment,5.0,,,,1.0",
+            1,
+        )
+    )
+    parsed = parse_file("new.csv", body.encode())
+    zz1 = parsed.snapshots[0].trust("ZZ1")
+    assert zz1 is not None
+    assert zz1.segment == 5
+    survey = next(m for m in zz1.metrics if m.metric_id == "ICB0001")
+    assert (survey.value, survey.rank, survey.score) == (7.01, 1, None)
+    assert [d.detail for d in parsed.drift if d.kind == "segment-5"] == [
+        "segment 5 for ZZ1: Mental health and community trust Q1 2025/26 in new.csv"
+    ]
 
 
 def test_it_rejects_a_league_table_missing_a_column() -> None:
@@ -257,7 +336,9 @@ def test_it_rejects_a_trust_without_its_segment_row() -> None:
     lines = [
         line for line in text(DATA).split("\r\n") if not (",G6V9Z," in line and ",OF5000," in line)
     ]
-    assert "G6V9Z (Westmarch Care Trust) has no OF5000 value" in rejected("\r\n".join(lines))
+    assert "G6V9Z (Westmarch Care Trust) has no OF5000 (segment) value" in rejected(
+        "\r\n".join(lines)
+    )
 
 
 def test_it_rejects_a_bad_likely_range_and_deficit_flag() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property, total_ordering
 from operator import attrgetter
@@ -76,35 +76,75 @@ def _quarter(m: re.Match[str]) -> Quarter | None:
     return Quarter(year, int(q))
 
 
-# Canonical trust type slugs. NHS England renamed "non-acute hospital" to "mental health and
-# community" after Q1 2025/26; both are the same 61 trusts.
+# Organisation types are data: any published `Trust_type` becomes a type with a stable slug.
+# These are the slugs of the types known so far. NHS England renamed "non-acute hospital" to
+# "mental health and community" after Q1 2025/26 (the same 61 trusts); integrated care boards
+# join the tables from 2026/27.
 ACUTE = "acute"
 MENTAL_HEALTH_AND_COMMUNITY = "mental-health-and-community"
 AMBULANCE = "ambulance"
+ICB = "icb"
 TRUST_TYPE_LABELS = {
     ACUTE: "Acute trust",
     MENTAL_HEALTH_AND_COMMUNITY: "Mental health and community trust",
     AMBULANCE: "Ambulance trust",
+    ICB: "Integrated care board",
 }
+# How people write the known types (after `_type_words`): `/trust top mhc`, `subscribe type icb`.
+TYPE_ALIASES = {
+    "acute": ACUTE,
+    "ambulance": AMBULANCE,
+    "mental health": MENTAL_HEALTH_AND_COMMUNITY,
+    "mental health and community": MENTAL_HEALTH_AND_COMMUNITY,
+    "mhc": MENTAL_HEALTH_AND_COMMUNITY,
+    "community": MENTAL_HEALTH_AND_COMMUNITY,
+    "non acute": MENTAL_HEALTH_AND_COMMUNITY,
+    "non acute hospital": MENTAL_HEALTH_AND_COMMUNITY,
+    "icb": ICB,
+    "integrated care board": ICB,
+}
+
+
+def _type_words(text: str) -> str:
+    """Lower-case words, `&` as `and`, a trailing `trust`/`trusts` and plural `s` dropped."""
+    text = re.sub(r"['\u2019]", "", text.lower().replace("&", " and "))
+    words = re.sub(r"[^a-z0-9]+", " ", text).split()
+    if words and words[-1] in ("trust", "trusts"):
+        words = words[:-1]
+    if words and len(words[-1]) > 3 and words[-1].endswith("s") and not words[-1].endswith("ss"):
+        words[-1] = words[-1][:-1]
+    return " ".join(words)
 
 
 def trust_type_slug(published: str) -> str:
     """Map a published `Trust_type` to a stable slug; unknown types get a slug of their own."""
-    words = re.sub(r"[^a-z0-9]+", " ", published.lower()).split()
-    if words and words[-1] in ("trust", "trusts"):
-        words = words[:-1]
-    text = " ".join(words)
+    text = _type_words(published)
     if "ambulance" in text:
         return AMBULANCE
     if "mental health" in text or "community" in text or re.search(r"non\s?acute", text):
         return MENTAL_HEALTH_AND_COMMUNITY
     if text == "acute" or text.startswith("acute "):
         return ACUTE
-    return "-".join(words)[:60].strip("-") or "unknown"  # the releases table keeps 60
+    if text in ("icb", "integrated care board") or text.startswith("integrated care board"):
+        return ICB
+    return text.replace(" ", "-")[:60].strip("-") or "unknown"  # the releases table keeps 60
 
 
 def trust_type_label(slug: str) -> str:
     return TRUST_TYPE_LABELS.get(slug, slug.replace("-", " ").capitalize())
+
+
+def read_trust_type(text: str, stored: Mapping[str, str] | None = None) -> str | None:
+    """Read a type as people write it: known words, or a stored type's slug or label."""
+    key = _type_words(text)
+    if not key:
+        return None
+    if key in TYPE_ALIASES:
+        return TYPE_ALIASES[key]
+    for slug, label in (stored or {}).items():
+        if key in (_type_words(slug.replace("-", " ")), _type_words(label)):
+            return slug
+    return None
 
 
 @dataclass(frozen=True, slots=True)

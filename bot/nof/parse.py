@@ -1,7 +1,11 @@
 """Read NHS England's NOF CSV files (trust data and league tables) into snapshots.
 
-Pure: bytes in, `ParsedFile` out. Every problem raises `ParseError` naming the file, the line or
-column, and what is wrong; a file is either read whole or rejected whole.
+Pure: bytes in, `ParsedFile` out. A file is either read whole or rejected whole: what breaks
+meaning raises `ParseError` naming the file, the line or column, and what is wrong. Only what a
+card or an alert needs is required (code, name, type, quarter, segment, score or rank); other
+differences from the known format are accepted and listed as `Drift` (a new column, a known
+column missing, summary rows some trusts lack, segment 5, trusts without a score), so that the
+admin channel can be told once of each new kind.
 """
 
 from __future__ import annotations
@@ -45,7 +49,10 @@ LEAGUE_COLUMNS = (
     "Average_score", "Likely_range_of_average_score", "Segment", "Trust_in_financial_deficit",
     "Rank", "Likely_range_of_rank",
 )  # fmt: skip
-_LEAGUE_OPTIONAL = {"Quarter", "Likely_range_of_average_score", "Likely_range_of_rank"}
+# What a card or an alert cannot do without; the quarter comes from `Quarter` or Q1's
+# `Reporting_date`, a league table needs `Average_score` or `Rank`.
+DATA_REQUIRED = ("Trust_type", "Trust_code", "Trust_name", "Metric_ID", "Value")
+LEAGUE_REQUIRED = ("Trust_type", "Trust_code", "Trust_name", "Segment")
 
 ADJUSTED_SEGMENT = "OF5000"
 AVERAGE_SCORE = "OF5002"
@@ -53,6 +60,15 @@ UNADJUSTED_SEGMENT = "OF5003"
 FINANCIAL_OVERRIDE = "OF5004"
 FINAL_SEGMENT = "OF5005"
 RECOVERY_SUPPORT = "OF5007"
+SUMMARY_ROWS = {
+    ADJUSTED_SEGMENT: "adjusted segment",
+    AVERAGE_SCORE: "average metric score",
+    UNADJUSTED_SEGMENT: "unadjusted segment",
+    FINANCIAL_OVERRIDE: "financial override flag",
+    FINAL_SEGMENT: "segment 5 override",
+    RECOVERY_SUPPORT: "Recovery Support Programme flag",
+}
+MAX_CODE = 32  # ODS codes are 3 to 10 characters; the store keeps 32
 
 _RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*to\s*(-?\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
 _NUMERIC = {
@@ -71,12 +87,26 @@ class ParseError(ValueError):
     """A file that is not readable NOF data; the message says where and why."""
 
 
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """A difference from the known format that was accepted; `key` names its kind."""
+
+    kind: str  # column, missing-column, summary-missing, summary-unknown, segment-5, no-score
+    item: str  # the column, row id or type it concerns
+    detail: str  # a sentence naming the file
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.item}"
+
+
 @dataclass(frozen=True)
 class ParsedFile:
     name: str
     kind: Kind
     snapshots: tuple[Snapshot, ...]
     ignored_columns: tuple[str, ...] = ()
+    drift: tuple[Drift, ...] = ()
 
 
 def parse_file(name: str, data: bytes) -> ParsedFile:
@@ -115,6 +145,7 @@ class _Table:
     ignored: tuple[str, ...] = ()
     lines: list[int] = field(default_factory=list)
     nums: dict[str, list[float | None]] = field(default_factory=dict)
+    drift: list[Drift] = field(default_factory=list)
 
     def text(self, column: str, i: int) -> str:
         return str(self.cols[column][i]).strip()
@@ -125,14 +156,27 @@ class _Table:
     def fail(self, i: int, column: str, problem: str) -> ParseError:
         return ParseError(f"{self.name}: line {self.line(i)}, column {column}: {problem}")
 
-    def require(self, expected: Sequence[str], optional: set[str]) -> None:
-        missing = [c for c in expected if c not in self.columns and c not in optional]
+    def require(self, known: Sequence[str], required: Sequence[str]) -> None:
+        """Reject a file without a required column; fill known ones that are absent."""
+        missing = [c for c in required if c not in self.columns]
         if missing:
             raise ParseError(
                 f"{self.name}: missing column{'s' if len(missing) > 1 else ''} "
                 f"{', '.join(missing)} (the header has {', '.join(self.columns)})"
             )
-        self.ignored = tuple(c for c in self.columns if c not in expected and c != "Reporting_date")
+        self.ignored = tuple(c for c in self.columns if c not in known and c != "Reporting_date")
+        self.drift += [
+            Drift("column", c, f"new column {c} in {self.name} (ignored)") for c in self.ignored
+        ]
+        quarter_from = "Quarter" in self.columns or "Reporting_date" in self.columns
+        for c in known:
+            if c in self.columns or (c == "Quarter" and quarter_from):
+                continue
+            self.drift.append(Drift("missing-column", c, f"no column {c} in {self.name}"))
+            if c in _NUMERIC:
+                self.nums[c] = [None] * self.rows
+            else:
+                self.cols[c] = [""] * self.rows
 
 
 def _read_table(name: str, data: bytes) -> _Table:
@@ -245,7 +289,7 @@ class _TrustRows:
 
 
 def _parse_trust_data(t: _Table) -> ParsedFile:
-    t.require(DATA_COLUMNS, {"Quarter"})
+    t.require(DATA_COLUMNS, DATA_REQUIRED)
     quarters = _data_quarters(t)
     c = t.cols
     nums = t.nums
@@ -254,7 +298,7 @@ def _parse_trust_data(t: _Table) -> ParsedFile:
     seen: dict[tuple[Quarter, str, str, str], int] = {}
     for i in range(t.rows):
         code, metric_id = c["Trust_code"][i], c["Metric_ID"][i].upper()
-        _require_text(t, i, "Trust_code", code)
+        _require_code(t, i, code)
         _require_text(t, i, "Metric_ID", metric_id)
         units = t.text("Units", i)
         key = (quarters[i], code, metric_id, units)
@@ -283,13 +327,49 @@ def _parse_trust_data(t: _Table) -> ParsedFile:
         label = next(iter(trusts.values())).type_label
         snap = Snapshot(quarter, slug, results, label, (t.name,))
         _check_ranks(t, snap, {code: r.raw for code, r in trusts.items()}, ranks)
+        _summary_drift(t, snap, [r.raw for r in trusts.values()])
         snapshots.append(snap)
-    return ParsedFile(t.name, TRUST_DATA, tuple(snapshots), t.ignored)
+    return ParsedFile(t.name, TRUST_DATA, tuple(snapshots), t.ignored, tuple(t.drift))
+
+
+def _summary_drift(t: _Table, snap: Snapshot, rows: list[dict[str, int]]) -> None:
+    """Note summary rows some trusts lack, unknown summary rows, segment 5, trusts unscored."""
+    where = f"{snap.trust_type_label or snap.trust_type} {snap.quarter} in {t.name}"
+    for metric_id, what in SUMMARY_ROWS.items():
+        have = sum(1 for r in rows if metric_id in r)
+        if 0 < have < len(rows):
+            t.drift.append(
+                Drift(
+                    "summary-missing",
+                    metric_id,
+                    f"{len(rows) - have} of {len(rows)} organisations have no {metric_id} "
+                    f"({what}) row: {where}",
+                )
+            )
+    unknown = sorted({m for r in rows for m in r if m.startswith("OF5") and m not in SUMMARY_ROWS})
+    t.drift += [
+        Drift("summary-unknown", m, f"new summary row {m}: {where} (kept)") for m in unknown
+    ]
+    _result_drift(t, snap, where)
+
+
+def _result_drift(t: _Table, snap: Snapshot, where: str) -> None:
+    five = [x.code for x in snap.trusts if x.segment == 5]
+    if five:
+        t.drift.append(Drift("segment-5", "", f"segment 5 for {', '.join(five)}: {where}"))
+    unscored = [x.code for x in snap.trusts if x.score is None]
+    if unscored:
+        listed = ", ".join(unscored[:10]) + (" …" if len(unscored) > 10 else "")
+        n = len(unscored)
+        detail = f"{n} organisation{'s' * (n != 1)} without an average score ({listed}): {where}"
+        t.drift.append(Drift("no-score", "", detail))
 
 
 def _data_quarters(t: _Table) -> list[Quarter]:
-    if "Quarter" in t.cols:
+    if "Quarter" in t.columns:
         return _quarters(t, "Quarter")
+    if "Reporting_date" not in t.columns:
+        raise ParseError(f"{t.name}: missing column Quarter (or Q1's Reporting_date)")
     summary = {
         d
         for m, d in zip(t.cols["Metric_ID"], t.cols["Reporting_date"], strict=True)
@@ -339,12 +419,15 @@ def _trust_result(
         return None if i is None else _flag(t, i, value[i])
 
     seg_row, score_row = row(ADJUSTED_SEGMENT), row(AVERAGE_SCORE)
-    for metric_id, i in ((ADJUSTED_SEGMENT, seg_row), (AVERAGE_SCORE, score_row)):
-        if i is None or value[i] is None:
-            raise ParseError(f"{t.name}: {code} ({r.name}) has no {metric_id} value")
-    assert seg_row is not None
-    assert score_row is not None
+    if seg_row is None or value[seg_row] is None:
+        raise ParseError(f"{t.name}: {code} ({r.name}) has no {ADJUSTED_SEGMENT} (segment) value")
     adjusted = _segment(t, seg_row, value[seg_row])
+    score = None if score_row is None else _score(t, score_row, value[score_row])
+    if score is None and ranks[seg_row] is None:
+        raise ParseError(
+            f"{t.name}: {code} ({r.name}) has neither an average score ({AVERAGE_SCORE}) nor a "
+            f"league rank ({ADJUSTED_SEGMENT}'s Rank)"
+        )
     rsp = flag(RECOVERY_SUPPORT)
     final = segment(FINAL_SEGMENT)
     if rsp is None and final is not None:
@@ -356,11 +439,11 @@ def _trust_result(
         subtype=r.subtype,
         segment=adjusted,
         rank=ranks[seg_row],
-        score=_score(t, score_row, value[score_row]),
+        score=score,
         unadjusted_segment=segment(UNADJUSTED_SEGMENT),
         in_deficit=flag(FINANCIAL_OVERRIDE),
         recovery_support=rsp,
-        score_rank=ranks[score_row],
+        score_rank=None if score_row is None else ranks[score_row],
         domains=_domains(t, r, value, ranks),
         metrics=_metrics(t, r, nums, ranks),
     )
@@ -391,13 +474,17 @@ def _metrics(
 ) -> tuple[Metric, ...]:
     out = []
     for metric_id, i in sorted(r.raw.items()):
-        if metric_id.startswith("OF0"):
-            raw: int | None = i
-            score_row = r.raw.get("OF1" + metric_id[3:])
-        elif metric_id.startswith("OF1") and "OF0" + metric_id[3:] not in r.raw:
+        raw: int | None
+        score_row: int | None
+        if metric_id.startswith(("OF4", "OF5")):
+            continue  # domain and summary rows are trust fields
+        if metric_id.startswith("OF1"):
+            if "OF0" + metric_id[3:] in r.raw:
+                continue  # a score row, joined to its value row below
             raw, score_row = None, i  # a metric published as a score only
-        else:
-            continue  # score rows joined above; domain and summary rows are trust fields
+        else:  # a value row: OF0xxx, or an id of a family not seen before
+            raw = i
+            score_row = r.raw.get("OF1" + metric_id[3:]) if metric_id.startswith("OF0") else None
         value, median, low, high = (
             (None, None, None, None) if raw is None else (nums[c][raw] for c in _NUMERIC_DATA)
         )
@@ -436,10 +523,12 @@ def _check_ranks(
 
 
 def _parse_league_table(t: _Table) -> ParsedFile:
-    t.require(LEAGUE_COLUMNS, _LEAGUE_OPTIONAL)
-    if "Quarter" in t.cols:
+    t.require(LEAGUE_COLUMNS, LEAGUE_REQUIRED)
+    if "Average_score" not in t.columns and "Rank" not in t.columns:
+        raise ParseError(f"{t.name}: missing columns Average_score and Rank: it needs one")
+    if "Quarter" in t.columns:
         quarters = _quarters(t, "Quarter")
-    elif "Reporting_date" in t.cols:
+    elif "Reporting_date" in t.columns:
         quarters = _quarters(t, "Reporting_date")
     else:
         raise ParseError(f"{t.name}: missing column Quarter (or Q1's Reporting_date)")
@@ -453,7 +542,7 @@ def _parse_league_table(t: _Table) -> ParsedFile:
     seen: dict[tuple[Quarter, str], int] = {}
     for i in range(t.rows):
         code = c["Trust_code"][i]
-        _require_text(t, i, "Trust_code", code)
+        _require_code(t, i, code)
         if (quarters[i], code) in seen:
             raise ParseError(
                 f"{t.name}: line {t.line(i)} repeats trust {code} of line "
@@ -462,8 +551,8 @@ def _parse_league_table(t: _Table) -> ParsedFile:
         seen[(quarters[i], code)] = i
         key = (quarters[i], _slug(c["Trust_type"][i]))
         labels.setdefault(key, c["Trust_type"][i])
-        if scores[i] is None:
-            raise t.fail(i, "Average_score", "is empty")
+        if scores[i] is None and ranks[i] is None:
+            raise t.fail(i, "Average_score", "is empty, and so is Rank: one of them is needed")
         groups[key].append(
             TrustResult(
                 code=code,
@@ -484,8 +573,10 @@ def _parse_league_table(t: _Table) -> ParsedFile:
             if trust.rank is not None and trust.rank > len(trusts):
                 problem = f"rank {trust.rank} is beyond the {len(trusts)} trusts of this type"
                 raise t.fail(seen[(key[0], trust.code)], "Rank", problem)
-        snapshots.append(Snapshot(key[0], key[1], tuple(trusts), labels[key], (t.name,)))
-    return ParsedFile(t.name, LEAGUE_TABLE, tuple(snapshots), t.ignored)
+        snap = Snapshot(key[0], key[1], tuple(trusts), labels[key], (t.name,))
+        _result_drift(t, snap, f"{labels[key]} {key[0]} in {t.name}")
+        snapshots.append(snap)
+    return ParsedFile(t.name, LEAGUE_TABLE, tuple(snapshots), t.ignored, tuple(t.drift))
 
 
 def _ranges(t: _Table, column: str) -> list[Range | None]:
@@ -506,8 +597,10 @@ def _ranges(t: _Table, column: str) -> list[Range | None]:
     return out
 
 
-def _yes_no(t: _Table, i: int, column: str) -> bool:
+def _yes_no(t: _Table, i: int, column: str) -> bool | None:
     text = t.text(column, i).lower()
+    if not text:
+        return None  # not published for this trust
     if text in _YES:
         return True
     if text in _NO:
@@ -521,6 +614,13 @@ def _yes_no(t: _Table, i: int, column: str) -> bool:
 def _require_text(t: _Table, i: int, column: str, value: str) -> None:
     if not value:
         raise t.fail(i, column, "is empty")
+
+
+def _require_code(t: _Table, i: int, code: str) -> None:
+    """A code of any shape (`RGD`, `G6V2S`, an ICB's `QWO`), but not empty and not a sentence."""
+    _require_text(t, i, "Trust_code", code)
+    if len(code) > MAX_CODE or any(ch.isspace() or ord(ch) < 32 for ch in code):
+        raise t.fail(i, "Trust_code", f"{code[:40]!r} is not an organisation code")
 
 
 def _number(t: _Table, i: int, column: str, text: str) -> float | None:

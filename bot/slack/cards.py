@@ -7,7 +7,7 @@ view), header 150 characters, section text 3,000, 10 fields of 2,000, button and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.nof.card import (
@@ -269,6 +269,13 @@ def _unranked(table: MetricTable, *, all_unranked: bool = False) -> list[Block]:
     return [context(f"{n} trust{'s' if n != 1 else ''} published without a rank on this metric.")]
 
 
+def _plural(label: str) -> str:
+    """`Acute trust` -> `acute trusts`, `Integrated care board` -> `integrated care boards`."""
+    text = label.strip()
+    text = text[:1].lower() + text[1:] if not text[:2].isupper() else text
+    return text if text.endswith("s") else text + "s"
+
+
 def sparkline(history: Sequence[Placing]) -> str:
     """Bars of league position per quarter, relative to the cohort; a taller bar is better."""
     bars, ranks = [], []
@@ -381,19 +388,23 @@ def movers(m: Movements, top: int = 5) -> list[Block]:
     return blocks
 
 
-def subscriptions(channel: str, subs: Sequence[Subscription]) -> list[Block]:
+def subscriptions(
+    channel: str, subs: Sequence[Subscription], labels: Mapping[str, str] | None = None
+) -> list[Block]:
     if not subs:
         return [section(f"<#{channel}> has no subscriptions. Try `/trust subscribe all`.")]
-    lines = [describe(s) for s in subs]
+    lines = [describe(s, labels) for s in subs]
     return [section(f"*<#{channel}> gets:*\n" + "\n".join(f"• {line}" for line in lines))]
 
 
-def describe(s: Subscription) -> str:
+def describe(s: Subscription, labels: Mapping[str, str] | None = None) -> str:
+    """Say what a subscription gets; `labels` names stored types (slug -> published label)."""
+    label = (labels or {}).get(s.value) or trust_type_label(s.value)
     what = {
         "all": "every segment change",
         "trust": f"segment changes of {escape(s.value)}",
         "region": f"segment changes in {escape(s.value)}",
-        "type": f"segment changes of {escape(trust_type_label(s.value).lower())}s",
+        "type": f"segment changes of {escape(_plural(label))}",
     }[s.scope]
     n = s.rank_threshold
     if n is not None:
@@ -435,7 +446,11 @@ class TypeStatus:
     cohort: int
 
 
-def home(latest: Sequence[TypeStatus], subs: Sequence[Subscription]) -> Block:
+def home(
+    latest: Sequence[TypeStatus],
+    subs: Sequence[Subscription],
+    labels: Mapping[str, str] | None = None,
+) -> Block:
     """The Home tab: newest release per trust type, the user's subscriptions, a trust search."""
     blocks = [header("NHS Oversight Framework league tables")]
     blocks.append({"type": "actions", "elements": [trust_picker(HOME_PICK, "Look up a trust")]})
@@ -451,7 +466,7 @@ def home(latest: Sequence[TypeStatus], subs: Sequence[Subscription]) -> Block:
         blocks.append(section("No release stored yet."))
     blocks.append({"type": "divider"})
     if subs:
-        lines = [f"• <#{s.channel}>: {describe(s)}" for s in subs[:40]]
+        lines = [f"• <#{s.channel}>: {describe(s, labels)}" for s in subs[:40]]
         blocks.append(section("*Your channels' subscriptions*\n" + "\n".join(lines)))
     else:
         none = "None yet: type `/trust subscribe all` in a channel."

@@ -1,12 +1,17 @@
-"""Read what follows `/trust`. Pure: text in, a command out."""
+"""Read what follows `/trust`. Pure: text in, a command out.
+
+Trust types are data: besides the known words (`acute`, `mental health`, `mhc`, `ambulance`,
+`icb`), any stored type is read by its slug or label, given as `types` (slug -> label).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.nof.model import ACUTE, AMBULANCE, MENTAL_HEALTH_AND_COMMUNITY, Quarter, split_quarter
+from bot.nof.model import Quarter, read_trust_type, split_quarter, trust_type_label
 from bot.nof.search import normalize
 
 REGIONS = (
@@ -18,15 +23,6 @@ REGIONS = (
     "East",
     "South West",
 )
-TYPE_WORDS = {
-    "acute": ACUTE,
-    "ambulance": AMBULANCE,
-    "mental health": MENTAL_HEALTH_AND_COMMUNITY,
-    "mental health and community": MENTAL_HEALTH_AND_COMMUNITY,
-    "mhc": MENTAL_HEALTH_AND_COMMUNITY,
-    "community": MENTAL_HEALTH_AND_COMMUNITY,
-    "non acute": MENTAL_HEALTH_AND_COMMUNITY,
-}
 TOP_MAX = 30
 
 Verb = Literal[
@@ -58,22 +54,26 @@ class CommandError(ValueError):
     """Text that looks like a subcommand but cannot be read; the message says how to fix it."""
 
 
-def parse(text: str) -> Command:
+Types = Mapping[str, str]  # stored trust types: slug -> label
+
+
+def parse(text: str, types: Types | None = None) -> Command:
+    types = types or {}
     words = text.strip().split()
     if not words or words[0].lower() in ("help", "?", "-h", "--help"):
         return Command("help")
     verb, rest = words[0].lower(), " ".join(words[1:])
     if verb in ("top", "bottom"):
-        return _ranked("top" if verb == "top" else "bottom", rest)
+        return _ranked("top" if verb == "top" else "bottom", rest, types)
     if verb == "movers":
         rest, quarter = split_quarter(rest)
-        return Command("movers", trust_type=_type_or_none(rest, "movers"), quarter=quarter)
+        return Command("movers", trust_type=_type_or_none(rest, "movers", types), quarter=quarter)
     if verb == "subscriptions":
         return Command("subscriptions")
     if verb in ("subscribe", "unsubscribe"):
         return _subscription("subscribe" if verb == "subscribe" else "unsubscribe", rest)
     if verb == "metric":
-        return _metric(rest)
+        return _metric(rest, types)
     return _lookup(text.strip())
 
 
@@ -94,13 +94,13 @@ def _lookup(text: str) -> Command:
     return Command("lookup", query=query, quarter=quarter, metrics=metrics)
 
 
-def _metric(rest: str) -> Command:
+def _metric(rest: str, types: Types) -> Command:
     """`metric <words> [type] [quarter]`: a trust type is read only at the end of the words."""
     query, quarter = split_quarter(rest)
     found_type = None
     words = query.split()
     for n in range(min(4, len(words) - 1), 0, -1):
-        found_type = trust_type(" ".join(words[-n:]))
+        found_type = read_trust_type(" ".join(words[-n:]), types)
         if found_type is not None:
             query = " ".join(words[:-n])
             break
@@ -111,17 +111,12 @@ def _metric(rest: str) -> Command:
     return Command("metric", query=query.strip(), trust_type=found_type, quarter=quarter)
 
 
-def trust_type(text: str) -> str | None:
-    """Read a trust type as people write it; None if it is not one."""
-    return TYPE_WORDS.get(re.sub(r"\s+trusts?$", "", normalize(text)))
-
-
 def region(text: str) -> str | None:
     key = normalize(text)
     return next((r for r in REGIONS if normalize(r) == key), None)
 
 
-def _ranked(verb: Literal["top", "bottom"], rest: str) -> Command:
+def _ranked(verb: Literal["top", "bottom"], rest: str, types: Types) -> Command:
     """`top [N] [type] [region | subtype] [quarter]`; the type may also follow the group."""
     rest, quarter = split_quarter(rest)
     m = re.match(r"^\s*(\d+)?\s*(.*)$", rest)
@@ -129,33 +124,40 @@ def _ranked(verb: Literal["top", "bottom"], rest: str) -> Command:
     count = int(m.group(1) or 10)
     if not 1 <= count <= TOP_MAX:
         raise CommandError(f"`/trust {verb}` shows 1 to {TOP_MAX} trusts, not {count}.")
-    found_type, group = _type_and_group(m.group(2))
+    found_type, group = _type_and_group(m.group(2), types)
     return Command(verb, count=count, trust_type=found_type, quarter=quarter, group=group)
 
 
-def _type_and_group(text: str) -> tuple[str | None, str]:
+def _type_and_group(text: str, types: Types) -> tuple[str | None, str]:
     """Split `acute London` (or `London acute`) into a trust type and the rest."""
     words = text.split()
     for n in range(len(words), 0, -1):
         head, tail = " ".join(words[:n]), " ".join(words[n:])
-        if (found := trust_type(head)) is not None:
+        if (found := read_trust_type(head, types)) is not None:
             return found, tail
         head, tail = " ".join(words[-n:]), " ".join(words[:-n])
-        if (found := trust_type(head)) is not None:
+        if (found := read_trust_type(head, types)) is not None:
             return found, tail
     return None, text.strip()
 
 
-def _type_or_none(text: str, verb: str) -> str | None:
+def _type_or_none(text: str, verb: str, types: Types) -> str | None:
     if not text.strip():
         return None
-    found = trust_type(text)
+    found = read_trust_type(text, types)
     if found is None:
         raise CommandError(
-            f"`/trust {verb}` takes a trust type: acute, mental health or ambulance (not "
-            f"“{text.strip()}”)."
+            f"`/trust {verb}` takes a trust type: {type_names(types)} (not “{text.strip()}”)."
         )
     return found
+
+
+def type_names(types: Types) -> str:
+    """The types to offer in a message: those stored, or the known ones."""
+    slugs = list(types) or ["acute", "mental-health-and-community", "ambulance"]
+    labels = [trust_type_label(s) if s not in types else types[s] for s in slugs]
+    names = [re.sub(r"\s+trusts?$", "", label, flags=re.IGNORECASE).lower() for label in labels]
+    return ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
 
 
 def _subscription(verb: Literal["subscribe", "unsubscribe"], rest: str) -> Command:

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.lookup import Directory, QuarterNotStored
 from bot.nof.card import TrustView
 from bot.nof.metrics import MetricInfo
-from bot.nof.model import Quarter, Snapshot, TrustResult, trust_type_label
+from bot.nof.model import Quarter, Snapshot, TrustResult, read_trust_type, trust_type_label
 from bot.nof.movements import compare
 from bot.nof.peers import group_members, region_phrase, subtype_group
 from bot.nof.search import normalize
@@ -55,8 +55,9 @@ def register(app: App, services: Services) -> None:
 
 def _trust(services: Services) -> Callable[..., None]:
     def handle(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        directory = services.directory.get()
         try:
-            cmd = commands.parse(command.get("text", ""))
+            cmd = commands.parse(command.get("text", ""), directory.type_labels())
         except commands.CommandError as e:
             ack(response_type=EPHEMERAL, text=str(e))
             return
@@ -64,13 +65,12 @@ def _trust(services: Services) -> Callable[..., None]:
             ack()  # posting to the channel takes a round trip to Slack
             _subscription(services, cmd, command, respond, client)
             return
-        directory = services.directory.get()
         if cmd.verb == "help":
             ack(response_type=EPHEMERAL, text=cards.HELP, blocks=cards.help_blocks())
         elif cmd.verb == "subscriptions":
             with services.engine.connect() as conn:
                 subs = state.list_subscriptions(conn, command["channel_id"])
-            blocks = cards.subscriptions(command["channel_id"], subs)
+            blocks = cards.subscriptions(command["channel_id"], subs, directory.type_labels())
             ack(response_type=EPHEMERAL, text="Subscriptions", blocks=blocks)
         elif not directory.placings:
             ack(response_type=EPHEMERAL, text="No NOF release is stored yet: try again later.")
@@ -277,7 +277,7 @@ def target(directory: Directory, text: str) -> tuple[Scope, str] | str:
     """Read a subscription target; a string is a reply saying why it could not be read."""
     if normalize(text) in ("all", "everything", "all trusts", "every trust"):
         return "all", ""
-    found_type = commands.trust_type(text)
+    found_type = read_trust_type(text, directory.type_labels())
     if found_type is not None:
         return "type", found_type
     found_region = commands.region(text)
@@ -301,7 +301,9 @@ def _subscription(
     respond: Respond,
     client: WebClient,
 ) -> None:
-    found = target(services.directory.get(), cmd.query)
+    directory = services.directory.get()
+    labels = directory.type_labels()
+    found = target(directory, cmd.query)
     if isinstance(found, str):
         respond(response_type=EPHEMERAL, text=found)
         return
@@ -311,12 +313,12 @@ def _subscription(
         with services.engine.begin() as conn:
             removed = state.unsubscribe(conn, channel, sub.scope, sub.value)
         said = "No longer posting" if removed else "This channel was not getting"
-        respond(response_type=EPHEMERAL, text=f"{said} {cards.describe(sub)} here.")
+        respond(response_type=EPHEMERAL, text=f"{said} {cards.describe(sub, labels)} here.")
         return
     try:  # a real post proves the bot can post here, and tells the channel
         client.chat_postMessage(
             channel=channel,
-            text=f"<@{user}> set this channel to get {cards.describe(sub)} "
+            text=f"<@{user}> set this channel to get {cards.describe(sub, labels)} "
             "from the NHS Oversight Framework.",
         )
     except SlackApiError as e:
@@ -331,7 +333,11 @@ def _subscription(
     with services.engine.begin() as conn:
         state.subscribe(conn, sub, services.clock(), created_by=user)
         subs = state.list_subscriptions(conn, channel)
-    respond(response_type=EPHEMERAL, text="Subscribed.", blocks=cards.subscriptions(channel, subs))
+    respond(
+        response_type=EPHEMERAL,
+        text="Subscribed.",
+        blocks=cards.subscriptions(channel, subs, labels),
+    )
 
 
 def _invite_text() -> str:
@@ -458,7 +464,8 @@ def _home(services: Services) -> Callable[..., None]:
             )
         with services.engine.connect() as conn:
             subs = state.list_subscriptions(conn, created_by=event["user"])
-        client.views_publish(user_id=event["user"], view=cards.home(statuses, subs))
+        view = cards.home(statuses, subs, directory.type_labels())
+        client.views_publish(user_id=event["user"], view=view)
 
     return handle
 
