@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -11,12 +12,13 @@ from sqlalchemy.engine import Connection
 from bot.nof.movements import Summary, compare
 from bot.rules import Subscription, baseline, plan
 from bot.slack import messages
-from bot.store import outbox
+from bot.store import outbox, state
 from bot.store import releases as store
 from bot.store.state import record_failure
 
 if TYPE_CHECKING:
     from bot.ingest import ImportReport
+    from bot.nof.parse import Drift
 
 
 def queue_alerts(
@@ -50,6 +52,22 @@ def queue_alerts(
 
 
 ADMIN_NOTICE = "nof_admin_notice"
+
+
+def notify_drift(
+    conn: Connection, drift: Sequence[Drift], now: datetime, admin_channel: str | None
+) -> list[str]:
+    """Tell the admin channel, in one message, of each kind of format difference not told before.
+
+    Returns the sentences told (also when no admin channel is set, for the log).
+    """
+    told = state.new_notices(conn, {d.key: d.detail for d in drift}, now)
+    if told and admin_channel:
+        text = "NOF files differ from the known format; stored anyway: " + "; ".join(told)
+        key = "drift:" + hashlib.sha256("\n".join(sorted(told)).encode()).hexdigest()[:16]
+        alert = outbox.NewAlert(key, admin_channel, ADMIN_NOTICE, messages.admin(text))
+        outbox.enqueue(conn, [alert], now)
+    return told
 
 
 def notify(conn: Connection, key: str, text: str, now: datetime, admin_channel: str | None) -> None:

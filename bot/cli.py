@@ -57,7 +57,7 @@ def _engine(settings: Settings | None = None) -> Engine:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def import_(paths: tuple[Path, ...]) -> None:
     """Import NOF CSV files, or the NOF CSVs in folders (data files with their league tables)."""
-    from bot.alerting import queue_alerts
+    from bot.alerting import notify_drift, queue_alerts
     from bot.ingest import import_files, read_paths
     from bot.rules import with_alert_channel
     from bot.store.outbox import NewAlert
@@ -68,8 +68,10 @@ def import_(paths: tuple[Path, ...]) -> None:
     queued: list[NewAlert] = []
 
     def queue(conn: Connection, report: ImportReport) -> None:
+        now = datetime.now(UTC)
+        notify_drift(conn, report.drift, now, settings.admin_channel)
         subs = with_alert_channel(list_subscriptions(conn), settings.alert_channel)
-        queued.extend(queue_alerts(conn, report, subs, datetime.now(UTC)))
+        queued.extend(queue_alerts(conn, report, subs, now))
 
     report = import_files(_engine(settings), files, after=queue)
     report.files[:0] = skipped
@@ -90,6 +92,8 @@ def _print_report(report: ImportReport, *, quiet: bool = False) -> None:
         if s.dropped:
             line += f" (no longer lists {', '.join(s.dropped)})"
         click.echo(line)
+    for detail in dict.fromkeys(d.detail for d in report.drift):
+        click.echo(f"{'note':>16}  {detail}")
     if not report.saved and not report.rejected and not quiet:
         click.echo("nothing new")
 
@@ -115,6 +119,7 @@ def check(dry_run: bool) -> None:
             settings.source_urls,
             settings.alert_channel,
             settings.admin_channel,
+            sites_url=settings.sites_url,
         )
         result = checker.check(dry_run=dry_run)
     if not dry_run:
@@ -135,6 +140,8 @@ def _print_check(result: CheckResult, dry_run: bool) -> None:
         f"downloaded {len(result.downloaded)} file(s), {len(result.unchanged)} unchanged (304)"
     )
     _print_report(result.report, quiet=True)
+    if result.sites is not None:
+        click.echo(f"stored {result.sites} NHS trust sites (hospital names)")
     verb = "would queue" if dry_run else "queued"
     click.echo(f"{verb} {len(result.alerts)} alert(s)")
     if dry_run:
@@ -222,6 +229,7 @@ def _jobs(settings: Settings, engine: Engine) -> Jobs:
         settings.alert_channel,
         settings.admin_channel,
         interval=interval,
+        sites_url=settings.sites_url,
     )
 
 
@@ -262,6 +270,34 @@ def status(as_json: bool) -> None:
 QUARTER_HELP = 'A quarter, e.g. "Q1 2025/26" (also "Q1 25/26", "2025-26 Q1"); default: the newest.'
 
 
+@main.command("import-sites")
+@click.argument("file", type=click.Path(path_type=Path))
+def import_sites(file: Path) -> None:
+    """Load NHS ODS's list of NHS trust sites (ets.csv or its zip): hospital names find trusts."""
+    import sqlalchemy as sa
+
+    from bot.ingest import ingest_sites
+    from bot.nof.sites import SitesError
+    from bot.store.schema import sites, trust_results
+
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        raise click.ClickException(f"{file}: {e.strerror or e}") from None
+    engine = _engine()
+    try:
+        with engine.begin() as conn:
+            stored = ingest_sites(conn, str(file), data, datetime.now(UTC).date())
+            ours = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(sites)
+                .where(sites.c.trust_code.in_(sa.select(trust_results.c.code)))
+            ).scalar_one()
+    except SitesError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"stored {stored} NHS trust sites; {ours} belong to trusts in the league tables")
+
+
 @main.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("--quarter", help=QUARTER_HELP)
@@ -289,12 +325,13 @@ def lookup(
                 views = _views(directory, conn, result.matches, wanted)
                 click.echo(json.dumps([view_json(v) for v in views], indent=2))
             elif (best := result.clear) is not None:
-                view = directory.view(conn, best.candidate.code, best.confidence, wanted)
+                view = directory.view(conn, best.candidate.code, best.confidence, wanted, best.site)
                 click.echo(text_metrics(view) if every_metric else text_card(view))
             elif result.matches:
                 click.echo(f"{len(result.matches)} trusts match {text!r}; look one up by its code:")
                 for m in result.matches:
-                    click.echo(_one_line(directory, m.candidate.code))
+                    via = f" [{m.site}]" if m.site else ""
+                    click.echo(_one_line(directory, m.candidate.code) + via)
         except QuarterNotStored as e:
             raise click.ClickException(str(e)) from None
     if not result.matches:
@@ -323,7 +360,7 @@ def _views(
     views, missing = [], []
     for m in matches:
         try:
-            views.append(directory.view(conn, m.candidate.code, m.confidence, quarter))
+            views.append(directory.view(conn, m.candidate.code, m.confidence, quarter, m.site))
         except QuarterNotStored as e:
             missing.append(e)
     if missing and not views:

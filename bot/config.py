@@ -18,6 +18,10 @@ DEFAULT_SOURCE_URLS = (
 )
 
 
+# NHS ODS's list of NHS trust sites (hospitals), downloaded monthly by `check`.
+DEFAULT_SITES_URL = "https://www.odsdatasearchandexport.nhs.uk/api/getReport?report=ets"
+
+
 class ConfigError(ValueError):
     """A setting that is present but unusable."""
 
@@ -37,6 +41,7 @@ class Settings:
     port: int = 3000
     web_concurrency: int = 2
     check_schedule: str = DEFAULT_CHECK_SCHEDULE  # crontab lines separated by ";"
+    sites_url: str | None = DEFAULT_SITES_URL  # None: hospital names are not downloaded
 
     @property
     def slack_configured(self) -> bool:
@@ -67,6 +72,7 @@ class Settings:
             port=_number(env, "PORT", 3000, 1, 65535),
             web_concurrency=_number(env, "WEB_CONCURRENCY", 2, 1, 64),
             check_schedule=_text(env, "NOF_CHECK_SCHEDULE") or DEFAULT_CHECK_SCHEDULE,
+            sites_url=_sites_url(env),
         )
 
 
@@ -80,6 +86,17 @@ def _urls(env: Mapping[str, str], name: str) -> tuple[str, ...]:
         if not u.startswith(("http://", "https://")):
             raise ConfigError(f"{name}: {u!r} is not an http(s) URL")
     return urls
+
+
+def _sites_url(env: Mapping[str, str]) -> str | None:
+    text = _text(env, "NOF_SITES_URL")
+    if text is None:
+        return DEFAULT_SITES_URL
+    if text.lower() == "off":
+        return None
+    if not text.startswith(("http://", "https://")):
+        raise ConfigError(f"NOF_SITES_URL: {text!r} is not an http(s) URL (or `off`)")
+    return text
 
 
 def _api_url(env: Mapping[str, str]) -> str:

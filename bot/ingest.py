@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -14,8 +16,11 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bot.nof.parse import ParsedFile, ParseError, combine, parse_file
+from bot.nof.model import Snapshot
+from bot.nof.parse import Drift, ParsedFile, ParseError, combine, parse_file
+from bot.nof.sites import SitesError, parse_sites
 from bot.store import releases as store
+from bot.store.sites import replace_sites
 
 NOF_FILE = re.compile(r"nhs-oversight-framework-.*\.csv$", re.IGNORECASE)
 _PG_INGEST_LOCK = 0x6E6F67  # one ingest at a time across processes
@@ -45,6 +50,7 @@ class ImportReport:
     files: list[FileResult] = field(default_factory=list)
     saved: list[store.Saved] = field(default_factory=list)
     types_before: frozenset[str] = frozenset()  # trust types stored before this import
+    drift: list[Drift] = field(default_factory=list)  # format differences accepted
 
     @property
     def rejected(self) -> list[FileResult]:
@@ -99,6 +105,7 @@ def ingest(conn: Connection, files: Sequence[SourceFile], now: datetime) -> Impo
     """
     lock_ingest(conn)
     types_before = frozenset(r.trust_type for r in store.list_releases(conn, latest_only=True))
+    known_metrics = store.metric_ids(conn)
     seen = store.known_sources(conn, [f.sha256 for f in files])
     results: list[FileResult] = []
     parsed: list[tuple[SourceFile, ParsedFile]] = []
@@ -111,10 +118,72 @@ def ingest(conn: Connection, files: Sequence[SourceFile], now: datetime) -> Impo
             parsed.append((f, parse_file(f.name, f.data)))
         except ParseError as e:
             results.append(FileResult(f.name, "rejected", str(e)))
-    saved = [store.save_snapshot(conn, snap, now) for snap in combine(p for _, p in parsed)]
+    snapshots = combine(p for _, p in parsed)
+    saved = [store.save_snapshot(conn, snap, now) for snap in snapshots]
     for f, p in parsed:
         store.record_source(conn, f.sha256, p.name, p.kind, len(f.data), now)
-    return ImportReport(results + [imported_result(p) for _, p in parsed], saved, types_before)
+    drift = [d for _, p in parsed for d in p.drift]
+    drift += new_kinds(snapshots, types_before, known_metrics)
+    files_done = results + [imported_result(p) for _, p in parsed]
+    return ImportReport(files_done, saved, types_before, drift)
+
+
+def new_kinds(
+    snapshots: Sequence[Snapshot], types_before: frozenset[str], known: dict[str, set[str]]
+) -> list[Drift]:
+    """Trust types and metric ids not stored before this ingest.
+
+    The first ingest into an empty database has nothing to compare with: no type is news then.
+    """
+    out: list[Drift] = []
+    for snap in snapshots:
+        source = snap.sources[0] if snap.sources else "the files"
+        label = snap.trust_type_label or snap.trust_type
+        if snap.trust_type not in types_before:
+            if types_before and not any(d.key == f"type:{snap.trust_type}" for d in out):
+                detail = (
+                    f"new trust type {snap.trust_type} ({label}, {len(snap.trusts)} "
+                    f"organisations) in {source}"
+                )
+                out.append(Drift("type", snap.trust_type, detail))
+            continue
+        names = {m.metric_id: m for t in snap.trusts for m in t.metrics}
+        for metric_id in sorted(set(snap.metric_ranks) - known.get(snap.trust_type, set())):
+            key = f"{snap.trust_type}:{metric_id}"
+            if any(d.key == f"metric:{key}" for d in out):
+                continue
+            m = names.get(metric_id)
+            what = f" ({m.description})" if m is not None and m.description else ""
+            detail = f"new metric {metric_id}{what} for {label}s in {source}"
+            out.append(Drift("metric", key, detail))
+    return out
+
+
+SITES_MAX_BYTES = 50 * 1024 * 1024
+
+
+def ingest_sites(conn: Connection, name: str, data: bytes, today: date) -> int:
+    """Replace the stored hospital sites with an `ets` file's (CSV, or ODS's zip of it).
+
+    Raises SitesError naming the file; nothing is stored then.
+    """
+    found = parse_sites(name, _unzipped(name, data), today)
+    return replace_sites(conn, found)
+
+
+def _unzipped(name: str, data: bytes) -> bytes:
+    if not data.startswith(b"PK\x03\x04"):
+        return data
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            member = next((i for i in z.infolist() if i.filename.lower().endswith(".csv")), None)
+            if member is None:
+                raise SitesError(f"{name}: a zip file without a CSV in it")
+            if member.file_size > SITES_MAX_BYTES:
+                raise SitesError(f"{name}: {member.filename} unzips to over 50 MB")
+            return z.read(member)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise SitesError(f"{name}: a broken zip file ({e})") from None
 
 
 def lock_ingest(conn: Connection) -> None:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.engine import Connection, Engine
 
-from bot.alerting import notify, queue_alerts
-from bot.ingest import ImportReport, SourceFile, ingest
+from bot.alerting import notify, notify_drift, queue_alerts
+from bot.ingest import ImportReport, SourceFile, ingest, ingest_sites
+from bot.nof.sites import SitesError
 from bot.rules import with_alert_channel
 from bot.slack.delivery import DeliveryResult
 from bot.source import Download, Source, SourceError
 from bot.store import ops, outbox, state
+from bot.store.state import Validators
 
 log = logging.getLogger(__name__)
+SITES_EVERY = timedelta(days=30)  # NHS ODS updates its lists monthly
 
 
 @dataclass
@@ -29,6 +34,8 @@ class CheckResult:
     alerts: list[outbox.NewAlert] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     delivery: DeliveryResult | None = None
+    notices: list[str] = field(default_factory=list)  # format differences told for the first time
+    sites: int | None = None  # hospital sites stored from a new download
 
     @property
     def reason(self) -> str | None:
@@ -64,6 +71,7 @@ def record_check(engine: Engine, result: CheckResult, now: datetime) -> str:
             ("rejected", len(result.report.rejected)),
             ("queued", len(result.alerts)),
             ("problems", len(result.problems)),
+            ("format_notices", len(result.notices)),
         )
     )
     with engine.begin() as conn:
@@ -84,6 +92,7 @@ class Checker:
     alert_channel: str | None = None
     admin_channel: str | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    sites_url: str | None = None  # NHS ODS's trust-sites list, downloaded when due (monthly)
 
     def check(
         self, *, dry_run: bool = False, should_stop: Callable[[], bool] = lambda: False
@@ -114,14 +123,60 @@ class Checker:
             else:
                 downloads.append(got)
                 result.downloaded.append(url)
+        sites = self._fetch_sites(known, errors)
         if should_stop():
             result.problems.append("stopped before the check finished: nothing stored")
             return result
         with self.engine.connect() as conn, conn.begin() as tx:
             self._ingest(conn, downloads, errors, result)
+            if sites is not None:
+                self._store_sites(conn, sites, result)
             if dry_run:
                 tx.rollback()
         return result
+
+    def _fetch_sites(
+        self, known: dict[str, Validators], errors: list[SourceError]
+    ) -> Download | Literal["unchanged"] | None:
+        """Download the trust-sites list if a month has passed; None when not due or failed."""
+        if not self.sites_url:
+            return None
+        with self.engine.connect() as conn:
+            last = ops.get(conn, ops.SITES_CHECKED)
+        if last is not None and self.clock() - datetime.fromisoformat(last) < SITES_EVERY:
+            return None
+        try:
+            got = self.source.fetch(self.sites_url, known.get(self.sites_url))
+        except SourceError as e:
+            errors.append(e)
+            return None
+        return "unchanged" if got is None else got
+
+    def _store_sites(
+        self, conn: Connection, sites: Download | Literal["unchanged"], result: CheckResult
+    ) -> None:
+        now = self.clock()
+        url = self.sites_url
+        assert url is not None
+        if sites != "unchanged":
+            try:
+                with conn.begin_nested():
+                    result.sites = ingest_sites(conn, url, sites.data, now.date())
+            except SitesError as e:
+                reason = str(e)
+                result.problems.append(reason)
+                notify(
+                    conn,
+                    f"source:{url}",
+                    f"Trust sites not updated: {reason}",
+                    now,
+                    self.admin_channel,
+                )
+                return
+            digest = hashlib.sha256(sites.data).hexdigest()
+            state.remember(conn, url, sites.etag, sites.last_modified, digest, now)
+        state.clear_failures(conn, [f"source:{url}"])
+        ops.put(conn, ops.SITES_CHECKED, now.isoformat(), now)
 
     def _ingest(
         self,
@@ -151,5 +206,6 @@ class Checker:
                 now,
                 self.admin_channel,
             )
+        result.notices = notify_drift(conn, result.report.drift, now, self.admin_channel)
         subs = with_alert_channel(state.list_subscriptions(conn), self.alert_channel)
         result.alerts = queue_alerts(conn, result.report, subs, now)

@@ -24,6 +24,7 @@ from bot.nof.search import Candidate, SearchResult, TrustIndex
 from bot.nof.segments import CutPoints, cut_points
 from bot.store import releases as store
 from bot.store.schema import releases
+from bot.store.sites import load_sites
 
 Metrics = dict[int, dict[str, tuple[MetricPlacing, ...]]]  # release id -> code -> metrics
 
@@ -61,6 +62,15 @@ class Directory:
             Candidate(code, rows[-1].placing.result.name, rows[-1].placing.trust_type)
             for code, rows in by_code.items()
         ]
+        for site in load_sites(conn):  # hospitals find their trust, where it is stored
+            rows = by_code.get(site.trust_code)
+            if rows is not None:
+                newest = rows[-1].placing
+                candidates.append(
+                    Candidate(
+                        site.trust_code, newest.result.name, newest.trust_type, site.name, site.code
+                    )
+                )
         snapshots = {
             key: Snapshot(
                 key[1], key[0], tuple(sp.placing.result for sp in rows), rows[0].trust_type_label
@@ -94,10 +104,12 @@ class Directory:
         code: str,
         confidence: float | None = None,
         quarter: Quarter | None = None,
+        site: str | None = None,
     ) -> TrustView:
         """Return the trust's view in `quarter` (its newest by default), history up to it.
 
-        Metrics come from memory, or are read with `conn`. Raises QuarterNotStored.
+        Metrics come from memory, or are read with `conn`; `site` is the hospital whose name
+        found the trust. Raises QuarterNotStored.
         """
         rows = self.placings[code]
         chosen = rows[-1] if quarter is None else _in_quarter(rows, quarter)
@@ -111,7 +123,8 @@ class Directory:
             metrics = store.trust_metrics(conn, chosen.release_id, code)
         history = tuple(r.placing for r in rows if r.placing.quarter <= p.quarter)
         snapshot = self.snapshots.get((p.trust_type, p.quarter))
-        return TrustView(p, history, metrics, confidence, snapshot, self.cuts.get(p.quarter))
+        cuts = self.cuts.get(p.quarter)
+        return TrustView(p, history, metrics, confidence, snapshot, cuts, site)
 
     def newest(self, code: str) -> Placing:
         return self.placings[code][-1].placing

@@ -18,8 +18,11 @@ import httpx
 
 from bot.store.state import Validators
 
+# Any NOF data or league-table CSV: trust types, ICBs and years not seen yet included
+# (`...-icb-data-q1-26-27.csv`, `...-league-table-q3-25-26-v3.csv`); the content says what it is.
 NOF_LINK = re.compile(
-    r"nhs-oversight-framework-[^/?#]*(?:trust-data|league-table)[^/?#]*\.csv$", re.I
+    r"nhs-oversight-framework-[^/?#]*(?:(?<![a-z])data|league.table|segmentation)[^/?#]*\.csv$",
+    re.I,
 )
 MAX_BYTES = 50 * 1024 * 1024  # the biggest NOF file so far is under 3 MB
 USER_AGENT = "nof-bot (NHS Oversight Framework league tables for Slack)"

@@ -67,6 +67,7 @@ class Jobs:
     admin_channel: str | None = None
     interval: float = 1.0
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sites_url: str | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     worker: str = field(default_factory=worker_id)
     _running: int = 0
@@ -95,6 +96,7 @@ class Jobs:
                 self.alert_channel,
                 self.admin_channel,
                 self.clock,
+                self.sites_url,
             )
             result = checker.check(should_stop=self.stop.is_set)
             summary = record_check(self.engine, result, self.clock())

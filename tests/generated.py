@@ -23,10 +23,11 @@ from __future__ import annotations
 import csv
 import io
 import random
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from bot.nof.sites import readable_name
 
 DATA_HEADER = [
     "Quarter", "Region", "Trust_type", "Trust_subtype", "Trust_code", "Trust_name", "Domain",
@@ -138,22 +139,6 @@ class Org:
 
 def earned(score: float) -> int:
     return 1 + sum(score > cut for cut in CUTS)
-
-
-def title(upper: str) -> str:
-    """`THE QUEEN ELIZABETH HOSPITAL, KING'S LYNN, NHS FOUNDATION TRUST` as NHS England writes it."""
-    keep = {"NHS", "UCLH"}
-    small = {"and", "of", "the", "on", "upon", "in", "for", "at"}
-    out = []
-    for i, word in enumerate(upper.split(" ")):
-        lower = word.lower()
-        if word.strip(",()") in keep:
-            out.append(word)
-        elif i > 0 and lower in small:
-            out.append(lower)
-        else:
-            out.append(re.sub(r"(^|[-(])([a-z])", lambda m: m.group(1) + m.group(2).upper(), lower))
-    return " ".join(out)
 
 
 def _f(x: float | int | None) -> str:
@@ -419,7 +404,7 @@ def acute_q3(shared: Path) -> list[Org]:
     orgs = [
         Org(
             r["Trust_code"],
-            title(r["Trust_name_as_in_trustpulse_UPPERCASE"]),
+            readable_name(r["Trust_name_as_in_trustpulse_UPPERCASE"]),
             r["Region"],
             r["Trust_subtype"],
             int(float(r["Segment"])),

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -318,7 +318,13 @@ def test_a_reissued_quarter_alerts_only_on_what_changed(
 
 def cli(db_url: str, nhs: FakeNHS, **env: str) -> CliRunner:
     return CliRunner(
-        env={"DATABASE_URL": db_url, "NOF_SOURCE_URLS": nhs.url(PAGE), "SLACK_BOT_TOKEN": "", **env}
+        env={
+            "DATABASE_URL": db_url,
+            "NOF_SOURCE_URLS": nhs.url(PAGE),
+            "NOF_SITES_URL": "off",  # hospital names have their own test
+            "SLACK_BOT_TOKEN": "",
+            **env,
+        }
     )
 
 
@@ -389,6 +395,7 @@ def test_two_check_processes_post_each_alert_once(
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": postgres_url,
         "NOF_SOURCE_URLS": nhs.url(PAGE),
+        "NOF_SITES_URL": "off",
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_API_URL": slack.api_url,
         "NOF_ALERT_CHANNEL": "CALERTS",
@@ -453,3 +460,66 @@ def test_a_problem_that_clears_and_comes_back_is_told_again(
     nhs.fault(PAGE, 503, 503, 503)
     run_check(baseline, nhs, slack)
     assert len(admin_notices(slack)) == 2
+
+
+# --- NHS ODS trust sites, monthly --------------------------------------------------------
+
+
+def test_check_downloads_the_trust_sites_once_a_month(
+    engine: Engine, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    import sqlalchemy as sa
+
+    from bot.store.schema import sites
+
+    publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
+    nhs.csv("/ods/ets.csv", fixture("ets-sites.csv"))
+    now = [datetime(2026, 11, 2, 9, 0, tzinfo=UTC)]
+
+    def check(days: int) -> CheckResult:
+        now[0] += timedelta(days=days)
+        with httpx.Client(timeout=2.0) as http:
+            checker = Checker(
+                engine,
+                Source(http, backoff=0.0, sleep=lambda _: None),
+                [nhs.url(PAGE)],
+                admin_channel="CADMIN",
+                clock=lambda: now[0],
+                sites_url=nhs.url("/ods/ets.csv"),
+            )
+            result = checker.check()
+        poster = SlackPoster(slack_client("xoxb-test", slack.api_url))
+        Delivery(engine, poster, admin_channel="CADMIN", interval=0.0, clock=lambda: now[0]).run()
+        return result
+
+    def stored_sites() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(sites)).scalar_one())
+
+    first = check(0)
+    assert (first.reason, first.sites, stored_sites()) == (None, 7, 7)
+    assert len(nhs.gets("/ods/ets.csv")) == 1
+    assert check(1).sites is None  # not due: no request at all
+    assert len(nhs.gets("/ods/ets.csv")) == 1
+    unchanged = check(30)
+    assert (unchanged.reason, unchanged.sites) == (None, None)
+    assert nhs.gets("/ods/ets.csv")[-1]["if-none-match"]  # a conditional GET: 304
+    fewer = fixture("ets-sites.csv").split(b"\r\n", 1)[1]
+    nhs.csv("/ods/ets.csv", fewer)
+    assert check(30).sites == 6
+    nhs.csv("/ods/ets.csv", b"<!DOCTYPE html><html>Maintenance</html>")
+    for days in (31, 1):  # due, fails, and is tried again at the next check
+        broken = check(days)
+        assert broken.reason is not None
+        assert "ets.csv" in broken.reason
+    nhs.csv("/ods/ets.csv", b"ZA1 01,NOT A SITE CODE\r\n")
+    unreadable = check(1)
+    assert (
+        unreadable.reason == f"{nhs.url('/ods/ets.csv')}: line 1: 'ZA1 01' is not an ODS site code"
+    )
+    assert stored_sites() == 6  # the last good list stays
+    (notice,) = [t for t in admin_notices(slack) if "ets.csv" in t]  # told once
+    assert notice == (
+        f"NOF source problem, nothing stored from it: {nhs.url('/ods/ets.csv')}: an HTML page "
+        "came back instead of a CSV"
+    )

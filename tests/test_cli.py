@@ -125,7 +125,7 @@ def test_it_runs_as_python_dash_m_bot(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "schema at revision 0005"
+    assert done.stdout.strip() == "schema at revision 0006"
 
 
 def test_it_refuses_a_database_url_that_is_not_a_url() -> None:

@@ -148,3 +148,20 @@ def test_it_reports_an_unreachable_host(client: httpx.Client, waits: list[float]
     with pytest.raises(SourceError, match="ConnectError") as e:
         source.fetch("http://127.0.0.1:9/nhs-oversight-framework-acute-trust-data.csv")
     assert e.value.retryable
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nhs-oversight-framework-acute-trust-data-q1-26-27.csv",
+        "nhs-oversight-framework-acute-trust-league-table-q1-26-27-v3.csv",
+        "nhs-oversight-framework-icb-data-q1-26-27.csv",
+        "nhs-oversight-framework-integrated-care-board-league-table.csv",
+        "nhs-oversight-framework-ambulance-trust-data-q2-v2.csv",
+    ],
+)
+def test_it_finds_links_of_types_and_years_not_seen_yet(name: str) -> None:
+    html = f'<a href="/wp-content/uploads/2026/08/{name}">x</a><a href="/nhs-oversight-framework-guide.pdf">y</a>'
+    assert nof_links(html, "https://www.england.nhs.uk/nof/") == [
+        f"https://www.england.nhs.uk/wp-content/uploads/2026/08/{name}"
+    ]

@@ -90,7 +90,7 @@ def test_the_check_job_stores_queues_delivers_and_records(
         assert ops.holder(conn, CHECK_LEASE) is None  # released
         assert ops.get(conn, ops.LAST_CHECK_OK) is not None
         assert ops.get(conn, ops.LAST_CHECK_SUMMARY) == (
-            "ok=true downloaded=1 unchanged=1 stored=1 revised=0 rejected=0 queued=3 problems=0"
+            "ok=true downloaded=1 unchanged=1 stored=1 revised=0 rejected=0 queued=3 problems=0 format_notices=0"
         )
     again = jobs.check()
     assert again is not None
@@ -243,6 +243,7 @@ def worker_env(db_url: str, nhs: FakeNHS, slack: FakeSlack) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": db_url,
         "NOF_SOURCE_URLS": nhs.url(PAGE),
+        "NOF_SITES_URL": "off",
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_API_URL": slack.api_url,
         "NOF_ALERT_CHANNEL": "CALERTS",

@@ -20,6 +20,7 @@ from bot.nof.model import (
     TrustResult,
     trust_type_label,
 )
+from bot.nof.movements import method_changed
 from bot.nof.peers import GroupPlace, place_text, region_place, subtype_place
 from bot.nof.segments import OVERRIDE_CAP, CutPoints, NextStep, next_step
 
@@ -49,6 +50,7 @@ class TrustView:
     confidence: float | None = None
     snapshot: Snapshot | None = None
     cuts: CutPoints | None = None
+    matched_site: str | None = None  # the hospital whose name found the trust
 
     @property
     def result(self) -> TrustResult:
@@ -166,6 +168,7 @@ def view_json(view: TrustView) -> dict[str, Any]:
     """Return the `lookup --json` object: the placing, `previous`, metrics, peers, next step."""
     out = placing_json(view.current)
     out["confidence"] = view.confidence
+    out["matched_site"] = view.matched_site
     prev = view.previous
     out["previous"] = None if prev is None else placing_json(prev)
     out["metrics"] = [metric_json(mp) for mp in view.metrics]
@@ -276,6 +279,12 @@ def _or_better(segment: int) -> str:
     return "Segment 1" if segment == 1 else f"Segment {segment} or better"
 
 
+def site_lines(view: TrustView) -> list[str]:
+    if not view.matched_site:
+        return []
+    return [f"Found by its hospital {view.matched_site}"]
+
+
 def peer_texts(view: TrustView) -> list[str]:
     return [place_text(g) for g in view.peers]
 
@@ -289,6 +298,7 @@ def text_card(view: TrustView) -> str:
     lines = [
         f"{t.name} ({t.code})",
         " · ".join(x for x in (trust_type_label(p.trust_type), t.subtype, t.region) if x),
+        *site_lines(view),
         "",
         f"{p.quarter}",
         f"  Segment {t.segment}: {segment_meaning(t.segment)}",
@@ -385,11 +395,15 @@ def deficit_text(t: TrustResult) -> str:
     return "In financial deficit (capped at segment 3 or worse)"
 
 
-def change_text(view: TrustView) -> str:
-    """Say what changed since the trust's previous stored quarter, with arrows (up = better)."""
+NO_EARLIER = "No earlier quarter stored to compare with"
+
+
+def change_parts(view: TrustView) -> tuple[str, list[str]] | None:
+    """What changed since the previous stored quarter: (`Since Q3 2025/26`, changes); None if
+    there is none. Arrows point up for better (a lower segment, rank or score)."""
     prev = view.previous
     if prev is None:
-        return "No earlier quarter stored to compare with"
+        return None
     now, then = view.result, prev.result
     parts = [f"segment {then.segment} → {now.segment} {_arrow(then.segment, now.segment)}"]
     if now.rank is not None and then.rank is not None:
@@ -399,7 +413,16 @@ def change_text(view: TrustView) -> str:
     if now.score is not None and then.score is not None:
         before, after = score_text(then.score), score_text(now.score)
         parts.append(f"score {before} → {after} {_arrow(then.score, now.score)}")
-    return f"Since {prev.quarter}: " + ", ".join(parts)
+    since = f"Since {prev.quarter}"
+    if method_changed(prev.quarter, view.current.quarter):
+        since += " (a different framework year: the method changed)"
+    return since, parts
+
+
+def change_text(view: TrustView) -> str:
+    """Say what changed since the trust's previous stored quarter, on one line."""
+    found = change_parts(view)
+    return NO_EARLIER if found is None else f"{found[0]}: " + ", ".join(found[1])
 
 
 def _arrow(before: float, after: float) -> str:

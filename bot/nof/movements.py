@@ -7,6 +7,10 @@ intervals of the average score): it is when either quarter's published range exc
 quarter's score. Where neither quarter published ranges, a move of at least `NO_RANGE_THRESHOLD`
 (0.5, about the median half-width, 0.53, of the ranges NHS England published for Q4 2025/26)
 counts as significant. A change caused by the financial override is reported as such.
+
+Across framework years (Q4 2025/26 to Q1 2026/27) the method changes (2026/27 segments trusts
+against defined thresholds): movements are still reported, with `method_changed` set, and no
+change is called significant.
 """
 
 from __future__ import annotations
@@ -126,6 +130,7 @@ class Summary:
     risers: tuple[RankChange, ...]
     fallers: tuple[RankChange, ...]
     cohort: int
+    method_changed: bool = False  # the two quarters are of different framework years
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,7 @@ def compare(previous: Snapshot | None, current: Snapshot, *, top: int = 5) -> Mo
     before = {t.code: t for t in previous.trusts}
     now = {t.code: t for t in current.trusts}
     both = [(before[c], now[c]) for c in sorted(now) if c in before]
+    across = method_changed(previous.quarter, current.quarter)
     ranks = tuple(
         RankChange(
             ref(b), b.rank, a.rank, current.cohort, previous.is_joint(b), current.is_joint(a)
@@ -163,7 +169,9 @@ def compare(previous: Snapshot | None, current: Snapshot, *, top: int = 5) -> Mo
     )
     return Movements(
         summary=_summary(previous, current, ranks, top),
-        segment_changes=tuple(_segment_change(b, a) for b, a in both if b.segment != a.segment),
+        segment_changes=tuple(
+            _segment_change(b, a, across) for b, a in both if b.segment != a.segment
+        ),
         rank_changes=ranks,
         score_changes=tuple(
             ScoreChange(ref(a), b.score, a.score)
@@ -182,7 +190,12 @@ def compare(previous: Snapshot | None, current: Snapshot, *, top: int = 5) -> Mo
     )
 
 
-def _segment_change(b: TrustResult, a: TrustResult) -> SegmentChange:
+def method_changed(before: Quarter, after: Quarter) -> bool:
+    """Quarters of different framework (financial) years: NHS England's method may differ."""
+    return before.year != after.year
+
+
+def _segment_change(b: TrustResult, a: TrustResult, across_years: bool) -> SegmentChange:
     cause: Cause = "score"
     if b.unadjusted_segment is not None and b.unadjusted_segment == a.unadjusted_segment:
         cause = "override applied" if a.segment > b.segment else "override removed"
@@ -192,6 +205,7 @@ def _segment_change(b: TrustResult, a: TrustResult) -> SegmentChange:
         after=a.segment,
         cause=cause,
         significant=cause == "score"
+        and not across_years
         and significant(b.score, a.score, b.score_range, a.score_range),
         from_rank=b.rank,
         to_rank=a.rank,
@@ -284,6 +298,7 @@ def _summary(
         risers=tuple(r for r in by_places if r.places > 0)[:top],
         fallers=tuple(r for r in reversed(by_places) if r.places < 0)[:top],
         cohort=current.cohort,
+        method_changed=previous is not None and method_changed(previous.quarter, current.quarter),
     )
 
 

@@ -68,7 +68,7 @@ SUMMARY_ROWS = {
     FINAL_SEGMENT: "segment 5 override",
     RECOVERY_SUPPORT: "Recovery Support Programme flag",
 }
-MAX_CODE = 32  # ODS codes are 3 to 10 characters; the store keeps 32
+MAX_CODE = 16  # ODS codes are 3 to 10 characters; the store keeps 16
 
 _RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*to\s*(-?\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
 _NUMERIC = {

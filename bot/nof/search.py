@@ -5,6 +5,11 @@ Pure: candidates in, ranked matches out. Confidence runs from 0 to 1:
 - 0.95  an initialism (`LYPFT`, `UHL`);
 - 0.85-1.0  every typed word found in the name (whole, as a prefix, or nearly spelt);
 - below 0.6 a fuzzy likeness only: offered as a suggestion, never as a match.
+
+A trust's hospitals (NHS ODS sites: "St James's", "LGI", "Basildon") are matched too, a little
+below the trust's own name (x0.97), and say which hospital matched. Where trusts match by their
+own names (0.8 or more), a trust found only through a hospital that matches less well is left
+out: "Leeds" lists the Leeds trusts, not every trust with a site in Leeds.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ _FILLER = frozenset({"the", "and", "of", "for", "nhs", "foundation", "trust", "f
 _SUFFIX = ("foundation", "trust", "ft")
 MATCH = 0.6  # below this a candidate is a suggestion, not a match
 CLEAR_GAP = 0.05  # a best match this far ahead of the next is clear
+SITE_WEIGHT = 0.97  # a hospital's name counts a little less than the trust's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +33,15 @@ class Candidate:
     code: str
     name: str
     trust_type: str = ""
+    site: str = ""  # a hospital of the trust (matched by this name instead of the trust's)
+    site_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    candidate: Candidate
+    candidate: Candidate  # the trust
     confidence: float
+    site: str | None = None  # the hospital whose name matched, when it did better
 
 
 @dataclass(frozen=True)
@@ -81,38 +90,53 @@ def _initialisms(name: str) -> frozenset[str]:
     return frozenset("".join(w[0] for w in f) for f in forms if len(f) >= 2)
 
 
+def _entry(c: Candidate) -> _Entry:
+    name = c.site or c.name
+    return _Entry(c, tuple(_words(name)), " ".join(_words(name)), _initialisms(name))
+
+
 class TrustIndex:
-    """Candidates prepared once for many searches."""
+    """Candidates prepared once for many searches: trusts, and their hospitals."""
 
     def __init__(self, candidates: Iterable[Candidate]) -> None:
-        self._entries = [
-            _Entry(c, tuple(_words(c.name)), " ".join(_words(c.name)), _initialisms(c.name))
-            for c in candidates
-        ]
+        every = [_entry(c) for c in candidates]
+        self._entries = [e for e in every if not e.candidate.site]
+        self._trusts = {e.candidate.code: e.candidate for e in self._entries}
+        self._sites = [e for e in every if e.candidate.site and e.candidate.code in self._trusts]
         self._by_code = {e.candidate.code.upper(): e for e in self._entries}
+        self._by_site_code = {
+            e.candidate.site_code.upper(): e for e in self._sites if e.candidate.site_code
+        }
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def search(self, query: str, limit: int = 10) -> SearchResult:
-        """Rank candidates for a query; when nothing matches, the nearest are suggestions."""
+        """Rank trusts for a query; when nothing matches, the nearest are suggestions."""
         words = _words(query)
         squashed = normalize(query).replace(" ", "")
-        scored: dict[str, float] = {}
-        exact = self._by_code.get(query.strip().upper())
-        if exact is not None:
-            scored[exact.candidate.code] = 1.0
-        for e in self._entries:
-            score = _score(e, words, squashed)
-            if score > scored.get(e.candidate.code, 0.0):
-                scored[e.candidate.code] = score
-        ranked = sorted(
-            (
-                Match(e.candidate, round(scored.get(e.candidate.code, 0.0), 3))
-                for e in self._entries
-            ),
-            key=lambda m: (-m.confidence, m.candidate.name),
-        )
+        own = {e.candidate.code: _score(e, words, squashed) for e in self._entries}
+        key = query.strip().upper()
+        if key in self._by_code:
+            own[self._by_code[key].candidate.code] = 1.0
+        via: dict[str, tuple[float, str]] = {}  # trust code -> best hospital score and name
+        for e in self._sites:
+            score = SITE_WEIGHT * _score(e, words, squashed)
+            if e.candidate.site_code.upper() == key:
+                score = SITE_WEIGHT
+            if score > via.get(e.candidate.code, (0.0, ""))[0]:
+                via[e.candidate.code] = (score, e.candidate.site)
+        best_own = max(own.values(), default=0.0)
+        found = []
+        for code, trust in self._trusts.items():
+            mine, (site_score, site) = own[code], via.get(code, (0.0, ""))
+            if site_score > mine:
+                if mine < MATCH and best_own >= 0.8 and site_score < best_own:
+                    site_score = min(site_score, MATCH - 0.001)  # a suggestion at most
+                found.append(Match(trust, round(site_score, 3), site))
+            else:
+                found.append(Match(trust, round(mine, 3)))
+        ranked = sorted(found, key=lambda m: (-m.confidence, m.candidate.name))
         matches = tuple(m for m in ranked if m.confidence >= MATCH)[:limit]
         suggestions = () if matches else tuple(m for m in ranked if m.confidence > 0)[:3]
         return SearchResult(query, matches, suggestions)

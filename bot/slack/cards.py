@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from bot.nof.card import (
     NHS_PAGE,
+    NO_EARLIER,
     TrustView,
-    change_text,
+    change_parts,
     deficit_text,
     metric_code,
     metric_extremes,
@@ -25,6 +26,7 @@ from bot.nof.card import (
     rank_text,
     score_text,
     segment_meaning,
+    site_lines,
     value_text,
 )
 from bot.nof.metrics import MetricInfo, MetricRow, MetricTable, ties_line
@@ -66,6 +68,7 @@ def card(view: TrustView, *, share: bool = True) -> list[Block]:
     blocks = [
         header(t.name),
         context(place),
+        *(context(f":hospital: {escape(line)}") for line in site_lines(view)),
         section(f"*Segment {t.segment}* in {p.quarter}: {segment_meaning(t.segment)}"),
         fields(
             f"*League position*\n{position}",
@@ -123,11 +126,11 @@ def card_text(view: TrustView) -> str:
 
 
 def _change(view: TrustView) -> str:
-    text = change_text(view)
-    if ": " not in text:
-        return text
-    since, changes = text.split(": ", 1)
-    return f"_{since}_\n" + "\n".join(changes.split(", "))
+    found = change_parts(view)
+    if found is None:
+        return NO_EARLIER
+    since, changes = found
+    return f"_{since}_\n" + "\n".join(changes)
 
 
 # --- every metric of a trust, and a metric's league table -------------------------------------

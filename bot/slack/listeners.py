@@ -97,10 +97,12 @@ def lookup(
     result = directory.search(query, limit=25)
     best = result.clear
     if best is not None:
-        return _card(directory, best.candidate.code, quarter, best.confidence, metrics=metrics)
+        code, confidence = best.candidate.code, best.confidence
+        return _card(directory, code, quarter, confidence, metrics=metrics, site=best.site)
     if result.matches:
         lines = {
             m.candidate.code: cards.one_line(directory.newest(m.candidate.code))
+            + (f" · :hospital: {escape(m.site)}" if m.site else "")
             for m in result.matches
         }
         text = f"{len(result.matches)} trusts match {escape(query)}"
@@ -116,9 +118,10 @@ def _card(
     *,
     metrics: bool = False,
     page: int = 1,
+    site: str | None = None,
 ) -> tuple[str, list[Block]]:
     """A trust's card (or a page of its metrics); a polite reply when it cannot be had."""
-    view = _view(directory, code, quarter, confidence)
+    view = _view(directory, code, quarter, confidence, site)
     if isinstance(view, str):
         return view, [section(escape(view))]
     if metrics:
@@ -128,12 +131,16 @@ def _card(
 
 
 def _view(
-    directory: Directory, code: str, quarter: Quarter | None, confidence: float | None = None
+    directory: Directory,
+    code: str,
+    quarter: Quarter | None,
+    confidence: float | None = None,
+    site: str | None = None,
 ) -> TrustView | str:
     if code not in directory.placings:
         return f"{code} is not a stored trust: look it up again with /trust."
     try:
-        return directory.view(None, code, confidence, quarter)
+        return directory.view(None, code, confidence, quarter, site)
     except QuarterNotStored as e:
         return str(e)
 

@@ -43,11 +43,24 @@ def summary(s: Summary, revision: int = 1) -> Message:
             f"{_arrow(s.previous_mean_score, s.mean_score)} (1 best, 4 worst)"
         )
     blocks = [header(title), section("\n".join(lines)), _segment_fields(s)]
+    if s.method_changed:
+        blocks.append(section(f":warning: {method_note(s)}"))
+        text += f". {method_note(s)}"
     for label, moves in (("Biggest risers", s.risers), ("Biggest fallers", s.fallers)):
         if moves:
             blocks.append(section(f"*{label}*\n" + "\n".join(_rank_line(r) for r in moves)))
     blocks.append(context(f"Each segment change follows in the thread · <{NHS_PAGE}|NHS England>"))
     return _message(text, blocks, "nof_release_summary", _payload(s))
+
+
+def method_note(s: Summary) -> str:
+    """Say that the method changed between the two quarters compared."""
+    return (
+        f"The method changed between {s.previous} and {s.quarter}: {s.quarter} is of the "
+        f"{s.quarter.year}/{(s.quarter.year + 1) % 100:02d} NHS Oversight Framework, {s.previous} "
+        "of the one before, so moves partly reflect the new method and none is called "
+        "significant."
+    )
 
 
 def _segment_fields(s: Summary) -> dict[str, Any]:
@@ -84,7 +97,9 @@ def segment_change(s: Summary, c: SegmentChange, moves: Sequence[MetricMove] = (
         )
     if c.from_score is not None and c.to_score is not None:
         lines.append(f"Average score {c.from_score:.2f} → {c.to_score:.2f}")
-    lines.append(f"Why: {_cause(c)}")
+    lines.append(f"Why: {_cause(c, s)}")
+    if s.method_changed:
+        lines.append(f":warning: {method_note(s)}")
     if moves:
         lines.append("Biggest metric moves:")
         lines += [f"• {escape(metric_move_text(m))}" for m in moves]
@@ -110,11 +125,13 @@ def metric_move_text(m: MetricMove) -> str:
     return f"{m.description}: rank {before} → {m.after} of {m.ranked_after} {arrow}"
 
 
-def _cause(c: SegmentChange) -> str:
+def _cause(c: SegmentChange, s: Summary) -> str:
     if c.cause == "override applied":
         return "the financial override was applied (a trust in deficit is capped at segment 3)"
     if c.cause == "override removed":
         return "the financial override was lifted"
+    if s.method_changed:
+        return "its average score changed, under a new method: no significance is claimed"
     if c.significant:
         return "its average score changed beyond NHS England's likely range"
     return "its average score changed within NHS England's likely range (not significant)"
@@ -168,7 +185,10 @@ def admin(text: str) -> Message:
 
 
 def _payload(s: Summary) -> dict[str, Any]:
-    return {"quarter": str(s.quarter), "trust_type": s.trust_type}
+    payload: dict[str, Any] = {"quarter": str(s.quarter), "trust_type": s.trust_type}
+    if s.method_changed:
+        payload["method_changed"] = True
+    return payload
 
 
 def _message(

@@ -13,6 +13,9 @@ from bot.store.outbox import CLAIMED, DEAD, PENDING, insert_ignoring, utc
 from bot.store.schema import alerts, leases, releases, service_state
 
 LAST_CHECK, LAST_CHECK_OK, LAST_CHECK_SUMMARY = "last_check_at", "last_check_ok_at", "last_check"
+SITES_CHECKED = (
+    "sites_checked_at"  # when the trust-sites list was last fetched (or found unchanged)
+)
 
 
 def acquire(engine: Engine, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:

@@ -303,6 +303,19 @@ def metrics_of(
     return {k: tuple(v) for k, v in out.items()}
 
 
+def metric_ids(conn: Connection) -> dict[str, set[str]]:
+    """Every metric and domain id stored, per trust type."""
+    rows = conn.execute(
+        sa.select(releases.c.trust_type, release_metrics.c.metric_id)
+        .join(releases, releases.c.id == release_metrics.c.release_id)
+        .distinct()
+    )
+    out: dict[str, set[str]] = defaultdict(set)
+    for trust_type, metric_id in rows:
+        out[trust_type].add(metric_id)
+    return dict(out)
+
+
 def trust_metrics(conn: Connection, release_id: int, code: str) -> tuple[MetricPlacing, ...]:
     return metrics_of(conn, [release_id], code).get((release_id, code), ())
 

@@ -205,6 +205,28 @@ def add_oauth_tables(md: sa.MetaData) -> None:
         SQLAlchemyOAuthStateStore.build_oauth_states_table(md, OAUTH_STATES)
 
 
+# --- format drift and hospital sites (0006) -----------------------------------------------
+
+# Differences from the known file format the admin channel was told of: each kind once, ever.
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+)
+
+# NHS trust sites (hospitals) from NHS ODS's `ets` file, so a hospital's name finds its trust.
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("code", sa.String(16), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("trust_code", sa.String(16), nullable=False),
+    sa.Column("postcode", sa.Text, nullable=False),
+    sa.Index("ix_sites_trust_code", "trust_code"),
+)
+
 # --- running unattended -------------------------------------------------------------------
 
 # A named lease: one holder at a time across processes and hosts, until it expires.

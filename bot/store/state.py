@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from bot.rules import Subscription
 from bot.store.outbox import enable_channel, insert_ignoring, utc
-from bot.store.schema import alerts, failures, http_cache, subscriptions
+from bot.store.schema import alerts, failures, http_cache, notices, subscriptions
 
 # --- subscriptions ------------------------------------------------------------------------
 
@@ -132,6 +133,34 @@ def open_failures(conn: Connection) -> list[Failure]:
         Failure(r["key"], r["message"], utc(r["first_seen"]), utc(r["last_seen"]), r["count"])
         for r in rows
     ]
+
+
+# --- notices --------------------------------------------------------------------------------
+
+
+def new_notices(conn: Connection, sentences: dict[str, str], now: datetime) -> list[str]:
+    """Record notices by key; return the sentences of those never recorded before."""
+    if not sentences:
+        return []
+    sentences = {_key(k): v for k, v in sentences.items()}
+    old = set(
+        conn.execute(sa.select(notices.c.key).where(notices.c.key.in_(list(sentences)))).scalars()
+    )
+    fresh = {k: v for k, v in sentences.items() if k not in old}
+    insert_ignoring(
+        conn,
+        notices,
+        [{"key": k, "message": v, "first_seen": now} for k, v in fresh.items()],
+        "key",
+    )
+    return list(fresh.values())
+
+
+def _key(key: str) -> str:
+    """A key that fits the column: long ones (a hostile column name) end in their hash."""
+    if len(key) <= 200:
+        return key
+    return key[:180] + ":" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 # --- conditional GET ----------------------------------------------------------------------

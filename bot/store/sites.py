@@ -1,0 +1,29 @@
+"""NHS trust sites (hospitals) as the last `ets` file read gave them: replaced whole each time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot.nof.sites import Site
+from bot.store.schema import sites
+
+
+def replace_sites(conn: Connection, found: Sequence[Site]) -> int:
+    """Store a whole sites list in the caller's transaction; return how many sites it holds."""
+    conn.execute(sa.delete(sites))
+    unique = {s.code: s for s in found}  # a code given twice: the later row wins
+    rows = [
+        {"code": s.code, "name": s.name, "trust_code": s.trust_code, "postcode": s.postcode}
+        for s in unique.values()
+    ]
+    for i in range(0, len(rows), 5000):
+        conn.execute(sites.insert(), rows[i : i + 5000])
+    return len(rows)
+
+
+def load_sites(conn: Connection) -> list[Site]:
+    rows = conn.execute(sa.select(sites).order_by(sites.c.code)).mappings()
+    return [Site(r["code"], r["name"], r["trust_code"], r["postcode"]) for r in rows]
