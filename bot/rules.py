@@ -96,16 +96,30 @@ def plan(
 
 
 def baseline(summaries: Sequence[Summary], subs: Sequence[Subscription]) -> list[NewAlert]:
-    """One message per subscribed channel for a first import: where things stand, no movements."""
-    if not summaries:
-        return []
-    tag = ",".join(sorted(f"{s.trust_type}@{s.quarter}" for s in summaries))
-    message = messages.baseline(summaries)
-    teams = {sub.channel: sub.team_id for sub in subs}
-    return [
-        NewAlert(f"baseline:{channel}:{tag}", channel, SUMMARY, message, team_id=teams[channel])
-        for channel in sorted(teams)
-    ]
+    """One message per subscribed channel for a first import: where things stand, no movements.
+
+    A channel that follows trust types hears only of those types.
+    """
+    by_channel: dict[str, list[Subscription]] = defaultdict(list)
+    for sub in subs:
+        by_channel[sub.channel].append(sub)
+    out = []
+    for channel, channel_subs in sorted(by_channel.items()):
+        mine = [
+            s for s in summaries if any(_follows_type(sub, s.trust_type) for sub in channel_subs)
+        ]
+        if not mine:
+            continue
+        tag = ",".join(sorted(f"{s.trust_type}@{s.quarter}" for s in mine))
+        message = messages.baseline(mine)
+        team = channel_subs[0].team_id
+        out.append(NewAlert(f"baseline:{channel}:{tag}", channel, SUMMARY, message, team_id=team))
+    return out
+
+
+def _follows_type(sub: Subscription, trust_type: str) -> bool:
+    """A type subscription follows its type; the others may hear of any type."""
+    return sub.scope != "type" or sub.value == trust_type
 
 
 def summary_key(channel: str, s: Summary, revision: int) -> str:

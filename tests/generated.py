@@ -86,16 +86,21 @@ ACUTE_METRICS = [
     _m("OF0014", "Percentage of patients spending more than 12 hours in A&E", A, "Urgent and emergency care", "%", "Q2 2025/26", 2.0, 18.0, True),
     _m("OF0010", "Percentage of patients told they have cancer, or that it is ruled out, within 28 days (Faster Diagnosis Standard)", A, "Cancer", "%", "Sep-25", 60.0, 90.0),
     _m("OF0011", "Percentage of patients receiving a first treatment for cancer within 62 days of an urgent referral", A, "Cancer", "%", "Sep-25", 50.0, 85.0),
+    _m("OF0012", "Percentage of patients treated for cancer within 31 days of the decision to treat", A, "Cancer", "%", "Sep-25", 85.0, 99.0),
+    _m("OF0015", "Percentage of ambulance handovers completed within 45 minutes", A, "Urgent and emergency care", "%", "Q2 2025/26", 70.0, 99.0),
     _m("OF0020", "Number of MRSA bloodstream infections", S, "Infection prevention", "count", "Q2 2025/26", 0.0, 6.0, True),
     _m("OF0048", "E. coli bloodstream infection rate per 100,000 bed days", S, "Infection prevention", "rate", "Q2 2025/26", 10.0, 60.0, True, count_too=True),
     _m("OF0088", "C. difficile infection rate per 100,000 bed days", S, "Infection prevention", "rate", "Q2 2025/26", 5.0, 45.0, True, count_too=True),
     _m("OF0055", "Summary Hospital-level Mortality Indicator (SHMI)", S, "Mortality", "ratio", "Jun-25", 0.75, 1.25, True),
     _m("OF0056", "Percentage of maternity services rated good or outstanding for safety by CQC", S, "Patient safety", "%", "2025", 0.0, 100.0),
+    _m("OF0058", "Number of never events", S, "Patient safety", "count", "Q2 2025/26", 0.0, 4.0, True),
     _m("OF0085", "Implied productivity growth", F, "Productivity", "%", "2025/26", -3.0, 6.0),
     _m("OF0083", "Staff leaver rate", P, "Retention and culture", "%", "Q2 2025-26", 6.0, 14.0, True),
     _m("OF0087", "Percentage of staff who would recommend the organisation as a place to work", P, "Retention and culture", "%", "2024", 45.0, 80.0),
+    _m("OF0089", "Percentage of staff experiencing bullying or harassment from colleagues", P, "Retention and culture", "%", "2024", 12.0, 28.0, True),
     _m("OF0065", "Percentage of beds occupied by patients who no longer meet the criteria to reside", E, "Effective flow and discharge", "%", "Q2 2025/26", 5.0, 25.0, True),
     _m("OF0066", "Average length of stay for emergency admissions (days)", E, "Effective flow and discharge", "days", "Q2 2025/26", 3.5, 8.0, True),
+    _m("OF0067", "Percentage of patients discharged before midday", E, "Effective flow and discharge", "%", "Q2 2025/26", 10.0, 35.0),
     _m("OF0090", "Friends and Family Test: percentage of inpatients rating their care good", E, "Patient experience", "%", "Sep-25", 85.0, 99.0),
     _m("OF1036", "CQC adult inpatient survey satisfaction rate", E, "Patient experience", "score", "2024", 1.0, 4.0, score_only=True),
     *_SHARED,
@@ -106,6 +111,15 @@ AMBULANCE_METRICS = [
     _m("OF0034", "Percentage of 999 calls answered within 10 seconds", A, "Urgent and emergency care", "%", "Q2 2025/26", 60.0, 95.0),
     _m("OF0035", "Percentage of incidents managed without conveyance to an emergency department", E, "Effective out of hospital care", "%", "Q2 2025/26", 40.0, 65.0),
     *[m for m in _SHARED if m.metric_id != "OF0086"],
+]  # fmt: skip
+MHC_METRICS = [  # the real mental health and community descriptions, for generated quarters
+    _m("OF0005", "Percentage of patients waiting over 52 weeks for community services", A, "Elective care", "%", "Jun-26", 0.0, 30.0, True),
+    _m("OF0041", "Annual change in the number of children and young people accessing NHS-funded MH services", A, "Mental health care", "percentage points", "Jun 25 - Jun 26 vs Jun 24 - Jun 25", -10.0, 25.0),
+    _m("OF0016", "Percentage of patients in mental health crisis to receive face-to-face contact within 24 hours", S, "Patient safety", "%", "Q1 2026/27", 35.0, 95.0),
+    _m("OF0057", "Urgent Community Response 2-hour performance", E, "Effective out of hospital care", "%", "Q1 2026/27", 70.0, 95.0),
+    _m("OF0063", "Percentage of inpatients with >60 day length of stay", E, "Effective flow and discharge", "%", "Q1 2026/27", 8.0, 40.0, True),
+    _m("OF1035", "CQC community mental health survey satisfaction rate", E, "Patient experience", "score", "2025", 1.0, 4.0, score_only=True),
+    *_SHARED,
 ]  # fmt: skip
 ICB_METRICS = [
     _m("OF0201", "Percentage of GP appointments booked within two weeks", A, "Primary care", "%", "Sep-26", 75.0, 95.0),
@@ -430,3 +444,105 @@ AMBULANCE = [
     Org("RYF", "South Western Ambulance Service NHS Foundation Trust", "South West", "Ambulance", 4, 9, 2.75),
     Org("RYC", "East of England Ambulance Service NHS Trust", "East", "Ambulance", 4, 10, 3.02),
 ]  # fmt: skip
+
+
+# --- integrated care boards (from 2026/27) --------------------------------------------------
+
+_ICBS = [
+    ("QHM", "NHS North East and North Cumbria Integrated Care Board", "North East and Yorkshire"),
+    ("QOQ", "NHS Humber and North Yorkshire Integrated Care Board", "North East and Yorkshire"),
+    ("QWO", "NHS West Yorkshire Integrated Care Board", "North East and Yorkshire"),
+    ("QF7", "NHS South Yorkshire Integrated Care Board", "North East and Yorkshire"),
+    ("QOP", "NHS Greater Manchester Integrated Care Board", "North West"),
+    ("QE1", "NHS Lancashire and South Cumbria Integrated Care Board", "North West"),
+    ("QYG", "NHS Cheshire and Merseyside Integrated Care Board", "North West"),
+    ("QJ2", "NHS Derby and Derbyshire Integrated Care Board", "Midlands"),
+    ("QT1", "NHS Nottingham and Nottinghamshire Integrated Care Board", "Midlands"),
+    ("QK1", "NHS Leicester, Leicestershire and Rutland Integrated Care Board", "Midlands"),
+    ("QJM", "NHS Lincolnshire Integrated Care Board", "Midlands"),
+    ("QPM", "NHS Northamptonshire Integrated Care Board", "Midlands"),
+    ("QHL", "NHS Birmingham and Solihull Integrated Care Board", "Midlands"),
+    ("QUA", "NHS Black Country Integrated Care Board", "Midlands"),
+    ("QWU", "NHS Coventry and Warwickshire Integrated Care Board", "Midlands"),
+    ("QGH", "NHS Herefordshire and Worcestershire Integrated Care Board", "Midlands"),
+    ("QOC", "NHS Shropshire, Telford and Wrekin Integrated Care Board", "Midlands"),
+    ("QNC", "NHS Staffordshire and Stoke-on-Trent Integrated Care Board", "Midlands"),
+    ("QUE", "NHS Cambridgeshire and Peterborough Integrated Care Board", "East"),
+    ("QM7", "NHS Hertfordshire and West Essex Integrated Care Board", "East"),
+    ("QH8", "NHS Mid and South Essex Integrated Care Board", "East"),
+    ("QHG", "NHS Bedfordshire, Luton and Milton Keynes Integrated Care Board", "East"),
+    ("QMM", "NHS Norfolk and Waveney Integrated Care Board", "East"),
+    ("QJG", "NHS Suffolk and North East Essex Integrated Care Board", "East"),
+    ("QMJ", "NHS North Central London Integrated Care Board", "London"),
+    ("QMF", "NHS North East London Integrated Care Board", "London"),
+    ("QRV", "NHS North West London Integrated Care Board", "London"),
+    ("QKK", "NHS South East London Integrated Care Board", "London"),
+    ("QWE", "NHS South West London Integrated Care Board", "London"),
+    ("QU9", "NHS Buckinghamshire, Oxfordshire and Berkshire West Integrated Care Board", "South East"),
+    ("QNQ", "NHS Frimley Integrated Care Board", "South East"),
+    ("QRL", "NHS Hampshire and Isle of Wight Integrated Care Board", "South East"),
+    ("QKS", "NHS Kent and Medway Integrated Care Board", "South East"),
+    ("QXU", "NHS Surrey Heartlands Integrated Care Board", "South East"),
+    ("QNX", "NHS Sussex Integrated Care Board", "South East"),
+    ("QOX", "NHS Bath and North East Somerset, Swindon and Wiltshire Integrated Care Board", "South West"),
+    ("QUY", "NHS Bristol, North Somerset and South Gloucestershire Integrated Care Board", "South West"),
+    ("QT6", "NHS Cornwall and the Isles of Scilly Integrated Care Board", "South West"),
+    ("QJK", "NHS Devon Integrated Care Board", "South West"),
+    ("QVV", "NHS Dorset Integrated Care Board", "South West"),
+    ("QR1", "NHS Gloucestershire Integrated Care Board", "South West"),
+    ("QSL", "NHS Somerset Integrated Care Board", "South West"),
+]  # fmt: skip
+
+
+def icbs(seed: str = "icb") -> list[Org]:
+    """The 42 boards, by the names and codes ODS gives them; results invented."""
+    out = []
+    for code, name, region in _ICBS:
+        rng = random.Random(f"{seed}|{code}")
+        score = round(rng.uniform(1.5, 3.3), 2)
+        deficit = rng.random() < 0.3
+        segment = earned(score)
+        segment = max(segment, 3) if deficit else segment
+        out.append(Org(code, name, region, "Integrated care board", segment, 0, score, deficit))
+    return ranked(out)
+
+
+# --- mental health and community trusts, from the real league table -------------------------
+
+
+def mhc_from_league(league: bytes) -> list[Org]:
+    """The 61 trusts of a real league table, as published."""
+    rows = csv.DictReader(io.StringIO(league.decode("utf-8-sig")))
+    return [
+        Org(
+            r["Trust_code"],
+            r["Trust_name"].strip(),
+            r["Region"],
+            r["Trust_subtype"],
+            int(float(r["Segment"])),
+            int(float(r["Rank"])),
+            float(r["Average_score"]),
+            r["Trust_in_financial_deficit"] == "Yes",
+        )
+        for r in rows
+    ]
+
+
+def next_quarter(orgs: Sequence[Org], seed: str, spread: float = 0.25) -> list[Org]:
+    """The same organisations a quarter on: scores moved, some deficits changed, re-placed."""
+    out = []
+    for org in orgs:
+        rng = random.Random(f"{seed}|{org.code}")
+        score = round(min(4.0, max(1.0, org.score + rng.uniform(-spread, spread))), 2)
+        deficit = (not org.deficit) if rng.random() < 0.08 else org.deficit
+        segment = earned(score)
+        segment = max(segment, 3) if deficit else segment
+        out.append(replace(org, score=score, deficit=deficit, segment=segment, unadjusted=None))
+    return ranked(out)
+
+
+def trust_data(releases: Sequence[Release]) -> bytes:
+    """One data file holding several quarters (as NHS England's Q4 file holds Q1 to Q4)."""
+    first = releases[0]
+    header = DATA_HEADER + list(first.extra_columns)
+    return _write(header, [row for r in releases for row in r.data_rows()])

@@ -515,3 +515,63 @@ def test_a_type_or_quarter_not_stored_is_said_plainly(bot: Bot) -> None:
     assert bot.trust("bottom acute Q1 2024/25")["text"] == (
         "No league table of acute trusts is stored for Q1 2024/25."
     )
+
+
+def test_a_new_organisation_type_works_everywhere(bot: Bot) -> None:
+    from tests.generated import ICB_METRICS, Release, icbs
+
+    board = Release("Q1 2026/27", "Integrated care board", icbs(), ICB_METRICS)
+    import_files(
+        bot.engine,
+        [
+            SourceFile("icb-data.csv", board.trust_data()),
+            SourceFile("icb-league-table.csv", board.league_table()),
+        ],
+    )
+    top = bot.trust("top 3 icb")
+    assert top["blocks"][0]["text"]["text"] == "Top 3: Integrated care boards, Q1 2026/27"
+    assert_blocks(top["blocks"])
+    assert "Only one quarter is stored" in text_of(bot.trust("movers integrated care boards"))
+    card = bot.trust("QWO")
+    assert "NHS West Yorkshire Integrated Care Board" in card["text"]
+    assert "of 42" in card["text"]
+    assert bot.trust("movers dentists")["text"] == (
+        "`/trust movers` takes a trust type: acute, integrated care board or mental health and "
+        "community (not “dentists”)."
+    )
+    bot.trust("subscribe type icb")
+    req.wait_for(bot.slack.responses)
+    with bot.engine.connect() as conn:
+        (sub,) = list_subscriptions(conn)
+    assert (sub.scope, sub.value) == ("type", "icb")
+    assert "segment changes of integrated care boards" in bot.slack.posts(req.CHANNEL)[0]["text"]
+    req.event(
+        bot.url, {"type": "app_home_opened", "user": req.USER, "tab": "home", "channel": "D1"}
+    )
+    (published,) = req.wait_for(lambda: bot.slack.bodies("views.publish"))
+    view = (
+        published["view"] if isinstance(published["view"], dict) else json.loads(published["view"])
+    )
+    assert "*Integrated care boards*, Q1 2026/27 (42 ranked)" in json.dumps(view)
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        (
+            "subscribe type dentists",
+            "*dentists* is not a trust type: acute or mental health and community.",
+        ),
+        (
+            "subscribe region Narnia",
+            "*Narnia* is not a region: London, Midlands, North East and Yorkshire, South East, North West, East, South West.",
+        ),
+    ],
+)
+def test_subscribe_with_a_kind_word_says_what_it_accepts(bot: Bot, text: str, reply: str) -> None:
+    bot.trust(text)
+    assert req.wait_for(bot.slack.responses)[0]["text"] == reply
+    bot.trust("subscribe region london")
+    assert req.wait_for(lambda: len(bot.slack.responses()) == 2)
+    with bot.engine.connect() as conn:
+        assert [(s.scope, s.value) for s in list_subscriptions(conn)] == [("region", "London")]

@@ -281,15 +281,28 @@ def _movers(
 
 
 def target(directory: Directory, text: str) -> tuple[Scope, str] | str:
-    """Read a subscription target; a string is a reply saying why it could not be read."""
+    """Read a subscription target; a string is a reply saying why it could not be read.
+
+    `type icb`, `region London` and `trust RGD` say which kind is meant; without the word,
+    all, a type, a region and a trust are tried in that order.
+    """
     if normalize(text) in ("all", "everything", "all trusts", "every trust"):
         return "all", ""
-    found_type = read_trust_type(text, directory.type_labels())
+    kind, _, rest = text.strip().partition(" ")
+    only = kind.lower() if kind.lower() in ("type", "region", "trust") and rest.strip() else ""
+    text = rest.strip() if only else text
+    found_type = read_trust_type(text, directory.type_labels()) if only in ("", "type") else None
     if found_type is not None:
         return "type", found_type
-    found_region = commands.region(text)
+    found_region = commands.region(text) if only in ("", "region") else None
     if found_region is not None:
         return "region", found_region
+    if only == "type":
+        return (
+            f"*{escape(text)}* is not a trust type: {commands.type_names(directory.type_labels())}."
+        )
+    if only == "region":
+        return f"*{escape(text)}* is not a region: {', '.join(commands.REGIONS)}."
     result = directory.search(text, limit=8)
     if result.clear is not None:
         return "trust", result.clear.candidate.code
