@@ -124,6 +124,45 @@ def processes(data_dir: Path, repeat: int, only: set[str]) -> None:
             )  # type: ignore[misc]
 
 
+def every_type(data_dir: Path, repeat: int) -> None:
+    """One release of every organisation type (about 10 MB), against read_csv of the same files."""
+    import pandas as pd
+
+    from benchmarks import everytype
+    from bot.ingest import SourceFile, import_files
+    from bot.store.db import create_engine, ensure_schema
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = everytype.write(Path(tmp), data_dir)
+        size = sum(p.stat().st_size for p in paths) / 1e6
+        files = [SourceFile(p.name, p.read_bytes()) for p in paths]
+        counter = iter(range(10**6))
+
+        def fresh_import() -> None:
+            engine = create_engine(f"sqlite:///{tmp}/every-{next(counter)}.sqlite3")
+            ensure_schema(engine)
+            report = import_files(engine, files)
+            assert not report.rejected, report.rejected
+            engine.dispose()
+
+        base = timed(lambda: [pd.read_csv(p) for p in paths], repeat)
+        took = timed(fresh_import, repeat)
+        print(f"one release of every type: {len(paths)} files, {size:.1f} MB, 247 organisations")
+        show("pandas.read_csv of every file  [baseline]", base)
+        show("import_files into a fresh SQLite (schema included)", took, base)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        names = ", ".join(repr(str(p)) for p in paths)
+        read = [sys.executable, "-c", f"import pandas\nfor f in [{names}]: pandas.read_csv(f)"]
+        proc_base = timed(lambda: run(read, env), repeat)
+
+        def process() -> None:
+            db = {**env, "DATABASE_URL": f"sqlite:///{tmp}/proc-{next(counter)}.sqlite3"}
+            run([sys.executable, "-m", "bot", "import", tmp], db)
+
+        show("python -c 'read_csv of every file'  [baseline]", proc_base)
+        show("nof-bot import DIR (every type)", timed(process, repeat), proc_base)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -131,16 +170,24 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "nof")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--channels", type=int, default=1000, help="subscribed channels (alerts)")
-    parser.add_argument("--only", choices=["import", "lookup", "alerts", "slack"], action="append")
+    parser.add_argument(
+        "--only",
+        choices=["import", "lookup", "alerts", "slack", "every-type", "slack-every-type"],
+        action="append",
+    )
     args = parser.parse_args()
     if not (args.data / DATA).is_file():
         sys.exit(f"the real NHS England files are not in {args.data} (use --data DIR)")
     sys.path.insert(0, str(ROOT))
-    only = set(args.only or ["import", "lookup", "alerts", "slack"])
+    only = set(
+        args.only or ["import", "lookup", "every-type", "alerts", "slack", "slack-every-type"]
+    )
     if "import" in only:
         in_process(args.data, args.repeat)
     if only & {"import", "lookup"}:
         processes(args.data, args.repeat, only)
+    if "every-type" in only:
+        every_type(args.data, args.repeat)
     if "alerts" in only:
         from benchmarks import alerts
 
@@ -149,6 +196,10 @@ def main() -> None:
         from benchmarks import slack
 
         slack.run(args.data)
+    if "slack-every-type" in only:
+        from benchmarks import slack
+
+        slack.run(args.data, every_type=True)
 
 
 if __name__ == "__main__":

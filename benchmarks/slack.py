@@ -111,12 +111,28 @@ def pct(times: list[float], p: float) -> float:
     return statistics.quantiles(times, n=100, method="inclusive")[int(p) - 1] * 1000
 
 
-def run(data_dir: Path, requests: int = 400, concurrency: int = 16, rounds: int = 2) -> None:
+def run(
+    data_dir: Path,
+    requests: int = 400,
+    concurrency: int = 16,
+    rounds: int = 2,
+    *,
+    every_type: bool = False,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp, FakeSlack().start() as slack:
         db = f"sqlite:///{tmp}/nof.sqlite3"
         engine = create_engine(db)
         ensure_schema(engine)
-        import_files(engine, [SourceFile(n, (data_dir / n).read_bytes()) for n in (DATA, LEAGUE)])
+        if every_type:
+            from benchmarks import everytype
+
+            folder = Path(tmp) / "files"
+            folder.mkdir()
+            paths = everytype.write(folder, data_dir)
+            import_files(engine, [SourceFile(p.name, p.read_bytes()) for p in paths])
+        else:
+            files = [SourceFile(n, (data_dir / n).read_bytes()) for n in (DATA, LEAGUE)]
+            import_files(engine, files)
         with engine.connect() as conn:
             d = Directory.load(conn)
         engine.dispose()
@@ -147,8 +163,10 @@ def run(data_dir: Path, requests: int = 400, concurrency: int = 16, rounds: int 
                     proc.wait(timeout=20)
     floor = results["bare Bolt app, fixed text  [floor]"]
     workers = env["WEB_CONCURRENCY"]
-    print(f"/trust: {requests} signed requests x {rounds} rounds, {concurrency} at a time,")
-    print(f"  {workers} gunicorn workers x 8 threads each, kept-alive connections")
+    loaded = f"{len(names)} organisations of every type" if every_type else f"{len(names)} trusts"
+    print(f"/trust with {loaded}: {requests} signed requests x {rounds} rounds,")
+    print(f"  {concurrency} at a time,", end="")
+    print(f" {workers} gunicorn workers x 8 threads each, kept-alive connections")
     for label, times in results.items():
         ratio = pct(times, 99) / pct(floor, 99)
         print(
