@@ -55,7 +55,13 @@ def _engine(settings: Settings | None = None) -> Engine:
 
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def import_(paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--accept-suspect",
+    is_flag=True,
+    help="Store a file that looks cut off: a quarter with far fewer organisations than before "
+    "(after a merger, say) or a last metric held by fewer organisations than the rest.",
+)
+def import_(paths: tuple[Path, ...], accept_suspect: bool) -> None:
     """Import NOF CSV files, or the NOF CSVs in folders (data files with their league tables)."""
     from bot.alerting import notify_drift, queue_alerts
     from bot.ingest import import_files, read_paths
@@ -73,7 +79,7 @@ def import_(paths: tuple[Path, ...]) -> None:
         subs = with_alert_channel(list_subscriptions(conn), settings.alert_channel)
         queued.extend(queue_alerts(conn, report, subs, now))
 
-    report = import_files(_engine(settings), files, after=queue)
+    report = import_files(_engine(settings), files, after=queue, accept_suspects=accept_suspect)
     report.files[:0] = skipped
     _print_report(report)
     if queued:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -17,11 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot.nof.model import Snapshot
-from bot.nof.parse import Drift, ParsedFile, ParseError, combine, parse_file
+from bot.nof.parse import SHORT, Drift, ParsedFile, ParseError, combine, parse_file
 from bot.nof.sites import SitesError, parse_sites
 from bot.store import releases as store
 from bot.store.sites import replace_sites
 
+log = logging.getLogger(__name__)
 NOF_FILE = re.compile(r"nhs-oversight-framework-.*\.csv$", re.IGNORECASE)
 _PG_INGEST_LOCK = 0x6E6F67  # one ingest at a time across processes
 
@@ -88,23 +90,29 @@ def import_files(
     files: Sequence[SourceFile],
     now: datetime | None = None,
     after: AfterStore | None = None,
+    *,
+    accept_suspects: bool = False,
 ) -> ImportReport:
     """Parse and store files. A bad file is rejected whole; the good ones are stored together."""
     with engine.begin() as conn:
-        report = ingest(conn, files, now or datetime.now(UTC))
+        report = ingest(conn, files, now or datetime.now(UTC), accept_suspects=accept_suspects)
         if after is not None:
             after(conn, report)
     return report
 
 
-def ingest(conn: Connection, files: Sequence[SourceFile], now: datetime) -> ImportReport:
+def ingest(
+    conn: Connection, files: Sequence[SourceFile], now: datetime, *, accept_suspects: bool = False
+) -> ImportReport:
     """Parse and store files in the caller's transaction, one ingest at a time across processes.
 
-    Files whose bytes were read before are skipped, bad files are rejected whole, and what the
-    good ones hold is stored as new releases or revisions.
+    Files whose bytes were read before are skipped, bad files are rejected whole (whatever went
+    wrong reading them), and what the good ones hold is stored as new releases or revisions. A
+    file that looks cut off is rejected too, unless `accept_suspects`.
     """
     lock_ingest(conn)
-    types_before = frozenset(r.trust_type for r in store.list_releases(conn, latest_only=True))
+    stored = store.list_releases(conn, latest_only=True)
+    types_before = frozenset(r.trust_type for r in stored)
     known_metrics = store.metric_ids(conn)
     seen = store.known_sources(conn, [f.sha256 for f in files])
     results: list[FileResult] = []
@@ -115,9 +123,20 @@ def ingest(conn: Connection, files: Sequence[SourceFile], now: datetime) -> Impo
             continue
         seen.add(f.sha256)
         try:
-            parsed.append((f, parse_file(f.name, f.data)))
+            found = parse_file(f.name, f.data, today=now.date(), suspects=accept_suspects)
         except ParseError as e:
             results.append(FileResult(f.name, "rejected", str(e)))
+            continue
+        except Exception as e:
+            log.exception("reading %s failed unexpectedly", f.name)
+            detail = f"{f.name}: could not be read ({type(e).__name__}: {e})"
+            results.append(FileResult(f.name, "rejected", detail[:500]))
+            continue
+        parsed.append((f, found))
+    if not accept_suspects:
+        short = shorter_than_stored(combine(p for _, p in parsed), stored)
+        results += [FileResult(name, "rejected", why) for name, why in short.items()]
+        parsed = [(f, p) for f, p in parsed if p.name not in short]
     snapshots = combine(p for _, p in parsed)
     saved = [store.save_snapshot(conn, snap, now) for snap in snapshots]
     for f, p in parsed:
@@ -126,6 +145,34 @@ def ingest(conn: Connection, files: Sequence[SourceFile], now: datetime) -> Impo
     drift += new_kinds(snapshots, types_before, known_metrics)
     files_done = results + [imported_result(p) for _, p in parsed]
     return ImportReport(files_done, saved, types_before, drift)
+
+
+def shorter_than_stored(
+    snapshots: Sequence[Snapshot], stored: Sequence[store.Release]
+) -> dict[str, str]:
+    """Files holding a quarter that lists far fewer organisations than the stored quarter before
+    it, or fewer than the same quarter as stored: cut off, or a merger an admin should confirm."""
+    out: dict[str, str] = {}
+    for snap in snapshots:
+        earlier = [
+            r
+            for r in stored
+            if r.trust_type == snap.trust_type and r.quarter <= snap.quarter and r.trusts
+        ]
+        if not earlier:
+            continue
+        before = earlier[-1]
+        limit = before.trusts if before.quarter == snap.quarter else SHORT * before.trusts
+        if len(snap.trusts) >= limit:
+            continue
+        for source in snap.sources:
+            out.setdefault(
+                source,
+                f"{source}: {snap.quarter} lists {len(snap.trusts)} organisations of type "
+                f"{snap.trust_type} where the stored {before.quarter} lists {before.trusts}: it "
+                "looks cut off (import it with --accept-suspect if it is right, as after a merger)",
+            )
+    return out
 
 
 def new_kinds(

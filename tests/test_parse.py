@@ -309,7 +309,7 @@ def test_it_rejects_a_short_row_inside_the_file() -> None:
 
 def test_it_rejects_an_unclosed_quote() -> None:
     body = text(LEAGUE_Q2).replace('Vale NHS Foundation Trust",', "Vale NHS Foundation Trust,")
-    assert "a quoted field is never closed" in rejected(body)
+    assert rejected(body).startswith("edited.csv: line 4: a quoted field is never closed")
 
 
 def test_it_reads_a_quoted_field_that_spans_lines_and_counts_lines_right() -> None:

@@ -15,9 +15,10 @@ import functools
 import io
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 import pandas as pd
@@ -87,6 +88,20 @@ class ParseError(ValueError):
     """A file that is not readable NOF data; the message says where and why."""
 
 
+class SuspectFile(ParseError):
+    """A readable file that looks cut off (a quarter far shorter than another, a last metric
+    held by fewer organisations than the rest): rejected unless the caller accepts suspects."""
+
+
+FIRST_YEAR = 2025  # the framework's first year, 2025/26
+SHORT = 0.9  # a quarter listing under 90% of another quarter's organisations looks cut off
+
+
+def latest_year(today: date) -> int:
+    """The last financial year a file may hold: the one after today's (Q1 2027/28 in 2026/27)."""
+    return (today.year if today.month >= 4 else today.year - 1) + 1
+
+
 @dataclass(frozen=True, slots=True)
 class Drift:
     """A difference from the known format that was accepted; `key` names its kind."""
@@ -109,9 +124,17 @@ class ParsedFile:
     drift: tuple[Drift, ...] = ()
 
 
-def parse_file(name: str, data: bytes) -> ParsedFile:
-    """Parse one NOF CSV (either kind, any published variant)."""
+def parse_file(
+    name: str, data: bytes, *, today: date | None = None, suspects: bool = False
+) -> ParsedFile:
+    """Parse one NOF CSV (either kind, any published variant).
+
+    Quarters outside 2025/26 to next year's are refused; a file that looks cut off raises
+    SuspectFile unless `suspects` accepts it.
+    """
     table = _read_table(name, data)
+    table.last_year = latest_year(today or date.today())
+    table.accept_suspects = suspects
     if "Metric_ID" in table.columns:
         return _parse_trust_data(table)
     if "Average_score" in table.columns or "Segment" in table.columns:
@@ -146,6 +169,8 @@ class _Table:
     lines: list[int] = field(default_factory=list)
     nums: dict[str, list[float | None]] = field(default_factory=dict)
     drift: list[Drift] = field(default_factory=list)
+    last_year: int = 9999
+    accept_suspects: bool = False
 
     def text(self, column: str, i: int) -> str:
         return str(self.cols[column][i]).strip()
@@ -181,15 +206,15 @@ class _Table:
 
 def _read_table(name: str, data: bytes) -> _Table:
     text = _decode(name, data)
-    columns = [c.strip() for c in next(csv.reader([text.split("\n", 1)[0]]))]
-    if len(set(columns)) != len(columns):
-        dup = next(c for c in columns if columns.count(c) > 1)
-        raise ParseError(f"{name}: column {dup} appears twice in the header")
+    columns = _header(name, text[: text.find("\n")])
     numeric = [c for c in columns if c in _NUMERIC]
-    frame = _tokenize(name, text, columns, numeric)
-    if frame.empty:
-        raise ParseError(f"{name}: the header has no rows under it")
+    # Rows are checked before pandas reads them: bounded lengths and widths, line numbers.
     lines = _check_field_counts(name, text, len(columns))
+    if not lines:
+        raise ParseError(f"{name}: the header has no rows under it")
+    frame = _tokenize(name, text, columns, numeric)
+    if frame.empty or len(frame) != len(lines):
+        raise ParseError(f"{name}: the header has no rows under it")
     # Key columns are stripped now; the rest (read once per trust or metric) by _Table.text.
     cols = {c: frame[c].tolist() for c in columns if c not in numeric}
     for c in _KEY_COLUMNS.intersection(cols):
@@ -199,7 +224,32 @@ def _read_table(name: str, data: bytes) -> _Table:
     return table
 
 
+# Bounds that keep a hostile file's cost small: NOF files have 12 to 17 columns and rows under
+# 2,000 characters; these leave ample room for format changes.
+MAX_COLUMNS = 200
+MAX_LINE = 20_000
+
+
+def _header(name: str, line: str) -> list[str]:
+    """Read the header line: bounded in width and length, no column twice."""
+    width = line.count(",") + 1
+    if width > MAX_COLUMNS or len(line) > MAX_LINE:
+        raise ParseError(
+            f"{name}: the header has {width:,} columns and {len(line):,} characters: a NOF file "
+            f"has 12 to 17 columns (at most {MAX_COLUMNS} are read)"
+        )
+    try:
+        columns = [c.strip() for c in next(csv.reader([line], strict=True))]
+    except csv.Error as e:
+        raise ParseError(f"{name}: line 1: the header is not readable CSV ({e})") from None
+    twice = [c for c, n in Counter(columns).items() if n > 1]
+    if twice:
+        raise ParseError(f"{name}: column {twice[0]} appears twice in the header")
+    return columns
+
+
 def _decode(name: str, data: bytes) -> str:
+    """Bytes to text with every line ending as `\\n`; what cannot be NOF text is refused."""
     if not data.strip():
         raise ParseError(f"{name}: the file is empty")
     try:
@@ -209,7 +259,13 @@ def _decode(name: str, data: bytes) -> str:
     head = text[:2048].lstrip().lower()
     if head.startswith("<") or "<html" in head or "<!doctype" in head:
         raise ParseError(f"{name}: this is an HTML page, not a CSV (a link or a download failed)")
-    if not text.endswith(("\n", "\r")):
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + text.count("\r", 0, nul) - text.count("\r\n", 0, nul) + 1
+        raise ParseError(f"{name}: line {line} holds a NUL byte: not NOF text")
+    if "\r" in text:  # CRLF as published, and CR alone (old spreadsheet exports)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.endswith("\n"):
         raise ParseError(f"{name}: the file ends mid-row (no final line break): it is cut off")
     return text
 
@@ -234,19 +290,24 @@ def _tokenize(name: str, text: str, columns: list[str], numeric: list[str]) -> p
 
 
 def _check_field_counts(name: str, text: str, width: int) -> list[int]:
-    """Reject short or long rows (pandas pads short ones silently); return each row's line.
+    """Reject short, long and overlong rows (pandas pads short ones silently); return each
+    row's line number.
 
     Lines are counted by commas, by the csv module where they hold quotes, and the whole file by
     the csv module where a quoted field spans lines.
     """
     numbers: list[int] = []
-    for n, line in enumerate(text.splitlines()[1:], start=2):
+    for n, line in enumerate(text.split("\n")[1:-1], start=2):
+        if len(line) > MAX_LINE:
+            raise ParseError(
+                f"{name}: line {n} is {len(line):,} characters long: a NOF row is under 2,000"
+            )
         if not line.strip():
             continue  # pandas skips blank lines too
         if '"' not in line:
             fields = line.count(",") + 1
         elif line.count('"') % 2 == 0:
-            fields = len(next(csv.reader([line])))
+            fields = len(_csv_line(name, n, line))
         else:
             return _check_quoted_rows(name, text, width)
         if fields != width:
@@ -255,22 +316,44 @@ def _check_field_counts(name: str, text: str, width: int) -> list[int]:
     return numbers
 
 
+def _csv_line(name: str, n: int, line: str) -> list[str]:
+    try:
+        return next(csv.reader([line], strict=True))
+    except csv.Error as e:
+        raise ParseError(f"{name}: line {n}: not readable CSV ({e})") from None
+
+
 def _check_quoted_rows(name: str, text: str, width: int) -> list[int]:
+    """Read the rows with the csv module, as a quoted field may span lines."""
     numbers: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    next(reader)
-    for fields in reader:
-        if not fields:
-            continue
-        if len(fields) != width:
-            raise _ragged(name, reader.line_num, len(fields), width)
-        numbers.append(reader.line_num)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 2
+    try:
+        next(reader)
+        for fields in reader:
+            if fields and len(fields) != width:
+                raise _ragged(name, start, len(fields), width, reader.line_num)
+            if sum(map(len, fields)) > MAX_LINE:
+                raise ParseError(
+                    f"{name}: line {start}: the row holds over {MAX_LINE:,} characters"
+                )
+            if fields:
+                numbers.append(start)
+            start = reader.line_num + 1
+    except csv.Error as e:
+        if "field larger than field limit" in str(e):
+            raise ParseError(f"{name}: line {start}: a field over 131,072 characters") from None
+        raise ParseError(
+            f"{name}: line {start}: a quoted field is never closed ({e}): the row is cut off or "
+            "malformed"
+        ) from None
     return numbers
 
 
-def _ragged(name: str, line: int, fields: int, width: int) -> ParseError:
+def _ragged(name: str, line: int, fields: int, width: int, end: int | None = None) -> ParseError:
+    spans = f" (a quoted field runs on to line {end})" if end is not None and end > line else ""
     return ParseError(
-        f"{name}: line {line} has {fields} fields where the header has {width}: "
+        f"{name}: line {line} has {fields} fields where the header has {width}{spans}: "
         "the row is cut off or malformed"
     )
 
@@ -329,6 +412,7 @@ def _parse_trust_data(t: _Table) -> ParsedFile:
         _check_ranks(t, snap, {code: r.raw for code, r in trusts.items()}, ranks)
         _summary_drift(t, snap, [r.raw for r in trusts.values()])
         snapshots.append(snap)
+    _cut_off(t, quarters, groups)
     return ParsedFile(t.name, TRUST_DATA, tuple(snapshots), t.ignored, tuple(t.drift))
 
 
@@ -381,7 +465,10 @@ def _data_quarters(t: _Table) -> list[Quarter]:
             f"{t.name}: there is no Quarter column, and the summary rows' Reporting_date gives "
             f"{len(found)} quarters ({', '.join(sorted(map(str, found))) or 'none'}), not one"
         )
-    return [found.pop()] * t.rows
+    quarter = found.pop()
+    if not FIRST_YEAR <= quarter.year <= t.last_year:
+        raise ParseError(f"{t.name}: {_out_of_years(t, quarter)}")
+    return [quarter] * t.rows
 
 
 def _quarters(t: _Table, column: str) -> list[Quarter]:
@@ -393,9 +480,102 @@ def _quarters(t: _Table, column: str) -> list[Quarter]:
             parsed = parse_quarter(text)
             if parsed is None:
                 raise t.fail(i, column, f"{text!r} is not a quarter like 'Q1 2025/26'")
+            if not FIRST_YEAR <= parsed.year <= t.last_year:
+                raise t.fail(i, column, _out_of_years(t, parsed))
             q = cache[text] = parsed
         out.append(q)
     return out
+
+
+def _out_of_years(t: _Table, q: Quarter) -> str:
+    last = f"{t.last_year}/{(t.last_year + 1) % 100:02d}"
+    return (
+        f"{q} is outside the framework's years, {FIRST_YEAR}/26 to {last}: a typo or a test file?"
+    )
+
+
+def _cut_off(
+    t: _Table, quarters: list[Quarter], groups: dict[tuple[Quarter, str], dict[str, _TrustRows]]
+) -> None:
+    """Refuse a file that looks cut off exactly at a line end (see SuspectFile)."""
+    if t.accept_suspects:
+        return
+    last = t.rows - 1
+    key = (quarters[last], _slug(t.cols["Trust_type"][last]))
+    trusts = groups[key]
+    metric, code = t.cols["Metric_ID"][last].upper(), t.cols["Trust_code"][last]
+    holding = sum(1 for r in trusts.values() if metric in r.raw)
+    segmented = sum(1 for r in trusts.values() if ADJUSTED_SEGMENT in r.raw)
+    cut = "it looks cut off at a line end (import it with --accept-suspect if it is right)"
+    if holding < segmented:
+        raise SuspectFile(
+            f"{t.name}: the file ends part-way through {metric} of {key[0]} ({holding} of "
+            f"{segmented} organisations): {cut}"
+        )
+    if metric in (ADJUSTED_SEGMENT, AVERAGE_SCORE, UNADJUSTED_SEGMENT) and not any(
+        FINANCIAL_OVERRIDE in r.raw for r in trusts.values()
+    ):  # NHS England's files sort summary rows last, OF5004 after these three
+        raise SuspectFile(
+            f"{t.name}: the file ends with {metric} rows and {key[0]} has no {FINANCIAL_OVERRIDE} "
+            f"rows: {cut}"
+        )
+    mine = trusts[code].raw
+    others = [r.raw for c, r in trusts.items() if c != code]
+    for metric_id in SUMMARY_ROWS:
+        if others and metric_id not in mine and all(metric_id in o for o in others):
+            raise SuspectFile(
+                f"{t.name}: the last organisation, {code}, has no {metric_id} row where every "
+                f"other of {key[0]} has one: {cut}"
+            )
+    _core_rows_dropped(t, key, groups, cut)
+    _short_quarters(t, {k: len(v) for k, v in groups.items()}, cut)
+
+
+CORE_SUMMARY = (AVERAGE_SCORE, UNADJUSTED_SEGMENT, FINANCIAL_OVERRIDE)
+
+
+def _core_rows_dropped(
+    t: _Table,
+    key: tuple[Quarter, str],
+    groups: dict[tuple[Quarter, str], dict[str, _TrustRows]],
+    cut: str,
+) -> None:
+    """Refuse a file whose last quarter lacks core summary rows the quarter before it had.
+
+    Optional summary rows may stop (Q3 2025/26 dropped OF5005 and OF5007): that is drift.
+    """
+    earlier = sorted(q for q, slug in groups if slug == key[1] and q < key[0])
+    if not earlier:
+        return
+    before, now = groups[(earlier[-1], key[1])].values(), groups[key].values()
+    for metric_id in SUMMARY_ROWS:
+        had = all(metric_id in r.raw for r in before)
+        lacks = not any(metric_id in r.raw for r in now)
+        if had and lacks and metric_id in CORE_SUMMARY:
+            raise SuspectFile(
+                f"{t.name}: {key[0]} has no {metric_id} rows where {earlier[-1]} has them: {cut}"
+            )
+        if had and lacks:
+            t.drift.append(
+                Drift(
+                    "summary-dropped",
+                    metric_id,
+                    f"{key[0]} has no {metric_id} ({SUMMARY_ROWS[metric_id]}) rows where "
+                    f"{earlier[-1]} had them, in {t.name}",
+                )
+            )
+
+
+def _short_quarters(t: _Table, counts: dict[tuple[Quarter, str], int], cut: str) -> None:
+    """Refuse a quarter listing far fewer organisations than another of its type in the file."""
+    for (quarter, slug), n in counts.items():
+        most = max(m for (_, s), m in counts.items() if s == slug)
+        if n < SHORT * most:
+            other = next(q for (q, s), m in counts.items() if s == slug and m == most)
+            raise SuspectFile(
+                f"{t.name}: {quarter} lists {n} organisations of its type where {other} lists "
+                f"{most}: {cut}"
+            )
 
 
 def _trust_result(
@@ -576,6 +756,9 @@ def _parse_league_table(t: _Table) -> ParsedFile:
         snap = Snapshot(key[0], key[1], tuple(trusts), labels[key], (t.name,))
         _result_drift(t, snap, f"{labels[key]} {key[0]} in {t.name}")
         snapshots.append(snap)
+    if not t.accept_suspects:
+        cut = "it looks cut off at a line end (import it with --accept-suspect if it is right)"
+        _short_quarters(t, {k: len(v) for k, v in groups.items()}, cut)
     return ParsedFile(t.name, LEAGUE_TABLE, tuple(snapshots), t.ignored, tuple(t.drift))
 
 
