@@ -156,11 +156,16 @@ def _print_check(result: CheckResult, dry_run: bool) -> None:
 
 
 @main.command()
-def serve() -> None:
+@click.option("--host", help="Address to listen on (default $HOST, else 127.0.0.1).")
+def serve(host: str | None) -> None:
     """HTTP mode: the Slack app on $PORT (POST /slack/events, GET /healthz), under gunicorn."""
+    from dataclasses import replace
+
     from bot.slack.server import serve as run_server
 
     settings = _settings()
+    if host:
+        settings = replace(settings, host=host)
     if not settings.slack_signing_secret:
         raise click.ClickException("SLACK_SIGNING_SECRET is needed to check Slack's requests")
     if not settings.slack_configured:
@@ -172,12 +177,15 @@ def serve() -> None:
 
 
 def _web_app(settings: Settings) -> Any:
-    from bot.slack.app import build_app
+    from bot.slack.app import SlackStatus, build_app, watch_slack
     from bot.slack.server import wsgi
     from bot.store.db import create_engine
 
     engine = create_engine(settings.database_url)
-    return wsgi(build_app(settings, engine), engine)
+    slack = SlackStatus()
+    watch_slack(settings, slack)
+    app = build_app(settings, engine, slack=slack)
+    return wsgi(app, engine, signing_secret=settings.slack_signing_secret or "", slack=slack)
 
 
 @main.command()

@@ -38,6 +38,7 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     alert_channel: str | None = None
     admin_channel: str | None = None
+    host: str = "127.0.0.1"  # `nof-bot serve` listens here: behind a proxy on a VM
     port: int = 3000
     web_concurrency: int = 2
     check_schedule: str = DEFAULT_CHECK_SCHEDULE  # crontab lines separated by ";"
@@ -69,6 +70,7 @@ class Settings:
             slack_api_url=_api_url(env),
             alert_channel=_text(env, "NOF_ALERT_CHANNEL"),
             admin_channel=_text(env, "NOF_ADMIN_CHANNEL"),
+            host=_text(env, "HOST") or "127.0.0.1",
             port=_number(env, "PORT", 3000, 1, 65535),
             web_concurrency=_number(env, "WEB_CONCURRENCY", 2, 1, 64),
             check_schedule=_text(env, "NOF_CHECK_SCHEDULE") or DEFAULT_CHECK_SCHEDULE,

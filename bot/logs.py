@@ -34,3 +34,5 @@ def setup(level: int = logging.INFO) -> None:
     root.setLevel(level)
     for noisy in ("apscheduler", "alembic", "httpx", "httpcore"):  # one line per check is ours
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Bolt logs a badly signed request's body at INFO: no request body is ever logged here.
+    logging.getLogger("slack_bolt").setLevel(logging.WARNING)

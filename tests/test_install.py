@@ -53,7 +53,7 @@ def test_the_procfile_runs_the_web_process_and_migrates_on_release() -> None:
     )
     assert lines == {
         "release": "nof-bot db upgrade",
-        "web": "nof-bot serve",
+        "web": "nof-bot serve --host 0.0.0.0",  # platforms route to $PORT on every address
         "worker": "nof-bot worker",
     }
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +21,11 @@ from bot.slack.server import wsgi
 from bot.store import outbox
 from bot.store.state import list_subscriptions, subscribe
 from tests import slackreq as req
-from tests.conftest import FIXTURES, fixture
+from tests.conftest import fixture
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.fakes.wsgi import WsgiServer
+from tests.serving import NOF, free_port, start_serve, stop, stored_fixture_env
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL = {
@@ -54,7 +51,8 @@ def oauth(engine: Engine, slack: FakeSlack) -> Iterator[tuple[str, Settings]]:
         slack_client_secret="client-secret",
         slack_api_url=slack.api_url,
     )
-    with WsgiServer(wsgi(build_app(settings, engine), engine)) as server:
+    app = build_app(settings, engine)
+    with WsgiServer(wsgi(app, engine, signing_secret=req.SECRET)) as server:
         yield server.url, settings
 
 
@@ -146,51 +144,14 @@ def test_a_revoked_bot_token_is_forgotten(
 # --- nof-bot serve ------------------------------------------------------------------------
 
 
-NOF = [sys.executable, "-m", "bot"]
-
-
-def stored_fixture_env(tmp_path: Path, slack: FakeSlack, **more: str) -> dict[str, str]:
-    """Environment of a nof-bot process whose SQLite database holds the fixture release."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'nof.sqlite3'}",
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_API_URL": slack.api_url,
-        **more,
-    }
-    data = str(FIXTURES / "mhc-trust-data-q1-q2.csv")
-    subprocess.run([*NOF, "import", data], env=env, check=True, capture_output=True)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_nof_bot_serve_answers_signed_commands_under_gunicorn(
     tmp_path: Path, slack: FakeSlack
 ) -> None:
     env = stored_fixture_env(
         tmp_path, slack, PORT=str(free_port()), WEB_CONCURRENCY="2", SLACK_SIGNING_SECRET=req.SECRET
     )
-    server = subprocess.Popen(
-        [*NOF, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{env['PORT']}"
+    server, url = start_serve(env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "nof-bot serve did not answer /healthz in 30 s"
-            assert server.poll() is None, "nof-bot serve exited"
-            time.sleep(0.1)
         r = req.command(url, "tees moor", f"{slack.base_url}/response/1")
         assert r.status_code == 200
         assert r.json()["text"].startswith("Tees, Moor and Vale NHS Foundation Trust (ZZ3)")
@@ -199,8 +160,7 @@ def test_nof_bot_serve_answers_signed_commands_under_gunicorn(
             == 401
         )
     finally:
-        server.terminate()
-        output = server.communicate(timeout=15)[0].decode()
+        output = stop(server)
     assert server.returncode == 0, output
 
 

@@ -8,14 +8,21 @@ installation store on our database; otherwise it uses SLACK_BOT_TOKEN for one wo
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
+from urllib.error import URLError
 
+import sqlalchemy as sa
 from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import CallableAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
@@ -31,6 +38,24 @@ SCOPES = ["commands", "chat:write", "chat:write.public"]
 
 
 @dataclass
+class SlackStatus:
+    """Whether Slack's Web API answered the last check (auth.test, or api.test under OAuth)."""
+
+    reachable: bool | None = None  # None: not checked yet
+    error: str | None = None
+    checked_at: datetime | None = None
+    bot_id: str | None = None
+    bot_user_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reachable": self.reachable,
+            "error": self.error,
+            "checked_at": None if self.checked_at is None else self.checked_at.isoformat(),
+        }
+
+
+@dataclass
 class Services:
     """What the listeners use, passed in so tests build it with their own parts."""
 
@@ -39,6 +64,7 @@ class Services:
     settings: Settings
     installation_store: SQLAlchemyInstallationStore | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    slack: SlackStatus = field(default_factory=SlackStatus)
 
 
 def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
@@ -55,23 +81,26 @@ def build_app(
     engine: Engine,
     *,
     directory: LiveDirectory | None = None,
-    token_verification: bool = True,
+    slack: SlackStatus | None = None,
 ) -> App:
-    """Build the app with every listener registered."""
+    """Build the app with every listener registered.
+
+    Nothing here calls Slack: the app starts (and `/healthz` answers) whatever Slack is doing,
+    and requests are authorized without a Slack round trip (`_single_workspace`, `_installed`).
+    """
     from bot.slack import listeners
 
-    # Bolt takes the token from the client it is given; per-request clients copy its base_url.
-    token = None if settings.oauth else settings.slack_bot_token
-    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+    status = slack or SlackStatus()
+    # Bolt takes the base URL of per-request clients from the client it is given.
+    client = WebClient(base_url=settings.slack_api_url, timeout=10)
     kwargs: dict[str, Any] = {
         "signing_secret": settings.slack_signing_secret or "",
         "client": client,
-        "token_verification_enabled": token_verification,
     }
     store = None
     if settings.oauth:
         store = installation_store(settings, engine)
-        kwargs["oauth_settings"] = OAuthSettings(
+        oauth = OAuthSettings(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret,
             scopes=SCOPES,
@@ -80,11 +109,105 @@ def build_app(
                 expiration_seconds=600, engine=engine, table_name=OAUTH_STATES
             ),
         )
+        # Bolt's own would call auth.test on every request; this reads the stored bot instead.
+        found = cast(Callable[..., AuthorizeResult], _installed(store))  # None: not installed
+        oauth.authorize = CallableAuthorize(logger=log, func=found)
+        kwargs["oauth_settings"] = oauth
+    else:
+        kwargs["authorize"] = _single_workspace(settings.slack_bot_token or "", status)
     app = App(**kwargs)
-    services = Services(engine, directory or LiveDirectory(engine), settings, store)
+    services = Services(engine, directory or LiveDirectory(engine), settings, store, slack=status)
     listeners.register(app, services)
     app.error(_log_error)
     return app
+
+
+def _single_workspace(token: str, status: SlackStatus) -> Callable[..., AuthorizeResult]:
+    """Authorize with SLACK_BOT_TOKEN; the bot's ids come from the last auth.test that worked."""
+
+    def authorize(
+        enterprise_id: str | None, team_id: str | None, user_id: str | None
+    ) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            bot_token=token,
+            bot_id=status.bot_id,
+            bot_user_id=status.bot_user_id,
+            user_id=user_id,
+        )
+
+    return authorize
+
+
+INSTALLATION_TTL = 60.0  # seconds an installation read from the database is reused
+
+
+def _installed(
+    store: SQLAlchemyInstallationStore, clock: Callable[[], float] = time.monotonic
+) -> Callable[..., AuthorizeResult | None]:
+    """Authorize with a workspace's stored bot token, kept a minute in memory; while the
+    database does not answer, the last one read is used rather than refusing the request."""
+    cache: dict[tuple[str | None, str | None], tuple[float, AuthorizeResult]] = {}
+
+    def authorize(
+        enterprise_id: str | None, team_id: str | None, user_id: str | None
+    ) -> AuthorizeResult | None:
+        key = (enterprise_id, team_id)
+        held = cache.get(key)
+        if held is not None and clock() - held[0] < INSTALLATION_TTL:
+            return held[1]
+        try:
+            bot = store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
+        except sa.exc.SQLAlchemyError:
+            log.warning("the database did not answer: using workspace %s's last token", team_id)
+            return None if held is None else held[1]
+        if bot is None or not bot.bot_token:
+            cache.pop(key, None)
+            return None
+        result = AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            bot_token=bot.bot_token,
+            bot_id=bot.bot_id,
+            bot_user_id=bot.bot_user_id,
+            user_id=user_id,
+        )
+        cache[key] = (clock(), result)
+        return result
+
+    return authorize
+
+
+def check_slack(client: WebClient, status: SlackStatus, *, with_token: bool) -> None:
+    """Ask Slack's Web API whether it answers (and, with a token, who the bot is)."""
+    try:
+        if with_token:
+            found = client.auth_test()
+            status.bot_id, status.bot_user_id = found.get("bot_id"), found.get("user_id")
+        else:
+            client.api_test()
+        status.reachable, status.error = True, None
+    except SlackApiError as e:  # Slack answered, and refused
+        status.reachable, status.error = True, str(e.response.get("error", "error"))
+    except (URLError, OSError, TimeoutError) as e:
+        status.reachable, status.error = False, f"{type(e).__name__}: {e}"[:200]
+    status.checked_at = datetime.now(UTC)
+
+
+def watch_slack(settings: Settings, status: SlackStatus, every: float = 600.0) -> None:
+    """Check Slack now and every `every` seconds, in a daemon thread (the web process)."""
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    with_token = bool(settings.slack_bot_token) and not settings.oauth
+
+    def loop() -> None:
+        while True:
+            check_slack(client, status, with_token=with_token)
+            if status.reachable is False:
+                log.warning("Slack's Web API did not answer: %s", status.error)
+            time.sleep(every)
+
+    threading.Thread(target=loop, name="slack-watch", daemon=True).start()
 
 
 def _log_error(error: Exception, body: dict[str, Any]) -> None:

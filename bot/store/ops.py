@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -108,6 +109,32 @@ FAILING_AFTER = 3
 
 STALE_AFTER = timedelta(hours=24)  # no successful check for this long is a problem
 ISSUES = ("database", "stale", "failing")  # the keys of Health.issues
+
+
+_checks: dict[int, tuple[threading.Thread, list[Health]]] = {}
+_checks_lock = threading.Lock()
+
+
+def health_within(engine: Engine, now: datetime, timeout: float) -> Health:
+    """`health`, but unhealthy after `timeout` seconds when the database does not answer.
+
+    The check runs in a daemon thread; callers arriving while one runs wait for that one, so a
+    silent database costs one thread, not one per probe.
+    """
+    with _checks_lock:
+        running = _checks.get(id(engine))
+        if running is None or not running[0].is_alive():
+            box: list[Health] = []
+            thread = threading.Thread(
+                target=lambda: box.append(health(engine, now)), name="health", daemon=True
+            )
+            thread.start()
+            running = _checks[id(engine)] = (thread, box)
+    running[0].join(timeout)
+    if running[1]:
+        return running[1][0]
+    problem = f"database did not answer within {timeout:g} s"
+    return Health(database=False, issues={"database": problem})
 
 
 def health(engine: Engine, now: datetime, *, stale_after: timedelta = STALE_AFTER) -> Health:

@@ -148,6 +148,8 @@ class _Handler(QuietHandler):
                 "T1",
             )
             return {"ok": True, "user_id": "UBOT", "team_id": team, "bot_id": "B1"}
+        if method == "api.test":
+            return {"ok": True}
         if method in ("views.publish", "views.open"):
             return {"ok": True, "view": {"id": "V1"}}
         return {"ok": False, "error": "unknown_method"}
