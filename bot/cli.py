@@ -28,7 +28,38 @@ if TYPE_CHECKING:
     from bot.worker import Jobs
 
 
-@click.group()
+class _Main(click.Group):
+    """The command group: a database that fails is told in one line naming it, exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as e:
+            line = _database_failure(e)
+            if line is None:
+                raise
+            click.echo(f"Error: {line}", err=True)
+            raise SystemExit(1) from None
+
+
+def _database_failure(error: BaseException) -> str | None:
+    """One line for a database error (the URL's password hidden); None for anything else."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    import sqlalchemy as sa
+
+    if not isinstance(error, sa.exc.SQLAlchemyError):
+        return None
+    from bot.store.db import describe, one_line
+
+    try:
+        url = Settings.from_env().database_url
+    except ConfigError:
+        url = "the database"
+    return f"database {describe(url)} failed: {one_line(error)}"
+
+
+@click.group(cls=_Main)
 def main() -> None:
     """NHS Oversight Framework league tables: import, look up, alert."""
     from bot.logs import setup
@@ -135,8 +166,7 @@ def check(dry_run: bool) -> None:
         result.delivery = Delivery(
             engine, poster, admin_channel=settings.admin_channel, interval=interval
         ).run()
-        d = result.delivery
-        click.echo(f"delivered {d.sent}, retrying later {d.retrying}, dropped {d.dropped}")
+        click.echo(result.delivery.summary())
     if result.reason:
         raise click.ClickException(result.reason)
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot.alerting import notify, notify_drift, queue_alerts
 from bot.ingest import ImportReport, SourceFile, ingest, ingest_sites
+from bot.logs import redact
 from bot.nof.sites import SitesError
 from bot.rules import with_alert_channel
 from bot.slack.delivery import DeliveryResult
@@ -74,6 +76,8 @@ def record_check(engine: Engine, result: CheckResult, now: datetime) -> str:
             ("format_notices", len(result.notices)),
         )
     )
+    if result.reason:
+        summary += f" reason={result.reason!r}"
     with engine.begin() as conn:
         ops.put(conn, ops.LAST_CHECK, now.isoformat(), now)
         ops.put(conn, ops.LAST_CHECK_SUMMARY, summary, now)
@@ -100,8 +104,25 @@ class Checker:
         """Download what changed, store what is new, queue its alerts (nothing kept on dry run).
 
         `should_stop` is asked between downloads: when it says stop, the check ends with
-        nothing stored, so a shutdown never leaves a release half-ingested.
+        nothing stored, so a shutdown never leaves a release half-ingested. Whatever goes
+        wrong comes back as a problem of the result (logged with its traceback and told to the
+        admin channel once), so the failure is recorded and the next run tries again; only a
+        database that fails is raised, for the caller to tell in one line.
         """
+        try:
+            return self._check(dry_run, should_stop)
+        except sa.exc.SQLAlchemyError:
+            raise
+        except Exception as e:
+            log.exception("check failed unexpectedly")
+            reason = f"the check failed unexpectedly ({type(e).__name__}: {e})"[:500]
+            with self.engine.begin() as conn:
+                notify(
+                    conn, "check:unexpected", f"nof-bot: {reason}", self.clock(), self.admin_channel
+                )
+            return CheckResult(problems=[redact(reason)])
+
+    def _check(self, dry_run: bool, should_stop: Callable[[], bool]) -> CheckResult:
         result = CheckResult()
         with self.engine.connect() as conn:
             known = state.validators(conn)
@@ -114,15 +135,15 @@ class Checker:
                 result.problems.append("stopped before the check finished: nothing stored")
                 return result
             try:
-                got = self.source.fetch(url, known.get(url))
+                got = self.source.fetch(url, known.get(redact(url)))
             except SourceError as e:
                 errors.append(e)
                 continue
             if got is None:
-                result.unchanged.append(url)
+                result.unchanged.append(redact(url))
             else:
                 downloads.append(got)
-                result.downloaded.append(url)
+                result.downloaded.append(redact(url))
         sites = self._fetch_sites(known, errors)
         if should_stop():
             result.problems.append("stopped before the check finished: nothing stored")
@@ -146,7 +167,7 @@ class Checker:
         if last is not None and self.clock() - datetime.fromisoformat(last) < SITES_EVERY:
             return None
         try:
-            got = self.source.fetch(self.sites_url, known.get(self.sites_url))
+            got = self.source.fetch(self.sites_url, known.get(redact(self.sites_url)))
         except SourceError as e:
             errors.append(e)
             return None
@@ -156,8 +177,8 @@ class Checker:
         self, conn: Connection, sites: Download | Literal["unchanged"], result: CheckResult
     ) -> None:
         now = self.clock()
-        url = self.sites_url
-        assert url is not None
+        assert self.sites_url is not None
+        url = redact(self.sites_url)  # as shown and told: no credentials
         if sites != "unchanged":
             try:
                 with conn.begin_nested():
@@ -186,18 +207,21 @@ class Checker:
         result: CheckResult,
     ) -> None:
         now = self.clock()
-        files = [SourceFile(d.url, d.data) for d in downloads]
+        # Files are named, stored and told by their URL without credentials (`user:pass@`);
+        # the settings hold those, and every run has them again.
+        files = [SourceFile(redact(d.url), d.data) for d in downloads]
         result.report = ingest(conn, files, now)
         rejected = {r.name: r.detail for r in result.report.rejected}
         for f, d in zip(files, downloads, strict=True):
-            if d.url not in rejected:
-                state.remember(conn, d.url, d.etag, d.last_modified, f.sha256, now)
-        problems = [(e.url, e.reason) for e in errors] + list(rejected.items())
+            if f.name not in rejected:
+                state.remember(conn, f.name, d.etag, d.last_modified, f.sha256, now)
+        problems = [(redact(e.url), e.reason) for e in errors] + list(rejected.items())
         failed = {url for url, _ in problems}
-        working = (set(self.source_urls) | set(result.downloaded) | set(result.unchanged)) - failed
+        pages = {redact(u) for u in self.source_urls}
+        working = (pages | set(result.downloaded) | set(result.unchanged)) - failed
         state.clear_failures(conn, [f"source:{url}" for url in working])
         for url, reason in problems:
-            text = reason if reason.startswith(url) else f"{url}: {reason}"
+            text = redact(reason if reason.startswith(url) else f"{url}: {reason}")
             result.problems.append(text)
             notify(
                 conn,
@@ -206,6 +230,7 @@ class Checker:
                 now,
                 self.admin_channel,
             )
+        state.clear_failures(conn, ["check:unexpected"])
         result.notices = notify_drift(conn, result.report.drift, now, self.admin_channel)
         subs = with_alert_channel(state.list_subscriptions(conn), self.alert_channel)
         result.alerts = queue_alerts(conn, result.report, subs, now)

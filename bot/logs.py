@@ -5,12 +5,27 @@ from __future__ import annotations
 import logging
 import re
 
-# Slack tokens, and the password part of URLs such as postgresql://user:password@host/db.
-_SECRETS = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+|(?<=://)([^/:@\s]+):([^@/\s]+)@")
+# Slack tokens, the password part of URLs (postgresql://user:password@host/db, and
+# https://user:password@host/ in NOF_SOURCE_URLS), and `password=` in a URL's query.
+_SECRETS = re.compile(
+    r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+"
+    r"|(?<=://)([^/:@\s]+):([^@/\s]+)@"
+    r"|(?<=[?&]password=)([^&\s]+)",
+    re.IGNORECASE,
+)
+
+
+def _hidden(m: re.Match[str]) -> str:
+    if m.group(1):
+        return f"{m.group(1)}-***"
+    if m.group(2):
+        return f"{m.group(2)}:***@"
+    return "***"
 
 
 def redact(text: str) -> str:
-    return _SECRETS.sub(lambda m: f"{m.group(2)}:***@" if m.group(2) else f"{m.group(1)}-***", text)
+    """The text without Slack tokens or passwords."""
+    return _SECRETS.sub(_hidden, text)
 
 
 class Redact(logging.Filter):

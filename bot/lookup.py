@@ -8,6 +8,7 @@ metrics a view or a table needs are read with the connection given.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -26,6 +27,7 @@ from bot.store import releases as store
 from bot.store.schema import releases
 from bot.store.sites import load_sites
 
+log = logging.getLogger(__name__)
 Metrics = dict[int, dict[str, tuple[MetricPlacing, ...]]]  # release id -> code -> metrics
 
 
@@ -188,11 +190,18 @@ def _in_quarter(rows: list[store.StoredPlacing], quarter: Quarter) -> store.Stor
     return next((r for r in rows if r.placing.quarter == quarter), None)
 
 
+class DirectoryUnavailable(LookupError):
+    """No directory is loaded yet and the database did not give one in time."""
+
+
 class LiveDirectory:
     """A Directory kept in memory and reloaded when a new release is stored.
 
-    At most every `check_every` seconds it asks the database for the newest release id (one
-    indexed query); only a changed id reloads. Safe to share between threads.
+    At most every `check_every` seconds a request starts a refresh in a background thread: one
+    indexed query for the newest release id, and a reload only when it changed. The request
+    waits for it at most `patience` seconds, then answers from the directory in memory, so a
+    database that is down or silent never holds a lookup past Slack's 3 seconds; the lookups go
+    on from memory until it answers again. Safe to share between threads.
     """
 
     def __init__(
@@ -200,31 +209,79 @@ class LiveDirectory:
         engine: Engine,
         *,
         check_every: float = 2.0,
+        patience: float = 0.5,
+        first_patience: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
         self.check_every = check_every
+        self.patience = patience
+        self.first_patience = first_patience
         self.clock = clock
         self._lock = threading.Lock()
         self._directory: Directory | None = None
         self._version: int | None = None
         self._checked = float("-inf")
+        self._refresh: threading.Thread | None = None
+        self._failure: str | None = None  # why the last refresh failed, while it does
 
     def get(self) -> Directory:
-        now = self.clock()
+        """The directory, refreshed when due; raises DirectoryUnavailable if none is loaded."""
         directory = self._directory
-        if directory is not None and now - self._checked < self.check_every:
+        if directory is not None and self.clock() - self._checked < self.check_every:
             return directory
-        with self._lock:
-            if self._directory is None or now - self._checked >= self.check_every:
-                self._refresh(now)
-            assert self._directory is not None
-            return self._directory
+        running, new = self._start()
+        if directory is None:
+            running.join(self.first_patience)
+        elif new:  # a refresh already under way is not waited for again
+            running.join(self.patience)
+        found = self._directory
+        if found is None:
+            why = self._failure or "the database did not answer in time"
+            raise DirectoryUnavailable(f"the league tables are not loaded yet: {why}")
+        return found
 
-    def _refresh(self, now: float) -> None:
-        with self.engine.connect() as conn:
-            version = conn.execute(sa.select(sa.func.max(releases.c.id))).scalar()
-            if self._directory is None or version != self._version:
-                self._directory = Directory.load(conn, with_metrics=True)
-                self._version = version
-        self._checked = now
+    def start(self) -> None:
+        """Load ahead of the first request (in the background)."""
+        self._start()
+
+    def _start(self) -> tuple[threading.Thread, bool]:
+        """Start a refresh unless one is running; True when this call started it."""
+        with self._lock:
+            if self._refresh is not None and self._refresh.is_alive():
+                return self._refresh, False
+            self._refresh = threading.Thread(
+                target=self._reload, name="directory-refresh", daemon=True
+            )
+            self._refresh.start()
+            return self._refresh, True
+
+    @property
+    def failure(self) -> str | None:
+        return self._failure
+
+    def _reload(self) -> None:
+        started = self.clock()
+        try:
+            with self.engine.connect() as conn:
+                version = conn.execute(sa.select(sa.func.max(releases.c.id))).scalar()
+                if self._directory is None or version != self._version:
+                    self._directory = Directory.load(conn, with_metrics=True)
+                    self._version = version
+        except sa.exc.SQLAlchemyError as e:
+            from bot.store.db import describe, one_line
+
+            if self._failure is None:
+                held = "answering from memory" if self._directory else "nothing loaded yet"
+                log.warning(
+                    "database %s failed (%s): %s",
+                    describe(str(self.engine.url)),
+                    held,
+                    one_line(e),
+                )
+            self._failure = one_line(e)
+        else:
+            if self._failure is not None:
+                log.info("database answers again: lookups follow the stored releases")
+            self._failure = None
+        self._checked = started

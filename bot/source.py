@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from bot.logs import redact
 from bot.store.state import Validators
 
 # Any NOF data or league-table CSV: trust types, ICBs and years not seen yet included
@@ -32,7 +33,7 @@ class SourceError(Exception):
     """A page or file that could not be had."""
 
     def __init__(self, url: str, reason: str, *, retryable: bool = False) -> None:
-        super().__init__(f"{url}: {reason}")
+        super().__init__(f"{redact(url)}: {reason}")  # credentials never shown
         self.url = url
         self.reason = reason
         self.retryable = retryable

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -38,6 +39,7 @@ from bot.jobs import Checker, CheckResult, record_check
 from bot.slack.delivery import Delivery, DeliveryResult, Poster, worker_id
 from bot.source import Source
 from bot.store import ops
+from bot.store.db import describe, one_line
 from bot.store.state import clear_failures
 
 log = logging.getLogger(__name__)
@@ -100,7 +102,7 @@ class Jobs:
             )
             result = checker.check(should_stop=self.stop.is_set)
             summary = record_check(self.engine, result, self.clock())
-            log.info("check %s%s", summary, f" reason={result.reason!r}" if result.reason else "")
+            log.info("check %s", summary)
         finally:
             ops.release(self.engine, CHECK_LEASE, self.worker)
         if result.alerts and not self.stop.is_set():
@@ -119,12 +121,7 @@ class Jobs:
         )
         result = delivery.run(should_stop=self.stop.is_set)
         if result.sent or result.retrying or result.dropped:
-            log.info(
-                "deliver sent=%d retrying=%d dropped=%d",
-                result.sent,
-                result.retrying,
-                result.dropped,
-            )
+            log.info("deliver %s", result.summary())
         return result
 
     def _report(self) -> list[str]:
@@ -144,6 +141,14 @@ class Jobs:
             self._running += 1
         try:
             return work()
+        except sa.exc.SQLAlchemyError as e:  # the next run tries again; one line, no traceback
+            log.warning(
+                "%s stopped: database %s failed: %s",
+                getattr(work, "__name__", "work").strip("_"),
+                describe(str(self.engine.url)),
+                one_line(e),
+            )
+            return None
         finally:
             with self._idle:
                 self._running -= 1
@@ -211,7 +216,10 @@ def run(
     scheduler.shutdown(wait=False)
     on_stop()
     finished = jobs.wait_idle(SHUTDOWN_GRACE)
-    ops.release(jobs.engine, CHECK_LEASE, jobs.worker)
+    try:
+        ops.release(jobs.engine, CHECK_LEASE, jobs.worker)
+    except sa.exc.SQLAlchemyError as e:  # it frees itself when its time runs out
+        log.warning("the check lease was not given back: database: %s", one_line(e))
     took = time.monotonic() - started
     log.info(
         "worker %s stopped in %.1f s%s", jobs.worker, took, "" if finished else " (work abandoned)"

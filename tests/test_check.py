@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import os
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -14,14 +16,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
 from bot.cli import main
-from bot.jobs import Checker, CheckResult
+from bot.jobs import Checker, CheckResult, record_check
 from bot.rules import Subscription
 from bot.slack.delivery import Delivery, SlackPoster, slack_client
 from bot.source import Source
+from bot.store import ops
 from bot.store import releases as store
 from bot.store.db import create_engine, ensure_schema
 from bot.store.state import open_failures, subscribe
@@ -523,3 +527,128 @@ def test_check_downloads_the_trust_sites_once_a_month(
         f"NOF source problem, nothing stored from it: {nhs.url('/ods/ets.csv')}: an HTML page "
         "came back instead of a CSV"
     )
+
+
+def test_after_slack_failed_check_and_status_say_what_waits_and_when(
+    db_url: str, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
+    runner = cli(
+        db_url,
+        nhs,
+        NOF_ALERT_CHANNEL="CALERTS",
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_API_URL=slack.api_url,
+    )
+    slack.answer("chat.postMessage", 500, {})
+    first = runner.invoke(main, ["check"])
+    assert first.exit_code == 1
+    waits = r"; 1 alert\(s\) wait for a retry after Slack failed, the next at (\S+ \S+) UTC"
+    found = re.search(r"delivered 0, retrying later 1, dropped 0" + waits, first.output)
+    assert found, first.output
+    # The next check, inside the backoff, says the same instead of "delivered 0, retrying 0".
+    second = runner.invoke(main, ["check"])
+    assert second.exit_code == 0, second.output
+    again = re.search(r"delivered 0, retrying later 0, dropped 0" + waits, second.output)
+    assert again
+    assert again.group(1) == found.group(1)
+    status = runner.invoke(main, ["status", "--json"])
+    figures = json.loads(status.output)
+    assert (figures["alerts_queued"], figures["alerts_waiting_retry"]) == (1, 1)
+    due = datetime.fromisoformat(figures["next_retry"])
+    assert f"{due:%Y-%m-%d %H:%M:%S}" == found.group(1)
+    assert slack.posts("CALERTS") == []
+
+
+def test_credentials_in_source_urls_are_never_shown_told_or_stored(
+    db_url: str, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    bad = f"{UPLOADS}/2025/12/nhs-oversight-framework-mental-health-and-community-trust-data.csv"
+    publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv"), bad: b"<html>gone</html>\n"})
+    page = nhs.url(PAGE).replace("http://", "http://nof:hunter2@")
+    runner = cli(
+        db_url,
+        nhs,
+        NOF_SOURCE_URLS=page,
+        NOF_ADMIN_CHANNEL="CADMIN",
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_API_URL=slack.api_url,
+    )
+    for _ in range(2):  # the second run sends its conditional GET for the stored file
+        result = runner.invoke(main, ["check"])
+        assert result.exit_code == 1
+        assert "hunter2" not in result.output
+        assert "Error: http://nof:***@" in result.output
+    notices = [p["text"] for p in slack.posts("CADMIN")]
+    assert len(notices) == 1  # told once
+    assert all("hunter2" not in n and "nof:***@" in n for n in notices)
+    assert nhs.gets(Q1_PATH)[-1].get("if-none-match")  # validators still found by URL
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        for table in sa.inspect(conn).get_table_names():
+            rows = conn.execute(sa.text(f'SELECT * FROM "{table}"')).all()
+            assert "hunter2" not in repr(rows), table
+        assert [r.source for r in store.list_releases(conn)] == [
+            f"http://nof:***@{nhs.url(Q1_PATH).removeprefix('http://')}"
+        ]
+    engine.dispose()
+
+
+def test_broken_files_on_the_site_are_rejected_recorded_and_told_once(
+    db_url: str, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    """Issue 10, item 3: a CR-only file and a quoted field over the csv module's 128 KB limit
+    once escaped as tracebacks and sank the run, so nothing was recorded or told."""
+    data = fixture("mhc-trust-data-q1-q2.csv")
+    huge = data.replace(
+        b'"Tees, Moor and Vale NHS Foundation Trust"', b'"' + b"x\r\n" * 70_000 + b'"', 1
+    )
+    league = fixture("mhc-league-table-q2.csv").replace(b"\r\n", b"\r")  # CR-only: readable
+    huge_path = (
+        f"{UPLOADS}/2025/12/nhs-oversight-framework-mental-health-and-community-trust-data.csv"
+    )
+    league_path = f"{UPLOADS}/2025/12/nhs-oversight-framework-mental-health-and-community-trust-league-table.csv"
+    publish(nhs, {huge_path: huge, league_path: league})
+    runner = cli(
+        db_url,
+        nhs,
+        NOF_ADMIN_CHANNEL="CADMIN",
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_API_URL=slack.api_url,
+    )
+    for _ in range(2):
+        result = runner.invoke(main, ["check"])
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output
+        assert result.output.splitlines()[-1] == (
+            f"Error: {nhs.url(huge_path)}: line 26: a field over 131,072 characters"
+        )
+    releases = runner.invoke(main, ["releases"]).output.splitlines()[1:]
+    assert [line.split()[:4] for line in releases] == [
+        ["Q2", "2025/26", "mental-health-and-community", "1"]
+    ]  # the good league table, stored; the other file's rows, not
+    status = json.loads(runner.invoke(main, ["status", "--json"]).output)
+    assert status["last_check_summary"].startswith("ok=false downloaded=1 unchanged=1 ")
+    assert "a field over 131,072 characters" in status["last_check_summary"]
+    (notice,) = [p["text"] for p in slack.posts("CADMIN") if "source problem" in p["text"]]
+    assert notice.endswith(f"{nhs.url(huge_path)}: line 26: a field over 131,072 characters")
+
+
+def test_an_unexpected_failure_in_a_check_is_recorded_and_told(engine: Engine) -> None:
+    """Whatever goes wrong in a check becomes its recorded problem, not a dead run."""
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("the transport broke")
+
+    with httpx.Client(transport=httpx.MockTransport(broken)) as http:
+        checker = Checker(
+            engine, Source(http), ["https://nhs.example/page/"], admin_channel="CADMIN"
+        )
+        result = checker.check()
+    assert result.problems == ["the check failed unexpectedly (RuntimeError: the transport broke)"]
+    record_check(engine, result, datetime.now(UTC))
+    with engine.connect() as conn:
+        (failure,) = open_failures(conn)
+        assert failure.key == "check:unexpected"
+        assert ops.get(conn, ops.LAST_CHECK_OK) is None
+        assert "RuntimeError: the transport broke" in (ops.get(conn, ops.LAST_CHECK_SUMMARY) or "")

@@ -133,7 +133,12 @@ def test_a_slack_outage_leaves_alerts_queued_for_the_next_run(
     assert (result.sent, result.retrying, result.ok) == (0, 1, False)
     assert result.errors == ["C1: HTTP 500"]
     assert statuses(engine) == {"summary:C1": "pending", "segment:C1:0": "pending"}
-    assert delivery(engine, slack, clock).run().sent == 0  # backing off: 30 s
+    held = delivery(engine, slack, clock).run()  # backing off: 30 s, the thread behind it
+    assert (held.sent, held.waiting, held.next_try) == (0, 2, T0 + timedelta(seconds=30))
+    assert held.summary() == (
+        "delivered 0, retrying later 0, dropped 0; 2 alert(s) wait for a retry after Slack "
+        "failed, the next at 2026-03-12 09:30:30 UTC"
+    )
     clock.now += timedelta(seconds=31)
     assert delivery(engine, slack, clock).run().sent == 2
     assert [p["text"] for p in slack.posts()] == ["summary", "change 0"]

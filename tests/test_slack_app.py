@@ -259,7 +259,8 @@ def test_subscribe_checks_it_can_post_then_saves(bot: Bot) -> None:
     assert reply["text"] == "Subscribed."
     with bot.engine.connect() as conn:
         assert list_subscriptions(conn) == [Subscription(req.CHANNEL, "all", "", 3, req.TEAM)]
-    listed = bot.trust("subscriptions")
+    assert bot.trust("subscriptions") == {}  # read from the database, then answered
+    listed = req.wait_for(lambda: bot.slack.responses()[1:])[0]
     assert "every segment change, and rank moves of 3 places or more" in text_of(listed)
 
 
@@ -505,10 +506,20 @@ def test_top_and_bottom_within_a_region_or_subtype(bot: Bot) -> None:
 
 
 def test_an_unknown_code_on_a_button_gets_a_polite_answer(bot: Bot) -> None:
-    req.action(bot.url, cards.SHARE, bot.response_url, value="ZZZ9")
+    started = time.monotonic()
+    assert req.action(bot.url, cards.SHARE, bot.response_url, value="ZZZ9").status_code == 200
     (sent,) = req.wait_for(bot.slack.responses)
     assert sent["text"] == "ZZZ9 is not a stored trust: look it up again with /trust."
     assert sent["response_type"] == "ephemeral"
+    picked = req.action(bot.url, cards.HOME_PICK, bot.response_url, selected="ZZZ9")
+    assert picked.status_code == 200
+    (opened,) = req.wait_for(lambda: bot.slack.bodies("views.open"))
+    view = opened["view"] if isinstance(opened["view"], dict) else json.loads(opened["view"])
+    View(**view).validate_json()
+    assert view["blocks"][0]["text"]["text"] == (
+        "ZZZ9 is not a stored trust: look it up again with /trust."
+    )
+    assert time.monotonic() - started < 2.0  # at once, not after Slack's 3 s
 
 
 def test_a_type_or_quarter_not_stored_is_said_plainly(bot: Bot) -> None:

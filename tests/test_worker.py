@@ -196,24 +196,31 @@ def test_status_reports_health_and_fails_when_unhealthy(db_url: str, engine: Eng
     assert fine.exit_code == 0, fine.output
     assert json.loads(fine.output) == {
         "ok": True, "database": "reachable", "last_check": None, "last_successful_check": None,
-        "last_check_summary": None, "last_release": None, "alerts_queued": 0, "alerts_failing": 0,
+        "last_check_summary": None, "last_release": None, "alerts_queued": 0,
+        "alerts_waiting_retry": 0, "next_retry": None, "alerts_failing": 0,
         "alerts_dropped_24h": 0, "problems": [],
     }  # fmt: skip
     now = datetime.now(UTC)
+    retry_at = (now + timedelta(minutes=4)).replace(microsecond=0)
     with engine.begin() as conn:
         outbox.enqueue(
             conn, [outbox.NewAlert("k", "C1", "nof_release_summary", {"text": "x"})], now
         )
-        conn.execute(sa.update(alerts).values(attempts=3))
+        conn.execute(sa.update(alerts).values(attempts=3, not_before=retry_at))
     sick = runner.invoke(main, ["status"])
     assert sick.exit_code == 1
     assert "alerts queued            1" in sick.output
+    assert "alerts waiting retry     1" in sick.output
+    assert f"next retry               {retry_at.isoformat()}" in sick.output
     assert "problem: 1 alert(s) failed 3 or more times" in sick.output
     down = CliRunner(env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"}).invoke(
         main, ["status"]
     )
     assert down.exit_code == 1
-    assert "database unreachable" in down.output
+    assert (
+        "problem: database postgresql+psycopg://nobody@127.0.0.1:9/none unreachable: connection "
+        "failed: connection to server at"
+    ) in down.output
 
 
 def test_logs_never_carry_secrets(caplog: pytest.LogCaptureFixture) -> None:

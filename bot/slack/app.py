@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.lookup import LiveDirectory
+from bot.store.db import one_line, within
 from bot.store.schema import BOTS, INSTALLATIONS, OAUTH_STATES
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,9 @@ def build_app(
     else:
         kwargs["authorize"] = _single_workspace(settings.slack_bot_token or "", status)
     app = App(**kwargs)
-    services = Services(engine, directory or LiveDirectory(engine), settings, store, slack=status)
+    live = directory or LiveDirectory(engine)
+    live.start()  # loaded ahead of the first request
+    services = Services(engine, live, settings, store, slack=status)
     listeners.register(app, services)
     app.error(_log_error)
     return app
@@ -141,6 +144,7 @@ def _single_workspace(token: str, status: SlackStatus) -> Callable[..., Authoriz
 
 
 INSTALLATION_TTL = 60.0  # seconds an installation read from the database is reused
+AUTHORIZE_WAIT = 1.5  # seconds a request waits for the database to give a workspace's token
 
 
 def _installed(
@@ -158,7 +162,10 @@ def _installed(
         if held is not None and clock() - held[0] < INSTALLATION_TTL:
             return held[1]
         try:
-            bot = store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
+            bot = within(
+                AUTHORIZE_WAIT,
+                lambda: store.find_bot(enterprise_id=enterprise_id, team_id=team_id),
+            )
         except sa.exc.SQLAlchemyError:
             log.warning("the database did not answer: using workspace %s's last token", team_id)
             return None if held is None else held[1]
@@ -211,6 +218,9 @@ def watch_slack(settings: Settings, status: SlackStatus, every: float = 600.0) -
 
 
 def _log_error(error: Exception, body: dict[str, Any]) -> None:
+    if isinstance(error, sa.exc.SQLAlchemyError):  # the database is away: one line
+        log.warning("a Slack listener (%s) failed: database: %s", body.get("type"), one_line(error))
+        return
     log.error("unhandled error in a Slack listener (%s)", body.get("type"), exc_info=error)
 
 

@@ -451,10 +451,12 @@ class TypeStatus:
 
 def home(
     latest: Sequence[TypeStatus],
-    subs: Sequence[Subscription],
+    subs: Sequence[Subscription] | None,
     labels: Mapping[str, str] | None = None,
 ) -> Block:
-    """The Home tab: newest release per trust type, the user's subscriptions, a trust search."""
+    """The Home tab: newest release per trust type, the user's subscriptions, a trust search.
+
+    `subs` is None when they could not be read (the database did not answer)."""
     blocks = [header("NHS Oversight Framework league tables")]
     blocks.append({"type": "actions", "elements": [trust_picker(HOME_PICK, "Look up a trust")]})
     blocks.append({"type": "divider"})
@@ -466,11 +468,14 @@ def home(
             )
         )
     if not latest:
-        blocks.append(section("No release stored yet."))
+        blocks.append(section("No release is loaded yet."))
     blocks.append({"type": "divider"})
-    if subs:
-        lines = [f"• <#{s.channel}>: {describe(s, labels)}" for s in subs[:40]]
-        blocks.append(section("*Your channels' subscriptions*\n" + "\n".join(lines)))
+    if subs is None:
+        unread = "They can't be read just now: the database is not answering."
+        blocks.append(section(f"*Your channels' subscriptions*\n{unread}"))
+    elif subs:
+        lines = [f"• <#{s.channel}>: {describe(s, labels)}" for s in subs]
+        blocks += split_sections("*Your channels' subscriptions*", lines)[:80]
     else:
         none = "None yet: type `/trust subscribe all` in a channel."
         blocks.append(section(f"*Your channels' subscriptions*\n{none}"))

@@ -152,14 +152,28 @@ class PrintPoster:
 @dataclass
 class DeliveryResult:
     sent: int = 0
-    retrying: int = 0
+    retrying: int = 0  # failed in this run, queued again
     dropped: int = 0
     stopped: str | None = None  # why the run stopped early
     errors: list[str] = field(default_factory=list)
+    waiting: int = 0  # queued when the run ended, waiting out a retry's backoff
+    next_try: datetime | None = None  # when the first of those is due
 
     @property
     def ok(self) -> bool:
         return not self.errors and self.stopped is None
+
+    def summary(self) -> str:
+        """`delivered 3, retrying later 1, dropped 0; 15 wait for a retry, the next at …`."""
+        line = f"delivered {self.sent}, retrying later {self.retrying}, dropped {self.dropped}"
+        if self.waiting and self.next_try is not None:
+            line += (
+                f"; {self.waiting} alert(s) wait for a retry after Slack failed, the next at "
+                f"{self.next_try:%Y-%m-%d %H:%M:%S} UTC"
+            )
+        elif self.waiting:
+            line += f"; {self.waiting} alert(s) still queued for the next run"
+        return line
 
 
 def worker_id() -> str:
@@ -193,7 +207,14 @@ class Delivery:
         self.worker = worker or worker_id()
 
     def run(self, should_stop: Callable[[], bool] = lambda: False) -> DeliveryResult:
-        """Post until nothing is postable now, or `should_stop` says so (then give back claims)."""
+        """Post until nothing is postable now, or `should_stop` says so (then give back claims);
+        the result says what still waits for a retry, and when the first is due."""
+        result = self._run(should_stop)
+        with self.engine.connect() as conn:
+            result.waiting, result.next_try = outbox.waiting(conn, self.clock())
+        return result
+
+    def _run(self, should_stop: Callable[[], bool]) -> DeliveryResult:
         result = DeliveryResult()
         while not should_stop():
             now = self.clock()

@@ -10,11 +10,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.lookup import Directory, QuarterNotStored
+from bot.lookup import Directory, DirectoryUnavailable, QuarterNotStored
 from bot.nof.card import TrustView
 from bot.nof.metrics import MetricInfo
 from bot.nof.model import Quarter, Snapshot, TrustResult, read_trust_type, trust_type_label
@@ -27,11 +28,26 @@ from bot.slack.app import Services
 from bot.slack.blocks import Block, context, escape, option, section
 from bot.slack.delivery import CHANNEL_ERRORS
 from bot.store import state
+from bot.store.db import within
 
 log = logging.getLogger(__name__)
 EPHEMERAL = "ephemeral"
 BLOCKS_MAX = cards.BLOCKS_MAX
 METRICS_PAGE = "metrics_page"
+# The database is down or silent: lookups go on from memory; what needs it says so at once.
+AWAY = (DirectoryUnavailable, sa.exc.SQLAlchemyError)
+
+
+def away_text(error: Exception) -> str:
+    if isinstance(error, DirectoryUnavailable):
+        return (
+            "The league tables are not loaded yet: the database is not answering. "
+            "Try again in a minute."
+        )
+    return (
+        "The database is not answering just now, so this can't be done; trust lookups still "
+        "work. Try again in a minute."
+    )
 
 
 def register(app: App, services: Services) -> None:
@@ -55,23 +71,25 @@ def register(app: App, services: Services) -> None:
 
 def _trust(services: Services) -> Callable[..., None]:
     def handle(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        directory = services.directory.get()
+        try:
+            directory = services.directory.get()
+        except DirectoryUnavailable as e:
+            ack(response_type=EPHEMERAL, text=away_text(e))
+            return
         try:
             cmd = commands.parse(command.get("text", ""), directory.type_labels())
         except commands.CommandError as e:
             ack(response_type=EPHEMERAL, text=str(e))
             return
-        if cmd.verb in ("subscribe", "unsubscribe"):
-            ack()  # posting to the channel takes a round trip to Slack
-            _subscription(services, cmd, command, respond, client)
+        if cmd.verb in ("subscribe", "unsubscribe", "subscriptions"):
+            ack()  # these read or write the database, or post to the channel: reply after
+            try:
+                _subscription(services, cmd, command, respond, client)
+            except AWAY as e:
+                respond(response_type=EPHEMERAL, text=away_text(e))
             return
         if cmd.verb == "help":
             ack(response_type=EPHEMERAL, text=cards.HELP, blocks=cards.help_blocks())
-        elif cmd.verb == "subscriptions":
-            with services.engine.connect() as conn:
-                subs = state.list_subscriptions(conn, command["channel_id"])
-            blocks = cards.subscriptions(command["channel_id"], subs, directory.type_labels())
-            ack(response_type=EPHEMERAL, text="Subscriptions", blocks=blocks)
         elif not directory.placings:
             ack(response_type=EPHEMERAL, text="No NOF release is stored yet: try again later.")
         elif cmd.verb == "lookup":
@@ -323,15 +341,24 @@ def _subscription(
 ) -> None:
     directory = services.directory.get()
     labels = directory.type_labels()
+    channel, user = command["channel_id"], command["user_id"]
+    subs = _read_subscriptions(services, channel)  # the database answers before anything else
+    if cmd.verb == "subscriptions":
+        blocks = cards.subscriptions(channel, subs, labels)
+        respond(response_type=EPHEMERAL, text="Subscriptions", blocks=blocks)
+        return
     found = target(directory, cmd.query)
     if isinstance(found, str):
         respond(response_type=EPHEMERAL, text=found)
         return
-    channel, user = command["channel_id"], command["user_id"]
     sub = Subscription(channel, found[0], found[1], cmd.rank, command.get("team_id"))
     if cmd.verb == "unsubscribe":
-        with services.engine.begin() as conn:
-            removed = state.unsubscribe(conn, channel, sub.scope, sub.value)
+
+        def unsubscribe() -> bool:
+            with services.engine.begin() as conn:
+                return state.unsubscribe(conn, channel, sub.scope, sub.value)
+
+        removed = within(DATABASE_WAIT, unsubscribe)
         said = "No longer posting" if removed else "This channel was not getting"
         respond(response_type=EPHEMERAL, text=f"{said} {cards.describe(sub, labels)} here.")
         return
@@ -350,14 +377,31 @@ def _subscription(
                 response_type=EPHEMERAL, text=f"Slack would not let me post here ({escape(error)})."
             )
         return
-    with services.engine.begin() as conn:
-        state.subscribe(conn, sub, services.clock(), created_by=user)
-        subs = state.list_subscriptions(conn, channel)
+
+    def save() -> list[Subscription]:
+        with services.engine.begin() as conn:
+            state.subscribe(conn, sub, services.clock(), created_by=user)
+            return state.list_subscriptions(conn, channel)
+
+    subs = within(DATABASE_WAIT, save)
     respond(
         response_type=EPHEMERAL,
         text="Subscribed.",
         blocks=cards.subscriptions(channel, subs, labels),
     )
+
+
+DATABASE_WAIT = 5.0  # seconds a subscription command waits for the database before saying so
+
+
+def _read_subscriptions(
+    services: Services, channel: str | None = None, *, created_by: str | None = None
+) -> list[Subscription]:
+    def read() -> list[Subscription]:
+        with services.engine.connect() as conn:
+            return state.list_subscriptions(conn, channel, created_by=created_by)
+
+    return within(DATABASE_WAIT, read)
 
 
 def _invite_text() -> str:
@@ -378,7 +422,11 @@ def _show(services: Services) -> Callable[..., None]:
     def handle(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
         ack()
         code, quarter, _ = cards.read_value(_selected(action))
-        text, blocks = _card(services.directory.get(), code, quarter)
+        try:
+            text, blocks = _card(services.directory.get(), code, quarter)
+        except DirectoryUnavailable as e:
+            respond(replace_original=False, response_type=EPHEMERAL, text=away_text(e))
+            return
         respond(replace_original=True, text=text, blocks=blocks)
 
     return handle
@@ -388,7 +436,10 @@ def _share(services: Services) -> Callable[..., None]:
     def handle(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
         code, quarter, _ = cards.read_value(_selected(action))
-        view = _view(services.directory.get(), code, quarter)
+        try:
+            view = _view(services.directory.get(), code, quarter)
+        except DirectoryUnavailable as e:
+            view = away_text(e)
         if isinstance(view, str):
             respond(response_type=EPHEMERAL, replace_original=False, text=escape(view))
             return
@@ -413,7 +464,11 @@ def _metrics_page(services: Services, *, replace: bool) -> Callable[..., None]:
     def handle(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
         ack()
         code, quarter, page = cards.read_value(_selected(action))
-        directory = services.directory.get()
+        try:
+            directory = services.directory.get()
+        except DirectoryUnavailable as e:
+            respond(replace_original=False, response_type=EPHEMERAL, text=away_text(e))
+            return
         text, blocks = _card(directory, code, quarter, metrics=True, page=page)
         for block in blocks:  # page buttons replace the page they are on
             if block.get("type") == "actions":
@@ -428,7 +483,11 @@ def _metric_choice(services: Services) -> Callable[..., None]:
     def handle(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
         ack()
         metric_id, trust_type, quarter = cards.read_metric_value(_selected(action))
-        directory = services.directory.get()
+        try:
+            directory = services.directory.get()
+        except DirectoryUnavailable as e:
+            respond(replace_original=False, response_type=EPHEMERAL, text=away_text(e))
+            return
         infos = directory.metric_index(None, trust_type, quarter).infos
         info = next((i for i in infos if i.metric_id == metric_id), None)
         if info is None:
@@ -444,7 +503,10 @@ def _home_pick(services: Services) -> Callable[..., None]:
     def handle(ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         ack()
         code, quarter, _ = cards.read_value(_selected(action))
-        view = _view(services.directory.get(), code, quarter)
+        try:
+            view = _view(services.directory.get(), code, quarter)
+        except DirectoryUnavailable as e:
+            view = away_text(e)
         if isinstance(view, str):
             client.views_open(trigger_id=body["trigger_id"], view=cards.notice_modal(view))
             return
@@ -455,7 +517,12 @@ def _home_pick(services: Services) -> Callable[..., None]:
 
 def _options(services: Services) -> Callable[..., None]:
     def handle(ack: Ack, payload: dict[str, Any]) -> None:
-        result = services.directory.get().search(payload.get("value", ""), limit=100)
+        try:
+            directory = services.directory.get()
+        except DirectoryUnavailable:
+            ack(options=[])
+            return
+        result = directory.search(payload.get("value", ""), limit=100)
         found = result.matches or result.suggestions
         ack(
             options=[
@@ -473,18 +540,27 @@ def _home(services: Services) -> Callable[..., None]:
     def handle(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        directory = services.directory.get()
-        statuses = []
-        for t in directory.trust_types():
-            quarter = directory.quarters(t)[-1]
-            snap = directory.snapshot(t, quarter)
-            segments = snap.segment_counts
-            statuses.append(
-                cards.TypeStatus(snap.trust_type_label, str(quarter), segments, snap.cohort)
-            )
-        with services.engine.connect() as conn:
-            subs = state.list_subscriptions(conn, created_by=event["user"])
-        view = cards.home(statuses, subs, directory.type_labels())
+        statuses: list[cards.TypeStatus] = []
+        labels: dict[str, str] = {}
+        try:
+            directory = services.directory.get()
+        except DirectoryUnavailable:
+            pass  # the Home tab says no release is loaded; lookups come back with the database
+        else:
+            labels = directory.type_labels()
+            for t in directory.trust_types():
+                snap = directory.snapshot(t, directory.quarters(t)[-1])
+                statuses.append(
+                    cards.TypeStatus(
+                        snap.trust_type_label, str(snap.quarter), snap.segment_counts, snap.cohort
+                    )
+                )
+        subs: list[Subscription] | None
+        try:
+            subs = _read_subscriptions(services, created_by=event["user"])
+        except sa.exc.SQLAlchemyError:
+            subs = None  # unknown while the database does not answer
+        view = cards.home(statuses, subs, labels)
         client.views_publish(user_id=event["user"], view=view)
 
     return handle

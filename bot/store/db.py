@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+
+T = TypeVar("T")
 
 # The newest migration in migrations/versions; a test checks it against Alembic's head.
 SCHEMA_REVISION = "0006"
@@ -22,14 +26,79 @@ def normalize_url(url: str) -> str:
     return url
 
 
+# Bounded waits, so that a database that is down or silent fails a command in seconds:
+CONNECT_TIMEOUT = 5  # a PostgreSQL connection, start-up and authentication included
+STATEMENT_TIMEOUT = 30  # any one statement, lock waits included (PostgreSQL enforces it)
+POOL_TIMEOUT = 10  # waiting for a pooled connection
+# A connection whose peer vanished (a network cut, a host gone) is dropped by the kernel after
+# TCP_USER_TIMEOUT of unacknowledged data, or when keepalive probes go unanswered.
+TCP_USER_TIMEOUT = 30
+
+
 def create_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+    """Create an engine with bounded waits; SQLite gets WAL, a busy timeout and foreign keys."""
     url = normalize_url(url)
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_timeout=POOL_TIMEOUT,
+            connect_args={
+                "connect_timeout": CONNECT_TIMEOUT,
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 10,
+                "keepalives_count": 3,
+                "tcp_user_timeout": TCP_USER_TIMEOUT * 1000,
+            },
+        )
+        sa.event.listen(engine, "connect", _postgres_timeouts)
+        return engine
     engine = sa.create_engine(url, connect_args={"timeout": 30})
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _postgres_timeouts(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT * 1000}")
+    dbapi_connection.commit()  # a session setting, kept past the pool's rollbacks
+
+
+def describe(url: str) -> str:
+    """The database as a line can name it: `postgresql://nof:***@db.example:5432/nof`."""
+    from bot.logs import redact
+
+    return redact(url)
+
+
+def within(seconds: float, work: Callable[[], T]) -> T:
+    """Run `work` in a daemon thread, waiting at most `seconds`: a silent database then costs a
+    thread, not the caller's deadline (Slack's 3 seconds). Raises sa.exc.TimeoutError."""
+    box: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(work())
+        except BaseException as e:  # noqa: BLE001 (handed to the caller below)
+            failed.append(e)
+
+    thread = threading.Thread(target=run, name="db-within", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if failed:
+        raise failed[0]
+    if not box:
+        raise sa.exc.TimeoutError(f"the database did not answer within {seconds:g} s")
+    return box[0]
+
+
+def one_line(error: BaseException) -> str:
+    """A database error on one line, without SQLAlchemy's background link."""
+    text = str(getattr(error, "orig", None) or error).strip().splitlines()
+    first = text[0] if text else type(error).__name__
+    return first.removesuffix(".")[:300]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

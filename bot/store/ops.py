@@ -74,6 +74,8 @@ class Health:
     last_check_summary: str | None = None
     last_release: str | None = None
     queued: int = 0
+    waiting: int = 0  # queued alerts that failed and wait out a retry's backoff
+    next_try: datetime | None = None  # when the first of those is due
     failing: int = 0  # queued alerts that failed at least FAILING_AFTER times
     dropped_today: int = 0
     issues: dict[str, str] = field(default_factory=dict)  # key -> what is wrong
@@ -98,6 +100,8 @@ class Health:
             "last_check_summary": self.last_check_summary,
             "last_release": self.last_release,
             "alerts_queued": self.queued,
+            "alerts_waiting_retry": self.waiting,
+            "next_retry": iso(self.next_try),
             "alerts_failing": self.failing,
             "alerts_dropped_24h": self.dropped_today,
             "problems": list(self.problems),
@@ -143,8 +147,10 @@ def health(engine: Engine, now: datetime, *, stale_after: timedelta = STALE_AFTE
         with engine.connect() as conn:
             return _health(conn, now, stale_after)
     except sa.exc.SQLAlchemyError as e:
-        reason = str(e).splitlines()[0][:200]
-        return Health(database=False, issues={"database": f"database unreachable: {reason}"})
+        from bot.store.db import describe, one_line
+
+        problem = f"database {describe(str(engine.url))} unreachable: {one_line(e)}"
+        return Health(database=False, issues={"database": problem})
 
 
 def _health(conn: Connection, now: datetime, stale_after: timedelta) -> Health:
@@ -168,6 +174,11 @@ def _health(conn: Connection, now: datetime, stale_after: timedelta) -> Health:
             alerts.c.status == DEAD, alerts.c.created_at > now - timedelta(days=1)
         )
     ).scalar_one()
+    waits, next_try = conn.execute(  # alerts that failed and wait out their backoff
+        sa.select(sa.func.count(), sa.func.min(alerts.c.not_before)).where(
+            alerts.c.status == PENDING, alerts.c.attempts > 0
+        )
+    ).one()
     h = Health(
         database=True,
         last_check=_time(last),
@@ -175,6 +186,8 @@ def _health(conn: Connection, now: datetime, stale_after: timedelta) -> Health:
         last_check_summary=get(conn, LAST_CHECK_SUMMARY),
         last_release=None if newest is None else _release(newest),
         queued=int(queued),
+        waiting=int(waits),
+        next_try=None if next_try is None else utc(next_try),
         failing=int(failing),
         dropped_today=int(dropped),
     )

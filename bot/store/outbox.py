@@ -301,6 +301,18 @@ def enable_channel(conn: Connection, channel: str) -> None:
     )
 
 
+def waiting(conn: Connection, now: datetime) -> tuple[int, datetime | None]:
+    """Queued alerts not yet posted (after a delivery run: those that must wait, for a retry's
+    backoff or behind a thread's summary that waits), and when the next retry is due."""
+    count = conn.execute(sa.select(sa.func.count()).where(alerts.c.status == PENDING)).scalar_one()
+    first = conn.execute(
+        sa.select(sa.func.min(alerts.c.not_before)).where(
+            alerts.c.status == PENDING, alerts.c.not_before > now
+        )
+    ).scalar()
+    return int(count), None if first is None else utc(first)
+
+
 def next_wait(engine: Engine, now: datetime, lease: timedelta) -> float | None:
     """Seconds until a due alert's channel is free to post again; None if none is waiting."""
     query = (
