@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +126,7 @@ def test_very_long_and_hostile_names_stay_inside_the_limits() -> None:
         1.5,
     )
     metrics = tuple(
-        MetricPlacing(replace(long_metric, metric_id=f"OF00{i:02d}", rank=i + 1), 40)
+        MetricPlacing(long_metric._replace(metric_id=f"OF00{i:02d}", rank=i + 1), 40)
         for i in range(40)
     )
     domains = tuple(

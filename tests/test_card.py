@@ -132,8 +132,8 @@ def test_every_metric_is_listed_with_national_figures_by_domain() -> None:
         "OF0005", "Waits over 52 weeks", "Access to services", "Elective care", "Jun-25", "%",
         28.09, 0.7, 0.01, 6.32, 40, 3.78,
     )  # fmt: skip
-    survey = replace(
-        m, metric_id="OF0084", description="Engagement", domain="People and workforce",
+    survey = m._replace(
+        metric_id="OF0084", description="Engagement", domain="People and workforce",
         units="out of 10", value=7.19, median=7.08, lower_quartile=6.95, upper_quartile=7.21,
         rank=22, score=2.05, reporting_date="2024",
     )  # fmt: skip

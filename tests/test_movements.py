@@ -99,7 +99,7 @@ def test_it_reports_domain_segments_and_the_biggest_metric_rank_moves(
     q1, q2 = quarters
     zz1 = q2.trust("ZZ1")
     assert zz1 is not None
-    moved = tuple(replace(x, rank=4) if x.metric_id == "OF0016" else x for x in zz1.metrics)
+    moved = tuple(x._replace(rank=4) if x.metric_id == "OF0016" else x for x in zz1.metrics)
     q2 = with_trust(
         q2, "ZZ1", domains=(Domain("OF4002", "Patient safety", 2.9, 4, 3),), metrics=moved
     )
