@@ -172,7 +172,16 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=1000, help="subscribed channels (alerts)")
     parser.add_argument(
         "--only",
-        choices=["import", "lookup", "alerts", "slack", "every-type", "slack-every-type"],
+        choices=[
+            "import",
+            "lookup",
+            "alerts",
+            "slack",
+            "every-type",
+            "slack-every-type",
+            "hostile",
+            "slack-stalled",
+        ],
         action="append",
     )
     args = parser.parse_args()
@@ -180,7 +189,17 @@ def main() -> None:
         sys.exit(f"the real NHS England files are not in {args.data} (use --data DIR)")
     sys.path.insert(0, str(ROOT))
     only = set(
-        args.only or ["import", "lookup", "every-type", "alerts", "slack", "slack-every-type"]
+        args.only
+        or [
+            "import",
+            "lookup",
+            "every-type",
+            "hostile",
+            "alerts",
+            "slack",
+            "slack-every-type",
+            "slack-stalled",
+        ]
     )
     if "import" in only:
         in_process(args.data, args.repeat)
@@ -188,6 +207,10 @@ def main() -> None:
         processes(args.data, args.repeat, only)
     if "every-type" in only:
         every_type(args.data, args.repeat)
+    if "hostile" in only:
+        from benchmarks import hostile
+
+        hostile.run(args.data, DATA, rounds=5)
     if "alerts" in only:
         from benchmarks import alerts
 
@@ -200,6 +223,10 @@ def main() -> None:
         from benchmarks import slack
 
         slack.run(args.data, every_type=True)
+    if "slack-stalled" in only:
+        from benchmarks import slack
+
+        slack.run_stalled(args.data)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,87 @@ def pct(times: list[float], p: float) -> float:
     return statistics.quantiles(times, n=100, method="inclusive")[int(p) - 1] * 1000
 
 
+def _stored(
+    tmp: str, data_dir: Path, slack: FakeSlack, every_type: bool
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """A database holding the real files (or one release of every type); the serve environment
+    and the stored (code, name) pairs."""
+    db = f"sqlite:///{tmp}/nof.sqlite3"
+    engine = create_engine(db)
+    ensure_schema(engine)
+    if every_type:
+        from benchmarks import everytype
+
+        folder = Path(tmp) / "files"
+        folder.mkdir()
+        paths = everytype.write(folder, data_dir)
+        import_files(engine, [SourceFile(p.name, p.read_bytes()) for p in paths])
+    else:
+        files = [SourceFile(n, (data_dir / n).read_bytes()) for n in (DATA, LEAGUE)]
+        import_files(engine, files)
+    with engine.connect() as conn:
+        d = Directory.load(conn)
+    engine.dispose()
+    names = sorted((code, rows[-1].placing.result.name) for code, rows in d.placings.items())
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": db,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": req.SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
+    }
+    return env, names
+
+
+def _stall(url: str, count: int) -> list[socket.socket]:
+    """Connections that send half a header and then nothing."""
+    host, port = url.removeprefix("http://").split(":")
+    stalled = []
+    for _ in range(count):
+        s = socket.create_connection((host, int(port)))
+        s.sendall(b"POST /slack/events HTTP/1.1\r\nHost: slack\r\nContent-Ty")
+        stalled.append(s)
+    time.sleep(0.5)  # they reach the workers before the load does
+    return stalled
+
+
+def _measure(
+    servers: list[tuple[str, list[str], int]],
+    env: dict[str, str],
+    texts: list[str],
+    concurrency: int,
+    rounds: int,
+) -> dict[str, list[float]]:
+    """Alternate the servers round by round (drift on a noisy machine hits all alike)."""
+    results: dict[str, list[float]] = {label: [] for label, _, _ in servers}
+    for _ in range(rounds):
+        for label, cmd, stalled in servers:
+            proc, url = start(cmd, env)
+            held = []
+            try:
+                load(url, texts[:50], concurrency)  # warm up
+                held = _stall(url, stalled)
+                results[label] += load(url, texts, concurrency)
+            finally:
+                for s in held:
+                    s.close()
+                proc.terminate()
+                proc.wait(timeout=20)
+    return results
+
+
+def _report(results: dict[str, list[float]], base: str) -> None:
+    for label, times in results.items():
+        ratio = pct(times, 99) / pct(results[base], 99)
+        print(
+            f"  {label:<44} p50 {pct(times, 50):6.1f} ms  p99 {pct(times, 99):6.1f} ms  "
+            f"max {max(times) * 1000:6.1f} ms  over 3 s: {sum(t > 3 for t in times)}  "
+            f"p99 ratio {ratio:4.2f}x"
+        )
+
+
 def run(
     data_dir: Path,
     requests: int = 400,
@@ -120,57 +201,37 @@ def run(
     every_type: bool = False,
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp, FakeSlack().start() as slack:
-        db = f"sqlite:///{tmp}/nof.sqlite3"
-        engine = create_engine(db)
-        ensure_schema(engine)
-        if every_type:
-            from benchmarks import everytype
-
-            folder = Path(tmp) / "files"
-            folder.mkdir()
-            paths = everytype.write(folder, data_dir)
-            import_files(engine, [SourceFile(p.name, p.read_bytes()) for p in paths])
-        else:
-            files = [SourceFile(n, (data_dir / n).read_bytes()) for n in (DATA, LEAGUE)]
-            import_files(engine, files)
-        with engine.connect() as conn:
-            d = Directory.load(conn)
-        engine.dispose()
-        names = sorted((code, rows[-1].placing.result.name) for code, rows in d.placings.items())
+        env, names = _stored(tmp, data_dir, slack, every_type)
         texts = queries(names, requests)
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": db,
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": req.SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
-        }
-        servers = (
-            ("bare Bolt app, fixed text  [floor]", [sys.executable, "-m", "benchmarks.floor"]),
-            ("nof-bot serve", [sys.executable, "-m", "bot", "serve"]),
-        )
-        results: dict[str, list[float]] = {label: [] for label, _ in servers}
-        for _ in range(rounds):  # alternate, so drift on a noisy machine hits both alike
-            for label, cmd in servers:
-                proc, url = start(cmd, env)
-                try:
-                    load(url, texts[:50], concurrency)  # warm up
-                    results[label] += load(url, texts, concurrency)
-                finally:
-                    proc.terminate()
-                    proc.wait(timeout=20)
-    floor = results["bare Bolt app, fixed text  [floor]"]
-    workers = env["WEB_CONCURRENCY"]
+        floor = "bare Bolt app, fixed text  [floor]"
+        servers = [
+            (floor, [sys.executable, "-m", "benchmarks.floor"], 0),
+            ("nof-bot serve", [sys.executable, "-m", "bot", "serve"], 0),
+        ]
+        results = _measure(servers, env, texts, concurrency, rounds)
     loaded = f"{len(names)} organisations of every type" if every_type else f"{len(names)} trusts"
     print(f"/trust with {loaded}: {requests} signed requests x {rounds} rounds,")
     print(f"  {concurrency} at a time,", end="")
-    print(f" {workers} gunicorn workers x 8 threads each, kept-alive connections")
-    for label, times in results.items():
-        ratio = pct(times, 99) / pct(floor, 99)
-        print(
-            f"  {label:<36} p50 {pct(times, 50):6.1f} ms  p99 {pct(times, 99):6.1f} ms  "
-            f"max {max(times) * 1000:6.1f} ms  over 3 s: {sum(t > 3 for t in times)}  "
-            f"p99 ratio {ratio:4.2f}x"
-        )
+    print(f" {env['WEB_CONCURRENCY']} gunicorn workers x 8 threads each, kept-alive connections")
+    _report(results, floor)
+
+
+def run_stalled(
+    data_dir: Path, requests: int = 400, concurrency: int = 16, rounds: int = 3, stalled: int = 40
+) -> None:
+    """`nof-bot serve` under the same load with `stalled` connections open and without them."""
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack().start() as slack:
+        env, names = _stored(tmp, data_dir, slack, every_type=False)
+        texts = queries(names, requests)
+        serve = [sys.executable, "-m", "bot", "serve"]
+        base = "nof-bot serve  [baseline: no stalled clients]"
+        servers = [
+            (base, serve, 0),
+            (f"nof-bot serve, {stalled} stalled connections open", serve, stalled),
+        ]
+        results = _measure(servers, env, texts, concurrency, rounds)
+    print(
+        f"/trust with {stalled} connections that sent half a header and stalled: {requests} "
+        f"signed requests x {rounds} rounds, {concurrency} at a time"
+    )
+    _report(results, base)

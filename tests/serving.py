@@ -18,12 +18,15 @@ ROOT = Path(__file__).resolve().parents[1]
 NOF = [sys.executable, "-m", "bot"]
 
 
-def stored_fixture_env(tmp_path: Path, slack: FakeSlack, **more: str) -> dict[str, str]:
-    """Environment of a nof-bot process whose SQLite database holds the fixture release."""
+def stored_fixture_env(
+    tmp_path: Path, slack: FakeSlack, database_url: str | None = None, **more: str
+) -> dict[str, str]:
+    """Environment of a nof-bot process whose database (SQLite unless given) holds the fixture
+    release."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'nof.sqlite3'}",
+        "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'nof.sqlite3'}",
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_API_URL": slack.api_url,
         **more,

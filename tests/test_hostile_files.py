@@ -8,9 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
-import sys
-import time
 import tracemalloc
 from datetime import date
 from pathlib import Path
@@ -22,8 +19,9 @@ from sqlalchemy.engine import Engine
 
 from bot.cli import main
 from bot.ingest import SourceFile, import_files
-from bot.nof.parse import DATA_COLUMNS, ParseError, SuspectFile, parse_file
+from bot.nof.parse import ParseError, SuspectFile, parse_file
 from bot.store.schema import releases
+from tests import hostile
 from tests.conftest import FIXTURES, REAL_DATA, fixture
 from tests.serving import ROOT
 
@@ -215,74 +213,16 @@ def test_the_hand_written_rejects_still_read_as_before() -> None:
 
 # --- 50 MB of any shape: bounded time and memory (the cap `check` downloads up to) -------------
 
-MB50 = 50 * 1024 * 1024
-
-
-def fifty_mb_shapes() -> dict[str, bytes]:
-    """Files of 50 MB in the shapes that once cost the most, and one of valid rows."""
-    header = fixture(DATA).split(b"\r\n", 1)[0]
-    rows = list(csv.reader(io.StringIO(fixture(DATA).decode("utf-8-sig"))))[1:]
-    valid = io.StringIO()
-    writer = csv.writer(valid, lineterminator="\r\n")
-    writer.writerow(DATA_COLUMNS)
-    k = 0
-    while valid.tell() < MB50 - 30_000:  # the fixture again and again, each time new codes
-        writer.writerows([*r[:4], f"{r[4]}-{k}", *r[5:]] for r in rows)
-        k += 1
-    name = b"Northmoor " * 14
-    short = (
-        b"Q1 2025/26,London,Acute trust,Large,%d," + name + b",A,B,OF0023,D,Jun-25,%%,1.0,,,,1.0"
-    )
-    return {
-        "wide-header": (b",".join(b"c%d" % i for i in range(6_000_000)))[:MB50] + b"\r\n",
-        "one-long-line": header + b"\r\n" + b"x" * MB50 + b"\r\n",
-        "quoted-field-over-many-lines": header + b'\r\n"' + b"x\r\n" * (MB50 // 3) + b'"\r\n',
-        "empty-fields": header + b"\r\n" + (b"," * 16 + b"\r\n") * (MB50 // 18),
-        "short-rows": header + b"\r\n" + b"".join(short % i + b"\r\n" for i in range(240_000)),
-        "binary": bytes(range(256)) * (MB50 // 256),
-        "valid-rows": valid.getvalue().encode(),
-    }
-
-
-# `nof-bot import` that tells its own peak resident memory as it exits: VmHWM belongs to the
-# process's address space, unlike ru_maxrss, which carries a forking parent's pages over.
-PEAK = """
-import atexit, re, sys
-def peak():
-    status = open("/proc/self/status").read()
-    sys.stderr.write("peak " + re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1) + "\\n")
-atexit.register(peak)
-from bot.cli import main
-main()
-"""
-
-
-def import_measured(env: dict[str, str], path: Path) -> tuple[int, float, int]:
-    """Run `nof-bot import FILE`: its exit code, seconds, and peak memory in bytes."""
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", PEAK, "import", str(path)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    took = time.monotonic() - started
-    assert "Traceback" not in done.stderr, done.stderr
-    peak = int(done.stderr.rsplit("peak ", 1)[1].split()[0]) * 1024
-    return done.returncode, took, peak
-
 
 def test_a_50_mb_file_of_any_shape_costs_under_10_s_and_500_mb(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NOF_SITES_URL": "off"}
-    for name, body in fifty_mb_shapes().items():
+    for name, body in hostile.shapes():
         assert len(body) >= 48 * 1024 * 1024, name
         path = tmp_path / f"{name}.csv"
         path.write_bytes(body)
         del body
         env["DATABASE_URL"] = f"sqlite:///{tmp_path / name}.sqlite3"
-        code, took, peak = import_measured(env, path)
+        code, took, peak = hostile.measured(hostile.NOF, ["import", str(path)], env)
         print(f"{name}: {took:.2f} s, {peak / 2**20:.0f} MB")
         assert code == (0 if name == "valid-rows" else 1), name
         assert took < 10.0, (name, took)

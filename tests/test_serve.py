@@ -1,6 +1,7 @@
 """`nof-bot serve` under gunicorn against hostile clients and a Slack that does not answer.
 
-Issue 10, items 2, 5, 7 and 11, each reproduced on main before the fix.
+Issue 10, items 2, 5, 7 and 11, each reproduced on main before the fix; on SQLite, and on
+PostgreSQL where it answers.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ def rss_of_workers(master: int) -> int:
 
 
 @pytest.fixture
-def serving(tmp_path: Path, slack: FakeSlack) -> dict[str, str]:
+def serving(tmp_path: Path, slack: FakeSlack, db_url: str) -> dict[str, str]:
     return stored_fixture_env(
         tmp_path,
         slack,
+        db_url,
         PORT=str(free_port()),
         WEB_CONCURRENCY="1",
         SLACK_SIGNING_SECRET=req.SECRET,
@@ -104,10 +106,13 @@ def test_a_200_mb_body_is_refused_before_it_is_read(serving: dict[str, str]) -> 
     assert "413 Content Too Large" in output
 
 
-def test_serve_comes_up_while_slack_is_unreachable(tmp_path: Path, slack: FakeSlack) -> None:
+def test_serve_comes_up_while_slack_is_unreachable(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
     env = stored_fixture_env(
         tmp_path,
         slack,
+        db_url,
         PORT=str(free_port()),
         WEB_CONCURRENCY="1",
         SLACK_SIGNING_SECRET=req.SECRET,
