@@ -4,8 +4,9 @@
 
 Machines here are noisy, so every figure is printed next to its baseline and as a ratio:
 - import of the real 2.2 MB data file plus its league table into a fresh SQLite, against
-  `pandas.read_csv` of the same data file: in-process (function calls), and as whole processes
-  (`nof-bot import` against `python -c "import pandas; pandas.read_csv(...)"`);
+  `pandas.read_csv` of the same data file: in-process (parse, store, and both), and as whole
+  processes (`nof-bot import` against `python -c "import pandas; pandas.read_csv(...)"`), the
+  rounds interleaved (the median of --repeat rounds);
 - `nof-bot lookup` from process start, against a bare `python -c pass` start;
 - queueing and delivering a full release to --channels subscribed channels (benchmarks/alerts.py);
 - 400 signed /trust requests, 16 at a time, to `nof-bot serve` and to a bare Bolt app
@@ -15,6 +16,7 @@ Machines here are noisy, so every figure is printed next to its baseline and as 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -23,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = "nhs-oversight-framework-mental-health-and-community-trust-data_Q4-2025-26.csv"
@@ -38,6 +41,17 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
     return out
 
 
+def interleaved(work: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Time each piece of work once per round, round after round (drift hits all alike)."""
+    times: dict[str, list[float]] = {label: [] for label in work}
+    for _ in range(rounds):
+        for label, fn in work.items():
+            start = time.perf_counter()
+            fn()
+            times[label].append(time.perf_counter() - start)
+    return times
+
+
 def show(label: str, times: list[float], base: list[float] | None = None) -> None:
     med = statistics.median(times) * 1000
     line = f"  {label:<52} median {med:8.1f} ms   min {min(times) * 1000:8.1f} ms"
@@ -51,32 +65,68 @@ def run(args: list[str], env: dict[str, str]) -> None:
 
 
 def in_process(data_dir: Path, repeat: int) -> None:
+    """Parse, store and the two together, each against read_csv, interleaved round by round.
+
+    "store" is what `ingest` does after parsing (the releases, trust and metric rows, sources,
+    format notes) into a database whose schema exists; the import line includes making it.
+    """
+    from datetime import UTC, datetime
+
     import pandas as pd
 
-    from bot.ingest import SourceFile, import_files
+    from bot.ingest import SourceFile, import_files, lock_ingest, read_files, store_files
+    from bot.nof.parse import combine, parse_file
     from bot.store.db import create_engine, ensure_schema
 
-    files = [SourceFile(n, (data_dir / n).read_bytes()) for n in (DATA, LEAGUE)]
-    base = timed(lambda: pd.read_csv(data_dir / DATA), repeat)
+    if TYPE_CHECKING:
+        from sqlalchemy.engine import Engine
 
-    def fresh_import() -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = create_engine(f"sqlite:///{tmp}/bench.sqlite3")
+    files = [SourceFile(n, (data_dir / n).read_bytes()) for n in (DATA, LEAGUE)]
+    now = datetime.now(UTC)
+    _, parsed = read_files(files, set(), now.date())
+    counter = iter(range(10**6))
+    with tempfile.TemporaryDirectory() as tmp:
+        ready = []  # fresh databases with their schema, made outside the timed store
+        for _ in range(repeat + 1):
+            engine = create_engine(f"sqlite:///{tmp}/store-{next(counter)}.sqlite3")
+            ensure_schema(engine)
+            ready.append(engine)
+
+        def fresh_import() -> None:
+            engine = create_engine(f"sqlite:///{tmp}/import-{next(counter)}.sqlite3")
             ensure_schema(engine)
             report = import_files(engine, files)
             assert len(report.saved) == 4, report
             engine.dispose()
 
-    def parse_only() -> None:
-        from bot.nof.parse import combine, parse_file
+        def store_only() -> None:  # committed; the database is closed after the timing
+            engine = ready.pop()
+            with engine.begin() as conn:
+                lock_ingest(conn)
+                assert len(store_files(conn, parsed, now).saved) == 4
+            done.append(engine)
 
-        combine(parse_file(f.name, f.data) for f in files)
+        done: list[Engine] = []
 
-    fresh_import()  # warm caches and imports
-    print("import, in-process")
+        fresh_import()
+        store_only()  # warm caches and imports
+        times = interleaved(
+            {
+                "read_csv": lambda: pd.read_csv(data_dir / DATA),
+                "parse": lambda: combine(parse_file(f.name, f.data) for f in files),
+                "store": store_only,
+                "import": fresh_import,
+            },
+            repeat,
+        )
+        for engine in done + ready:
+            engine.dispose()
+    base = times["read_csv"]
+    print(f"import, in-process ({repeat} interleaved rounds)")
     show("pandas.read_csv(data file)  [baseline]", base)
-    show("parse + combine (no database)", timed(parse_only, repeat), base)
-    show("import_files into a fresh SQLite (schema included)", timed(fresh_import, repeat), base)
+    show("parse + combine (no database)", times["parse"], base)
+    show("store the parsed files (schema made beforehand)", times["store"], base)
+    show("import_files into a fresh SQLite (schema included)", times["import"], base)
 
 
 def processes(data_dir: Path, repeat: int, only: set[str]) -> None:
@@ -84,7 +134,6 @@ def processes(data_dir: Path, repeat: int, only: set[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         read = [sys.executable, "-c", f"import pandas; pandas.read_csv({str(data_dir / DATA)!r})"]
-        base = timed(lambda: run(read, env), repeat) if "import" in only else []
         counter = iter(range(10**6))
 
         def fresh_import() -> None:
@@ -92,11 +141,10 @@ def processes(data_dir: Path, repeat: int, only: set[str]) -> None:
             run([*nof, "import", str(data_dir / DATA), str(data_dir / LEAGUE)], db)
 
         if "import" in only:
-            print("import, whole processes")
-            show("python -c 'import pandas; pandas.read_csv(...)'  [baseline]", base)
-            show(
-                "nof-bot import DATA LEAGUE into a fresh SQLite", timed(fresh_import, repeat), base
-            )
+            times = interleaved({"base": lambda: run(read, env), "nof": fresh_import}, repeat)
+            print(f"import, whole processes ({repeat} interleaved rounds)")
+            show("python -c 'import pandas; pandas.read_csv(...)'  [baseline]", times["base"])
+            show("nof-bot import DATA LEAGUE into a fresh SQLite", times["nof"], times["base"])
         if "lookup" not in only:
             return
 
@@ -188,6 +236,10 @@ def main() -> None:
     if not (args.data / DATA).is_file():
         sys.exit(f"the real NHS England files are not in {args.data} (use --data DIR)")
     sys.path.insert(0, str(ROOT))
+    # Bytecode, as any install writes it (pip compiles on install; an editable install on first
+    # import): PYTHONDONTWRITEBYTECODE, set on some machines, would otherwise have every timed
+    # process compile bot/ from source, while pandas and SQLAlchemy load compiled.
+    compileall.compile_dir(ROOT / "bot", quiet=1)
     only = set(
         args.only
         or [

@@ -38,9 +38,15 @@ def queue_alerts(
         newest = quarters[-1]
         if not any(s.trust_type == trust_type and s.quarter == newest.quarter for s in changed):
             continue
-        previous = store.load_snapshot(conn, quarters[-2]) if len(quarters) > 1 else None
-        movements = compare(previous, store.load_snapshot(conn, newest))
-        if trust_type not in report.types_before:
+        first = trust_type not in report.types_before  # a baseline: its summary, no metrics
+        previous = quarters[-2] if len(quarters) > 1 else None
+        movements = compare(
+            None
+            if previous is None
+            else store.load_snapshot(conn, previous, with_metrics=not first),
+            store.load_snapshot(conn, newest, with_metrics=not first),
+        )
+        if first:
             baselines.append(movements.summary)
             continue
         draft = plan(movements, newest.revision, subs, set())

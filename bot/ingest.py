@@ -111,19 +111,28 @@ def ingest(
     file that looks cut off is rejected too, unless `accept_suspects`.
     """
     lock_ingest(conn)
-    stored = store.list_releases(conn, latest_only=True)
-    types_before = frozenset(r.trust_type for r in stored)
-    known_metrics = store.metric_ids(conn)
     seen = store.known_sources(conn, [f.sha256 for f in files])
+    results, parsed = read_files(files, seen, now.date(), accept_suspects=accept_suspects)
+    return store_files(conn, parsed, now, results, accept_suspects=accept_suspects)
+
+
+Parsed = list[tuple[SourceFile, ParsedFile]]
+
+
+def read_files(
+    files: Sequence[SourceFile], seen: set[str], today: date, *, accept_suspects: bool = False
+) -> tuple[list[FileResult], Parsed]:
+    """Parse each file not seen before; a bad file is a rejection, whatever went wrong."""
     results: list[FileResult] = []
-    parsed: list[tuple[SourceFile, ParsedFile]] = []
+    parsed: Parsed = []
+    seen = set(seen)
     for f in files:
         if f.sha256 in seen:
             results.append(FileResult(f.name, "already imported", "same bytes as before"))
             continue
         seen.add(f.sha256)
         try:
-            found = parse_file(f.name, f.data, today=now.date(), suspects=accept_suspects)
+            found = parse_file(f.name, f.data, today=today, suspects=accept_suspects)
         except ParseError as e:
             results.append(FileResult(f.name, "rejected", str(e)))
             continue
@@ -133,11 +142,28 @@ def ingest(
             results.append(FileResult(f.name, "rejected", detail[:500]))
             continue
         parsed.append((f, found))
-    if not accept_suspects:
-        short = shorter_than_stored(combine(p for _, p in parsed), stored)
+    return results, parsed
+
+
+def store_files(
+    conn: Connection,
+    parsed: Parsed,
+    now: datetime,
+    results: Sequence[FileResult] = (),
+    *,
+    accept_suspects: bool = False,
+) -> ImportReport:
+    """Store what parsed files hold as new releases or revisions (the caller holds the lock)."""
+    stored = store.list_releases(conn, latest_only=True)
+    types_before = frozenset(r.trust_type for r in stored)
+    known_metrics = store.metric_ids(conn)
+    results = list(results)
+    snapshots = combine(p for _, p in parsed)
+    short = {} if accept_suspects else shorter_than_stored(snapshots, stored)
+    if short:
         results += [FileResult(name, "rejected", why) for name, why in short.items()]
         parsed = [(f, p) for f, p in parsed if p.name not in short]
-    snapshots = combine(p for _, p in parsed)
+        snapshots = combine(p for _, p in parsed)
     saved = [store.save_snapshot(conn, snap, now) for snap in snapshots]
     for f, p in parsed:
         store.record_source(conn, f.sha256, p.name, p.kind, len(f.data), now)

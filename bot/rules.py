@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from bot.nof.model import normalize
 from bot.nof.movements import MetricMove, Movements, RankChange, SegmentChange, Summary
-from bot.nof.search import normalize
 from bot.slack import messages
 from bot.store.outbox import NewAlert
 

@@ -7,7 +7,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from bot.ingest import ImportReport, SourceFile, import_files
 from bot.nof.model import Quarter, Range
@@ -22,7 +24,9 @@ from bot.store.db import (
     upgrade,
 )
 from bot.store.schema import (
-    add_oauth_tables,
+    BOTS,
+    INSTALLATIONS,
+    OAUTH_STATES,
     metadata,
     metric_results,
     release_metrics,
@@ -67,12 +71,33 @@ def placing(engine: Engine, code: str, quarter: Quarter) -> store.StoredPlacing:
 def test_a_new_database_gets_the_schema_the_code_declares(engine: Engine) -> None:
     assert current_revision(engine) == SCHEMA_REVISION
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_REVISION
-    add_oauth_tables(metadata)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
         assert MigrationContext.configure(conn).get_current_revision() == SCHEMA_REVISION
     upgrade(engine)  # Alembic itself finds nothing to do
     assert current_revision(engine) == SCHEMA_REVISION
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()], ids=["sqlite", "pg"])
+def test_the_oauth_tables_are_those_slack_sdk_builds(dialect: sa.engine.Dialect) -> None:
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    theirs = sa.MetaData(naming_convention=metadata.naming_convention)  # as they were added
+    SQLAlchemyInstallationStore.build_installations_table(theirs, INSTALLATIONS)
+    SQLAlchemyInstallationStore.build_bots_table(theirs, BOTS)
+    SQLAlchemyOAuthStateStore.build_oauth_states_table(theirs, OAUTH_STATES)
+    for name in (INSTALLATIONS, BOTS, OAUTH_STATES):
+        mine, built = metadata.tables[name], theirs.tables[name]
+        assert str(CreateTable(mine).compile(dialect=dialect)) == str(
+            CreateTable(built).compile(dialect=dialect)
+        )
+        assert [str(CreateIndex(i).compile(dialect=dialect)) for i in mine.indexes] == [
+            str(CreateIndex(i).compile(dialect=dialect)) for i in built.indexes
+        ]
+        assert [c.default is None for c in mine.columns] == [
+            c.default is None for c in built.columns
+        ]
 
 
 def test_every_migration_in_turn_builds_the_same_schema(db_url: str) -> None:
@@ -82,7 +107,6 @@ def test_every_migration_in_turn_builds_the_same_schema(db_url: str) -> None:
     for revision in ("0002", "0003", "0004", "0005", SCHEMA_REVISION):
         upgrade(engine, revision)
     assert current_revision(engine) == SCHEMA_REVISION
-    add_oauth_tables(metadata)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     engine.dispose()

@@ -12,27 +12,20 @@ from functools import cached_property
 from typing import Any
 
 from bot.nof.model import (
+    NHS_PAGE,
     Domain,
     MetricPlacing,
     Placing,
     Range,
     Snapshot,
     TrustResult,
+    segment_meaning,
     trust_type_label,
 )
 from bot.nof.movements import method_changed
 from bot.nof.peers import GroupPlace, place_text, region_place, subtype_place
 from bot.nof.segments import OVERRIDE_CAP, CutPoints, NextStep, next_step
 
-# Plain-English reading of NHS England's segments (NHS Oversight Framework 2025/26).
-SEGMENT_MEANINGS = {
-    1: "consistently high performing, no support needed",
-    2: "good performance with some areas to improve",
-    3: "significant gaps in performance, or in financial deficit",
-    4: "serious, complex problems: the most concern",
-    5: "intensive support through the Recovery Support Programme",
-}
-NHS_PAGE = "https://www.england.nhs.uk/nhs-oversight-framework/segmentation-and-league-tables/"
 EXTREMES = 3  # best and worst metrics shown on a card
 
 
@@ -82,10 +75,6 @@ class TrustView:
             return "not ranked" if d.rank is None else f"rank {d.rank}"
         joint = self.snapshot.metric_joint(d.domain_id, d.rank)
         return _rank_of(d.rank, self.snapshot.ranked(d.domain_id), joint)
-
-
-def segment_meaning(segment: int) -> str:
-    return SEGMENT_MEANINGS.get(segment, "not a published segment")
 
 
 def rank_text(p: Placing) -> str:

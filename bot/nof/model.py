@@ -105,6 +105,13 @@ TYPE_ALIASES = {
 }
 
 
+def normalize(text: str) -> str:
+    """Lower-case; drop apostrophes; `&` reads as `and`; other punctuation is a space."""
+    text = text.lower().replace("&", " and ")
+    text = re.sub(r"['\u2019\u2018`]", "", text)
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
 def _type_words(text: str) -> str:
     """Lower-case words, `&` as `and`, a trailing `trust`/`trusts` and plural `s` dropped."""
     text = re.sub(r"['\u2019]", "", text.lower().replace("&", " and "))
@@ -145,6 +152,21 @@ def read_trust_type(text: str, stored: Mapping[str, str] | None = None) -> str |
         if key in (_type_words(slug.replace("-", " ")), _type_words(label)):
             return slug
     return None
+
+
+# Plain-English reading of NHS England's segments (NHS Oversight Framework 2025/26).
+SEGMENT_MEANINGS = {
+    1: "consistently high performing, no support needed",
+    2: "good performance with some areas to improve",
+    3: "significant gaps in performance, or in financial deficit",
+    4: "serious, complex problems: the most concern",
+    5: "intensive support through the Recovery Support Programme",
+}
+NHS_PAGE = "https://www.england.nhs.uk/nhs-oversight-framework/segmentation-and-league-tables/"
+
+
+def segment_meaning(segment: int) -> str:
+    return SEGMENT_MEANINGS.get(segment, "not a published segment")
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,20 +303,36 @@ class Snapshot:
     @cached_property
     def metric_ranks(self) -> dict[str, Counter[int]]:
         """Return, per metric and domain id, how many trusts hold each rank."""
+        pairs = Counter(item for t in self.trusts for item in _ranked_items(t))
         out: dict[str, Counter[int]] = {}
-        for t in self.trusts:
-            for item_id, rank in _ranked_items(t):
-                counts = out.setdefault(item_id, Counter())
-                if rank is not None:
-                    counts[rank] += 1
+        for (item_id, rank), n in pairs.items():
+            counts = out.get(item_id)
+            if counts is None:
+                counts = out[item_id] = Counter()
+            if rank is not None:
+                counts[rank] = n
         return out
+
+    @cached_property
+    def _ranked(self) -> dict[str, int]:
+        return {item_id: sum(counts.values()) for item_id, counts in self.metric_ranks.items()}
 
     def ranked(self, metric_id: str) -> int:
         """Return how many trusts are ranked on a metric or domain in this type and quarter."""
-        return sum(self.metric_ranks.get(metric_id, Counter()).values())
+        return self._ranked.get(metric_id, 0)
+
+    @cached_property
+    def _shared(self) -> frozenset[tuple[str, int]]:
+        """The (metric or domain id, rank) pairs more than one trust holds."""
+        return frozenset(
+            (item_id, rank)
+            for item_id, counts in self.metric_ranks.items()
+            for rank, n in counts.items()
+            if n > 1
+        )
 
     def metric_joint(self, metric_id: str, rank: int | None) -> bool:
-        return rank is not None and self.metric_ranks.get(metric_id, Counter())[rank] > 1
+        return (metric_id, rank) in self._shared
 
     def metric_placings(self, trust: TrustResult) -> tuple[MetricPlacing, ...]:
         return tuple(

@@ -14,11 +14,12 @@ out: "Leeds" lists the Leeds trusts, not every trust with a site in Leeds.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+
+from bot.nof.model import normalize
 
 # Words that say nothing about which trust is meant.
 _FILLER = frozenset({"the", "and", "of", "for", "nhs", "foundation", "trust", "ft", "trusts"})
@@ -61,13 +62,6 @@ class SearchResult:
         ):
             return None
         return self.matches[0]
-
-
-def normalize(text: str) -> str:
-    """Lower-case; drop apostrophes; `&` reads as `and`; other punctuation is a space."""
-    text = text.lower().replace("&", " and ")
-    text = re.sub(r"['\u2019\u2018`]", "", text)
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
 def _words(text: str) -> list[str]:

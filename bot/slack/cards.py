@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.nof.card import (
-    NHS_PAGE,
     NO_EARLIER,
     TrustView,
     change_parts,
@@ -25,12 +24,19 @@ from bot.nof.card import (
     peer_texts,
     rank_text,
     score_text,
-    segment_meaning,
     site_lines,
     value_text,
 )
 from bot.nof.metrics import MetricInfo, MetricRow, MetricTable, ties_line
-from bot.nof.model import Placing, Quarter, Range, parse_quarter, trust_type_label
+from bot.nof.model import (
+    NHS_PAGE,
+    Placing,
+    Quarter,
+    Range,
+    parse_quarter,
+    segment_meaning,
+    trust_type_label,
+)
 from bot.nof.movements import Movements
 from bot.nof.search import Match
 from bot.rules import Subscription

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.nof.model import Quarter, read_trust_type, split_quarter, trust_type_label
-from bot.nof.search import normalize
+from bot.nof.model import Quarter, normalize, read_trust_type, split_quarter, trust_type_label
 
 REGIONS = (
     "London",

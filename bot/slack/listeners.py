@@ -18,10 +18,16 @@ from slack_sdk.errors import SlackApiError
 from bot.lookup import Directory, DirectoryUnavailable, QuarterNotStored
 from bot.nof.card import TrustView
 from bot.nof.metrics import MetricInfo
-from bot.nof.model import Quarter, Snapshot, TrustResult, read_trust_type, trust_type_label
+from bot.nof.model import (
+    Quarter,
+    Snapshot,
+    TrustResult,
+    normalize,
+    read_trust_type,
+    trust_type_label,
+)
 from bot.nof.movements import compare
 from bot.nof.peers import group_members, region_phrase, subtype_group
-from bot.nof.search import normalize
 from bot.rules import Scope, Subscription
 from bot.slack import cards, commands
 from bot.slack.app import Services

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.nof.card import NHS_PAGE, segment_meaning
+from bot.nof.model import NHS_PAGE, segment_meaning
 from bot.nof.movements import MetricMove, RankChange, SegmentChange, Summary
 from bot.slack.blocks import clip, context, escape, header, section
 

@@ -132,14 +132,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     Alembic advises for new databases; tests check that this equals running every migration
     and that Alembic reads the stamp.
     """
-    from bot.store.schema import add_oauth_tables, metadata
+    from bot.store.schema import metadata
 
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
         if revision == "head" and not sa.inspect(conn).get_table_names():
-            add_oauth_tables(metadata)
-            metadata.create_all(conn)
+            metadata.create_all(conn, checkfirst=False)  # the database is empty
             _stamp(conn, SCHEMA_REVISION)
             return
         from alembic import command

@@ -9,6 +9,7 @@ of senders. A claim whose sender died is taken over once its lease expires (see 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -130,10 +131,12 @@ def _candidates(due: sa.ColumnElement[bool]) -> sa.Select[tuple[int, str, str | 
     )
 
 
-_DUE_PENDING = sa.and_(alerts.c.status == PENDING, alerts.c.not_before <= _NOW)
-_DUE_STALE = sa.and_(alerts.c.status == CLAIMED, alerts.c.claimed_at < _STALE)
-_PENDING_CANDIDATES = _candidates(_DUE_PENDING)
-_STALE_CANDIDATES = _candidates(_DUE_STALE)
+@functools.cache
+def _due_candidates() -> tuple[sa.Select[tuple[int, str, str | None]], ...]:
+    """Pending rows that are due, and claims whose lease ran out (built once, when first used)."""
+    pending = sa.and_(alerts.c.status == PENDING, alerts.c.not_before <= _NOW)
+    stale = sa.and_(alerts.c.status == CLAIMED, alerts.c.claimed_at < _STALE)
+    return _candidates(pending), _candidates(stale)
 
 
 def _due(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
@@ -161,8 +164,8 @@ def claim_batch(
     params = {"now": now, "stale": now - lease}
     with engine.connect() as conn:
         rows = [
-            *conn.execute(_PENDING_CANDIDATES, params),
-            *conn.execute(_STALE_CANDIDATES, params),
+            *conn.execute(_due_candidates()[0], params),
+            *conn.execute(_due_candidates()[1], params),
         ]
     first: dict[str, tuple[int, str | None]] = {}
     for alert_id, channel, parent_ts in sorted(rows, key=lambda r: r[0]):

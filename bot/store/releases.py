@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -125,63 +126,51 @@ def _insert(
         )
         .returning(releases.c.id)
     ).scalar_one()
-    conn.execute(trust_results.insert(), [_trust_row(release_id, snap, t) for t in snap.trusts])
-    metric_rows = [
-        _metric_row(release_id, t.code, mp) for t in snap.trusts for mp in snap.metric_placings(t)
-    ]
-    if metric_rows:
-        conn.execute(metric_results.insert(), metric_rows)
-    cohorts = [
-        {"release_id": release_id, "metric_id": metric_id, "ranked": snap.ranked(metric_id)}
-        for metric_id in sorted(snap.metric_ranks)
-    ]
-    if cohorts:
-        conn.execute(release_metrics.insert(), cohorts)
+    _bulk_insert(conn, trust_results, [_trust_row(release_id, snap, t) for t in snap.trusts])
+    _bulk_insert(
+        conn,
+        metric_results,
+        [
+            (release_id, t.code, *m, snap.metric_joint(m.metric_id, m.rank))
+            for t in snap.trusts
+            for m in t.metrics
+        ],
+    )
+    _bulk_insert(
+        conn,
+        release_metrics,
+        [
+            (release_id, metric_id, snap.ranked(metric_id))
+            for metric_id in sorted(snap.metric_ranks)
+        ],
+    )
     return Saved(snap.quarter, snap.trust_type, outcome, revision)
 
 
-def _trust_row(release_id: int, snap: Snapshot, t: TrustResult) -> dict[str, Any]:
-    return {
-        "release_id": release_id,
-        "code": t.code,
-        "name": t.name,
-        "region": t.region,
-        "subtype": t.subtype,
-        "segment": t.segment,
-        "unadjusted_segment": t.unadjusted_segment,
-        "in_deficit": t.in_deficit,
-        "recovery_support": t.recovery_support,
-        "rank": t.rank,
-        "joint": snap.is_joint(t),
-        "score": t.score,
-        "score_rank": t.score_rank,
-        "score_low": t.score_range.low if t.score_range else None,
-        "score_high": t.score_range.high if t.score_range else None,
-        "rank_low": t.rank_range.low if t.rank_range else None,
-        "rank_high": t.rank_range.high if t.rank_range else None,
-        "domains": [[d.domain_id, d.name, d.score, d.rank, d.segment] for d in t.domains],
-    }
+def _bulk_insert(conn: Connection, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows (tuples in the table's column order) with the driver's executemany.
+
+    SQLAlchemy's per-row parameter processing costs more than the insert itself for the
+    thousands of metric rows of a release; these columns need none (JSON is written here).
+    """
+    if not rows:
+        return
+    names = ", ".join(f'"{c.name}"' for c in table.columns)
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    marks = ", ".join([mark] * len(table.columns))
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
 
 
-def _metric_row(release_id: int, code: str, mp: MetricPlacing) -> dict[str, Any]:
-    m = mp.metric
-    return {
-        "release_id": release_id,
-        "trust_code": code,
-        "metric_id": m.metric_id,
-        "description": m.description,
-        "domain": m.domain,
-        "subdomain": m.subdomain,
-        "reporting_date": m.reporting_date,
-        "units": m.units,
-        "value": m.value,
-        "median": m.median,
-        "lower_quartile": m.lower_quartile,
-        "upper_quartile": m.upper_quartile,
-        "rank": m.rank,
-        "score": m.score,
-        "joint": mp.joint,
-    }
+def _trust_row(release_id: int, snap: Snapshot, t: TrustResult) -> tuple[Any, ...]:
+    """A trust's row, in trust_results' column order."""
+    score, rank = t.score_range, t.rank_range
+    domains = [[d.domain_id, d.name, d.score, d.rank, d.segment] for d in t.domains]
+    return (
+        release_id, t.code, t.name, t.region, t.subtype, t.segment, t.unadjusted_segment,
+        t.in_deficit, t.recovery_support, t.rank, snap.is_joint(t), t.score, t.score_rank,
+        score.low if score else None, score.high if score else None,
+        rank.low if rank else None, rank.high if rank else None, json.dumps(domains),
+    )  # fmt: skip
 
 
 # --- reading ------------------------------------------------------------------------------

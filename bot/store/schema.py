@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData(
@@ -190,19 +192,80 @@ subscriptions.append_column(sa.Column("team_id", sa.String(32)))
 alerts.append_column(sa.Column("team_id", sa.String(32)))
 
 # slack_sdk's OAuth installation and state stores keep their tables on the same database
-# (migration 0003 creates them with slack_sdk's own definitions).
+# (migration 0003 creates them with slack_sdk's own builders). They are declared here as those
+# builders make them (a test compares the two on both dialects), so that a new database needs no
+# import of slack_sdk's stores, which load slowly.
 INSTALLATIONS, BOTS, OAUTH_STATES = "slack_installations", "slack_bots", "slack_oauth_states"
 
 
-def add_oauth_tables(md: sa.MetaData) -> None:
-    """Add slack_sdk's tables to `md`; imported on demand, as slack_sdk's stores load slowly."""
-    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+def _workspace(*columns: sa.Column[Any]) -> list[sa.Column[Any]]:
+    """The columns slack_sdk's installations and bots tables share, then `columns`."""
+    return [
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("client_id", sa.String(32), nullable=False),
+        sa.Column("app_id", sa.String(32), nullable=False),
+        sa.Column("enterprise_id", sa.String(32)),
+        sa.Column("enterprise_name", sa.String(200)),
+        *columns,
+    ]
 
-    if INSTALLATIONS not in md.tables:
-        SQLAlchemyInstallationStore.build_installations_table(md, INSTALLATIONS)
-        SQLAlchemyInstallationStore.build_bots_table(md, BOTS)
-        SQLAlchemyOAuthStateStore.build_oauth_states_table(md, OAUTH_STATES)
+
+def _bot_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("team_id", sa.String(32)),
+        sa.Column("team_name", sa.String(200)),
+        sa.Column("bot_token", sa.String(200)),
+        sa.Column("bot_id", sa.String(32)),
+        sa.Column("bot_user_id", sa.String(32)),
+        sa.Column("bot_scopes", sa.String(1000)),
+        sa.Column("bot_refresh_token", sa.String(200)),
+        sa.Column("bot_token_expires_at", sa.DateTime),
+    ]
+
+
+def _installed() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("is_enterprise_install", sa.Boolean, default=False, nullable=False),
+        sa.Column("installed_at", sa.DateTime, nullable=False, default=sa.func.now()),
+    ]
+
+
+slack_installations = sa.Table(
+    INSTALLATIONS,
+    metadata,
+    *_workspace(
+        sa.Column("enterprise_url", sa.String(200)),
+        *_bot_columns(),
+        sa.Column("user_id", sa.String(32), nullable=False),
+        sa.Column("user_token", sa.String(200)),
+        sa.Column("user_scopes", sa.String(1000)),
+        sa.Column("user_refresh_token", sa.String(200)),
+        sa.Column("user_token_expires_at", sa.DateTime),
+        sa.Column("incoming_webhook_url", sa.String(200)),
+        sa.Column("incoming_webhook_channel", sa.String(200)),
+        sa.Column("incoming_webhook_channel_id", sa.String(200)),
+        sa.Column("incoming_webhook_configuration_url", sa.String(200)),
+        sa.Column("is_enterprise_install", sa.Boolean, default=False, nullable=False),
+        sa.Column("token_type", sa.String(32)),
+        sa.Column("installed_at", sa.DateTime, nullable=False, default=sa.func.now()),
+    ),
+    sa.Index(
+        f"{INSTALLATIONS}_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"
+    ),
+)
+slack_bots = sa.Table(
+    BOTS,
+    metadata,
+    *_workspace(*_bot_columns(), *_installed()),
+    sa.Index(f"{BOTS}_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+slack_oauth_states = sa.Table(
+    OAUTH_STATES,
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("state", sa.String(200), nullable=False),
+    sa.Column("expire_at", sa.DateTime, nullable=False),
+)
 
 
 # --- format drift and hospital sites (0006) -----------------------------------------------
