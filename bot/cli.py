@@ -179,9 +179,11 @@ def check(dry_run: bool) -> None:
 
 
 def _print_check(result: CheckResult, dry_run: bool) -> None:
-    click.echo(
-        f"downloaded {len(result.downloaded)} file(s), {len(result.unchanged)} unchanged (304)"
-    )
+    line = f"downloaded {len(result.downloaded)} file(s), {len(result.unchanged)} unchanged (304)"
+    if result.pages_unchanged:
+        n = len(result.pages_unchanged)
+        line += f"; {n} page(s) unchanged (304), their files not asked for"
+    click.echo(line)
     _print_report(result.report, quiet=True)
     if result.sites is not None:
         click.echo(f"stored {result.sites} NHS trust sites (hospital names)")
@@ -293,7 +295,12 @@ def _run_scheduler(
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: jobs.stop.set())
-    return run_worker(jobs, settings.check_schedule, on_stop=on_stop)
+    try:
+        return run_worker(
+            jobs, settings.check_schedule, settings.release_check_schedule, on_stop=on_stop
+        )
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
 
 
 @main.command()

@@ -10,6 +10,8 @@ DEFAULT_DATABASE_URL = "sqlite:///nof-bot.sqlite3"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # When the worker checks, in Europe/London time: NHS England publishes in office hours.
 DEFAULT_CHECK_SCHEDULE = "*/30 8-17 * * mon-fri; 0 0,6,18 * * mon-fri; 0 */6 * * sat,sun"
+# Added while a release is due (see bot.worker.release_window): every 5 minutes in office hours.
+DEFAULT_RELEASE_CHECK_SCHEDULE = "*/5 8-17 * * mon-fri"
 # NHS England's hub, the publication that links the CSVs, and the CSV metadata page.
 DEFAULT_SOURCE_URLS = (
     "https://www.england.nhs.uk/nhs-oversight-framework/segmentation-and-league-tables/",
@@ -42,6 +44,7 @@ class Settings:
     port: int = 3000
     web_concurrency: int = 2
     check_schedule: str = DEFAULT_CHECK_SCHEDULE  # crontab lines separated by ";"
+    release_check_schedule: str = DEFAULT_RELEASE_CHECK_SCHEDULE  # "" (off): never added
     sites_url: str | None = DEFAULT_SITES_URL  # None: hospital names are not downloaded
 
     @property
@@ -74,6 +77,7 @@ class Settings:
             port=_number(env, "PORT", 3000, 1, 65535),
             web_concurrency=_number(env, "WEB_CONCURRENCY", 2, 1, 64),
             check_schedule=_text(env, "NOF_CHECK_SCHEDULE") or DEFAULT_CHECK_SCHEDULE,
+            release_check_schedule=_release_schedule(env),
             sites_url=_sites_url(env),
         )
 
@@ -88,6 +92,13 @@ def _urls(env: Mapping[str, str], name: str) -> tuple[str, ...]:
         if not u.startswith(("http://", "https://")):
             raise ConfigError(f"{name}: {u!r} is not an http(s) URL")
     return urls
+
+
+def _release_schedule(env: Mapping[str, str]) -> str:
+    text = _text(env, "NOF_RELEASE_CHECK_SCHEDULE")
+    if text is None:
+        return DEFAULT_RELEASE_CHECK_SCHEDULE
+    return "" if text.lower() == "off" else text
 
 
 def _sites_url(env: Mapping[str, str]) -> str | None:

@@ -18,12 +18,15 @@ from bot.logs import redact
 from bot.nof.sites import SitesError
 from bot.rules import with_alert_channel
 from bot.slack.delivery import DeliveryResult
-from bot.source import Download, Source, SourceError
+from bot.source import Download, Page, Source, SourceError, is_csv_url
 from bot.store import ops, outbox, state
 from bot.store.state import Validators
 
 log = logging.getLogger(__name__)
 SITES_EVERY = timedelta(days=30)  # NHS ODS updates its lists monthly
+# While a page is unchanged its files are not asked for, except this often: a file replaced
+# in place under the same name is still noticed.
+FILES_EVERY = timedelta(hours=6)
 
 
 @dataclass
@@ -32,6 +35,7 @@ class CheckResult:
 
     downloaded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)  # 304 Not Modified
+    pages_unchanged: list[str] = field(default_factory=list)  # 304: their files not asked for
     report: ImportReport = field(default_factory=ImportReport)
     alerts: list[outbox.NewAlert] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -68,6 +72,7 @@ def record_check(engine: Engine, result: CheckResult, now: datetime) -> str:
             ("ok", str(result.reason is None).lower()),
             ("downloaded", len(result.downloaded)),
             ("unchanged", len(result.unchanged)),
+            ("pages_unchanged", len(result.pages_unchanged)),
             ("stored", sum(s.outcome == "new" for s in saved)),
             ("revised", sum(s.outcome == "revised" for s in saved)),
             ("rejected", len(result.report.rejected)),
@@ -126,9 +131,8 @@ class Checker:
         result = CheckResult()
         with self.engine.connect() as conn:
             known = state.validators(conn)
-        urls, errors = self.source.discover(self.source_urls)
-        if not urls and not errors:
-            errors.append(SourceError(", ".join(self.source_urls), "no NOF CSV links found"))
+            held = state.page_states(conn)
+        urls, pages, errors = self._scan(held, result)
         downloads: list[Download] = []
         for url in urls:
             if should_stop():
@@ -150,11 +154,62 @@ class Checker:
             return result
         with self.engine.connect() as conn, conn.begin() as tx:
             self._ingest(conn, downloads, errors, result)
+            self._remember_pages(conn, pages, errors, result)
             if sites is not None:
                 self._store_sites(conn, sites, result)
             if dry_run:
                 tx.rollback()
         return result
+
+    def _scan(
+        self, held: dict[str, state.PageState], result: CheckResult
+    ) -> tuple[list[str], list[Page], list[SourceError]]:
+        """The CSV URLs to ask for: those given directly, and the links of each page that changed
+        (or whose files were last asked for over FILES_EVERY ago). An unchanged page costs one
+        conditional request, and its files none."""
+        urls: list[str] = []
+        pages: list[Page] = []
+        errors: list[SourceError] = []
+        now = self.clock()
+        for url in self.source_urls:
+            if is_csv_url(url):
+                urls += [url] if url not in urls else []
+                continue
+            before = held.get(redact(url))
+            try:
+                if before is None:
+                    page = self.source.page(url)
+                else:
+                    page = self.source.page(url, before.validators, before.links)
+            except SourceError as e:
+                errors.append(e)
+                continue
+            fresh = before is not None and now - before.files_checked_at < FILES_EVERY
+            if fresh and not page.changed:
+                result.pages_unchanged.append(redact(url))
+                continue
+            if not page.links:
+                errors.append(SourceError(url, "no NOF CSV links found"))
+                continue
+            pages.append(page)
+            urls += [u for u in page.links if u not in urls]
+        return urls, pages, errors
+
+    def _remember_pages(
+        self,
+        conn: Connection,
+        pages: list[Page],
+        errors: list[SourceError],
+        result: CheckResult,
+    ) -> None:
+        """Keep each page's validators once every file it links to was stored or unchanged: a
+        file that failed is asked for again next time, the page's 304 notwithstanding."""
+        failed = {redact(e.url) for e in errors} | {r.name for r in result.report.rejected}
+        now = self.clock()
+        for page in pages:
+            if not failed & {redact(link) for link in page.links}:
+                kept = state.PageState(Validators(page.etag, page.last_modified), page.paths, now)
+                state.remember_page(conn, redact(page.url), kept, now)
 
     def _fetch_sites(
         self, known: dict[str, Validators], errors: list[SourceError]

@@ -47,6 +47,28 @@ class Download:
     last_modified: str | None
 
 
+@dataclass(frozen=True)
+class Page:
+    """A page scanned for NOF CSV links: `changed` False when the server said 304 and the links
+    are those it held before."""
+
+    url: str
+    links: tuple[str, ...]  # absolute, on the page's own host
+    etag: str | None
+    last_modified: str | None
+    changed: bool = True
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The links as paths on the page's host (to keep: no credentials)."""
+        return tuple(_path(link) for link in self.links)
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def default_client() -> httpx.Client:
     """An httpx client with the timeouts and headers the real source needs."""
     return httpx.Client(
@@ -115,22 +137,26 @@ class Source:
                 found.append(url)
                 continue
             try:
-                _, headers, body = self._get(url, {})
+                page = self.page(url)
             except SourceError as e:
                 errors.append(e)
                 continue
-            html = body.decode(_charset(headers), errors="replace")
-            found += [u for u in nof_links(html, url) if u not in found]
+            found += [u for u in page.links if u not in found]
         return found, errors
+
+    def page(self, url: str, known: Validators | None = None, paths: Iterable[str] = ()) -> Page:
+        """Read a page's NOF CSV links, asking with its validators: on 304 the links are the
+        `paths` it held before, on the page's host."""
+        status, got, body = self._get(url, _conditional(known))
+        if status == 304 and known is not None:
+            links = tuple(urljoin(url, p) for p in paths)
+            return Page(url, links, known.etag, known.last_modified, changed=False)
+        html = body.decode(_charset(got), errors="replace")
+        return Page(url, tuple(nof_links(html, url)), got.get("etag"), got.get("last-modified"))
 
     def fetch(self, url: str, known: Validators | None = None) -> Download | None:
         """Download a CSV; None when the server says it has not changed (304)."""
-        headers = {}
-        if known is not None and known.etag:
-            headers["If-None-Match"] = known.etag
-        if known is not None and known.last_modified:
-            headers["If-Modified-Since"] = known.last_modified
-        status, got, body = self._get(url, headers)
+        status, got, body = self._get(url, _conditional(known))
         if status == 304:
             return None
         kind = got.get("content-type", "").split(";")[0].strip().lower()
@@ -177,6 +203,16 @@ class Source:
                 raise SourceError(url, f"over the {self.max_bytes:,}-byte cap")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _conditional(known: Validators | None) -> dict[str, str]:
+    """The headers of a conditional GET (none without validators)."""
+    headers = {}
+    if known is not None and known.etag:
+        headers["If-None-Match"] = known.etag
+    if known is not None and known.last_modified:
+        headers["If-Modified-Since"] = known.last_modified
+    return headers
 
 
 def _charset(headers: httpx.Headers) -> str:

@@ -28,18 +28,21 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
 from bot.alerting import notify
-from bot.config import DEFAULT_CHECK_SCHEDULE
+from bot.config import DEFAULT_CHECK_SCHEDULE, DEFAULT_RELEASE_CHECK_SCHEDULE, ConfigError
 from bot.jobs import Checker, CheckResult, record_check
+from bot.nof.model import Quarter
 from bot.slack.delivery import Delivery, DeliveryResult, Poster, worker_id
 from bot.source import Source
 from bot.store import ops
 from bot.store.db import describe, one_line
+from bot.store.releases import newest_quarter
 from bot.store.state import clear_failures
 
 log = logging.getLogger(__name__)
@@ -51,10 +54,62 @@ CHECK_LEASE_TTL = timedelta(minutes=15)  # longer than any check; a dead holder 
 SHUTDOWN_GRACE = 8.0  # seconds for the current unit of work, inside the 10 s a platform allows
 
 
-def schedule_trigger(crontabs: str) -> OrTrigger:
+def schedule_trigger(crontabs: str, setting: str = "NOF_CHECK_SCHEDULE") -> OrTrigger:
     """Parse `;`-separated crontab lines (minute hour day month weekday), Europe/London."""
     lines = [line.strip() for line in crontabs.split(";") if line.strip()]
-    return OrTrigger([CronTrigger.from_crontab(line, timezone=TIMEZONE) for line in lines])
+    try:
+        return OrTrigger([CronTrigger.from_crontab(line, timezone=TIMEZONE) for line in lines])
+    except ValueError as e:
+        raise ConfigError(f"{setting}: {crontabs!r} is not crontab lines ({e})") from None
+
+
+# NHS England has published each quarter 10 to 12 weeks after it ends (Q1 2025/26 on 9 September,
+# Q2 on 11 December, Q3 in March, Q4 by 21 June): a release is due from 8 weeks after the next
+# quarter ends until it is stored; after 26 weeks something else has happened, and the normal
+# schedule is enough.
+RELEASE_FROM = timedelta(weeks=8)
+RELEASE_UNTIL = timedelta(weeks=26)
+
+
+def release_window(newest: Quarter | None) -> tuple[datetime, datetime] | None:
+    """When the quarter after the newest stored one is due, in Europe/London time."""
+    if newest is None:
+        return None
+    ended = datetime.combine(newest.next().last_day(), datetime.min.time(), TIMEZONE)
+    ended += timedelta(days=1)  # the morning after its last day
+    return ended + RELEASE_FROM, ended + RELEASE_UNTIL
+
+
+class ReleaseTrigger(BaseTrigger):  # type: ignore[misc]
+    """The normal schedule, and while a release is due (`window()`) the release schedule too."""
+
+    def __init__(
+        self,
+        normal: BaseTrigger,
+        release: BaseTrigger | None,
+        window: Callable[[], tuple[datetime, datetime] | None],
+    ) -> None:
+        self.normal = normal
+        self.release = release
+        self.window = window
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        normal: datetime | None = self.normal.get_next_fire_time(previous_fire_time, now)
+        window = self.window()
+        if self.release is None or window is None or now >= window[1]:
+            return normal
+        start, stop = window
+        extra: datetime | None = self.release.get_next_fire_time(
+            previous_fire_time, max(now, start)
+        )
+        if extra is None or extra >= stop:
+            return normal
+        return extra if normal is None or extra < normal else normal
+
+    def __str__(self) -> str:
+        return f"release-aware[{self.normal}; while due: {self.release}]"
 
 
 @dataclass
@@ -72,6 +127,7 @@ class Jobs:
     sites_url: str | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     worker: str = field(default_factory=worker_id)
+    newest: Quarter | None = None  # the newest stored quarter: when the next release is due
     _running: int = 0
     _idle: threading.Condition = field(default_factory=threading.Condition)
 
@@ -103,11 +159,20 @@ class Jobs:
             result = checker.check(should_stop=self.stop.is_set)
             summary = record_check(self.engine, result, self.clock())
             log.info("check %s", summary)
+            self.read_newest()
         finally:
             ops.release(self.engine, CHECK_LEASE, self.worker)
         if result.alerts and not self.stop.is_set():
             result.delivery = self._deliver()  # the news goes out now, not at the next tick
         return result
+
+    def read_newest(self) -> None:
+        """Read the newest stored quarter (kept as it was while the database does not answer)."""
+        with self.engine.connect() as conn:
+            self.newest = newest_quarter(conn)
+
+    def release_window(self) -> tuple[datetime, datetime] | None:
+        return release_window(self.newest)
 
     def _deliver(self) -> DeliveryResult:
         delivery = Delivery(
@@ -160,7 +225,11 @@ class Jobs:
             return self._idle.wait_for(lambda: self._running == 0, timeout)
 
 
-def build_scheduler(jobs: Jobs, crontabs: str = DEFAULT_CHECK_SCHEDULE) -> BackgroundScheduler:
+def build_scheduler(
+    jobs: Jobs,
+    crontabs: str = DEFAULT_CHECK_SCHEDULE,
+    release_crontabs: str = DEFAULT_RELEASE_CHECK_SCHEDULE,
+) -> BackgroundScheduler:
     """The background scheduler with every job, in Europe/London time."""
     scheduler = BackgroundScheduler(timezone=TIMEZONE)
     # coalesce: runs missed while the process was busy or asleep collapse into one, since
@@ -170,9 +239,14 @@ def build_scheduler(jobs: Jobs, crontabs: str = DEFAULT_CHECK_SCHEDULE) -> Backg
     # misfire_grace_time: a run late by less than this still happens; a later one is skipped,
     #   as the next regular run comes soon (15 min for checks, 30 s for delivery).
     common: dict[str, Any] = {"coalesce": True, "max_instances": 1, "replace_existing": True}
+    release = (
+        schedule_trigger(release_crontabs, "NOF_RELEASE_CHECK_SCHEDULE")
+        if release_crontabs.strip()
+        else None
+    )
     scheduler.add_job(
         jobs.check,
-        schedule_trigger(crontabs),
+        ReleaseTrigger(schedule_trigger(crontabs), release, jobs.release_window),
         id="check",
         name="check for a new release",
         misfire_grace_time=15 * 60,
@@ -202,11 +276,13 @@ def build_scheduler(jobs: Jobs, crontabs: str = DEFAULT_CHECK_SCHEDULE) -> Backg
 def run(
     jobs: Jobs,
     crontabs: str = DEFAULT_CHECK_SCHEDULE,
+    release_crontabs: str = DEFAULT_RELEASE_CHECK_SCHEDULE,
     *,
     on_stop: Callable[[], None] = lambda: None,
 ) -> int:
     """Run the scheduler until `jobs.stop` is set (by SIGTERM); return the exit code."""
-    scheduler = build_scheduler(jobs, crontabs)
+    jobs.read_newest()
+    scheduler = build_scheduler(jobs, crontabs, release_crontabs)
     scheduler.start()
     log.info(
         "worker %s started; next check %s", jobs.worker, scheduler.get_job("check").next_run_time

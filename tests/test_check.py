@@ -172,10 +172,11 @@ def test_replaying_the_real_releases_posts_each_segment_change_once(
     assert {p["trust_code"] for p in rgd} == {"RGD"}
     total = len(slack.calls)
 
-    again = run_check(engine, nhs, slack)  # nothing new: every file answers 304
+    asked = len(nhs.requests)
+    again = run_check(engine, nhs, slack)  # nothing new: the page answers 304, files not asked
     assert again.reason is None
-    assert len(again.unchanged) == 5
-    assert again.downloaded == []
+    assert (again.pages_unchanged, again.unchanged, again.downloaded) == ([nhs.url(PAGE)], [], [])
+    assert [path for path, _ in nhs.requests[asked:]] == [PAGE]
     publish(
         nhs,
         {
@@ -350,7 +351,10 @@ def test_check_without_slack_prints_the_alerts(db_url: str, nhs: FakeNHS) -> Non
         in second.output
     )
     third = runner.invoke(main, ["check"], catch_exceptions=False)
-    assert "downloaded 0 file(s), 2 unchanged (304)" in third.output
+    assert (
+        "downloaded 0 file(s), 0 unchanged (304); 1 page(s) unchanged (304), their files not "
+        "asked for"
+    ) in third.output
     assert "[CALERTS]" not in third.output
 
 

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
+from bot.store.db import SCHEMA_REVISION
 from tests.conftest import FIXTURES
 
 DATA = str(FIXTURES / "mhc-trust-data-q1-q2.csv")
@@ -125,7 +126,7 @@ def test_it_runs_as_python_dash_m_bot(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "schema at revision 0006"
+    assert done.stdout.strip() == f"schema at revision {SCHEMA_REVISION}"
 
 
 def test_it_refuses_a_database_url_that_is_not_a_url() -> None:

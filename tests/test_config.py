@@ -41,6 +41,10 @@ def test_it_reads_the_environment_and_defaults() -> None:
     assert s.source_urls == ("https://a.example/p/", "https://b.example/x.csv")
     assert s.slack_api_url == "http://127.0.0.1:9000/api/"
     assert (s.slack_bot_token, s.alert_channel, s.admin_channel) == ("xoxb-1", "C1", None)
+    assert Settings().release_check_schedule == "*/5 8-17 * * mon-fri"
+    assert Settings.from_env({"NOF_RELEASE_CHECK_SCHEDULE": "Off"}).release_check_schedule == ""
+    every_minute = Settings.from_env({"NOF_RELEASE_CHECK_SCHEDULE": "* 7-19 * * *"})
+    assert every_minute.release_check_schedule == "* 7-19 * * *"
 
 
 @pytest.mark.parametrize(

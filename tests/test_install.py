@@ -59,7 +59,10 @@ def test_the_procfile_runs_the_web_process_and_migrates_on_release() -> None:
 
 
 def test_the_default_schedule_is_the_one_documented() -> None:
-    from bot.config import DEFAULT_CHECK_SCHEDULE
+    from bot.config import DEFAULT_CHECK_SCHEDULE, DEFAULT_RELEASE_CHECK_SCHEDULE
 
     example = (ROOT / ".env.example").read_text()
     assert f"NOF_CHECK_SCHEDULE={DEFAULT_CHECK_SCHEDULE}\n" in example
+    assert f"NOF_RELEASE_CHECK_SCHEDULE={DEFAULT_RELEASE_CHECK_SCHEDULE}\n" in example
+    readme = (ROOT / "README.md").read_text()
+    assert f"`{DEFAULT_RELEASE_CHECK_SCHEDULE}`" in readme

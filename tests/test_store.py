@@ -104,7 +104,7 @@ def test_every_migration_in_turn_builds_the_same_schema(db_url: str) -> None:
     engine = create_engine(db_url)
     upgrade(engine, "0001")  # from an empty database, one migration at a time
     assert current_revision(engine) == "0001"
-    for revision in ("0002", "0003", "0004", "0005", SCHEMA_REVISION):
+    for revision in ("0002", "0003", "0004", "0005", "0006", SCHEMA_REVISION):
         upgrade(engine, revision)
     assert current_revision(engine) == SCHEMA_REVISION
     with engine.connect() as conn:

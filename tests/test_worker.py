@@ -90,12 +90,12 @@ def test_the_check_job_stores_queues_delivers_and_records(
         assert ops.holder(conn, CHECK_LEASE) is None  # released
         assert ops.get(conn, ops.LAST_CHECK_OK) is not None
         assert ops.get(conn, ops.LAST_CHECK_SUMMARY) == (
-            "ok=true downloaded=1 unchanged=1 stored=1 revised=0 rejected=0 queued=3 problems=0 format_notices=0"
+            "ok=true downloaded=1 unchanged=1 pages_unchanged=0 stored=1 revised=0 rejected=0 queued=3 problems=0 format_notices=0"
         )
     again = jobs.check()
     assert again is not None
     assert again.alerts == []
-    assert len(again.unchanged) == 2
+    assert (len(again.pages_unchanged), again.unchanged) == (1, [])  # one 304, for the page
     assert jobs.deliver() is not None
     assert len(slack.posts()) == 4
 

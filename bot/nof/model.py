@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cached_property, total_ordering
 from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
@@ -20,6 +21,9 @@ _QUARTER_FIRST = rf"Q([1-4])[\s_-]*{_YEARS}"
 _YEAR_FIRST = rf"{_YEARS}[\s_-]*Q([1-4])"
 _QUARTER = re.compile(rf"^\s*(?:{_QUARTER_FIRST}|{_YEAR_FIRST})\s*$", re.IGNORECASE)
 _QUARTER_AT_END = re.compile(rf"(?:^|\s)(?:{_QUARTER_FIRST}|{_YEAR_FIRST})\s*$", re.IGNORECASE)
+
+
+_QUARTER_ENDS = {1: (0, 6, 30), 2: (0, 9, 30), 3: (0, 12, 31), 4: (1, 3, 31)}
 
 
 @total_ordering
@@ -49,6 +53,14 @@ class Quarter:
 
     def previous(self) -> Quarter:
         return Quarter.from_order(self.order - 1)
+
+    def next(self) -> Quarter:
+        return Quarter.from_order(self.order + 1)
+
+    def last_day(self) -> date:
+        """The quarter's last day: 30 June for Q1, 30 September, 31 December, 31 March."""
+        years_on, month, day = _QUARTER_ENDS[self.q]
+        return date(self.year + years_on, month, day)
 
 
 def parse_quarter(text: str) -> Quarter | None:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 T = TypeVar("T")
 
 # The newest migration in migrations/versions; a test checks it against Alembic's head.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 0x6E6F66  # advisory lock id: one process migrates at a time
 

@@ -219,6 +219,12 @@ def list_releases(conn: Connection, *, latest_only: bool = False) -> list[Releas
     return [_release(r, r["trusts"]) for r in conn.execute(query).mappings()]
 
 
+def newest_quarter(conn: Connection) -> Quarter | None:
+    """The newest quarter stored of any type."""
+    order = conn.execute(sa.select(sa.func.max(releases.c.quarter_order))).scalar()
+    return None if order is None else Quarter.from_order(int(order))
+
+
 def latest_release(conn: Connection, quarter: Quarter, trust_type: str) -> Release | None:
     row = (
         conn.execute(

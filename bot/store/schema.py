@@ -290,6 +290,22 @@ sites = sa.Table(
     sa.Index("ix_sites_trust_code", "trust_code"),
 )
 
+# --- pages scanned for links (0007) ---------------------------------------------------------
+
+# A page's validators and the CSV links it held (paths on its own host: no credentials), so
+# that an unchanged page costs one conditional request; `files_checked_at` is when its files
+# were last asked for themselves (they are, every few hours, even while the page is unchanged).
+pages = sa.Table(
+    "pages",
+    metadata,
+    sa.Column("url", sa.Text, primary_key=True),  # as shown: credentials removed
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("links", sa.JSON, nullable=False),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("files_checked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # --- running unattended -------------------------------------------------------------------
 
 # A named lease: one holder at a time across processes and hosts, until it expires.

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from bot.rules import Subscription
 from bot.store.outbox import enable_channel, insert_ignoring, utc
-from bot.store.schema import alerts, failures, http_cache, notices, subscriptions
+from bot.store.schema import alerts, failures, http_cache, notices, pages, subscriptions
 
 # --- subscriptions ------------------------------------------------------------------------
 
@@ -190,5 +190,41 @@ def remember(
     conn.execute(
         http_cache.insert().values(
             url=url, etag=etag, last_modified=last_modified, sha256=sha256, checked_at=now
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What a page held when it was last read: its validators, the paths of its CSV links on
+    its own host, and when its files were last asked for themselves."""
+
+    validators: Validators
+    links: tuple[str, ...]
+    files_checked_at: datetime
+
+
+def page_states(conn: Connection) -> dict[str, PageState]:
+    """Every page's state, by its URL as shown (credentials removed)."""
+    rows = conn.execute(sa.select(pages))
+    return {
+        r.url: PageState(
+            Validators(r.etag, r.last_modified), tuple(r.links), utc(r.files_checked_at)
+        )
+        for r in rows
+    }
+
+
+def remember_page(conn: Connection, url: str, page: PageState, now: datetime) -> None:
+    """Keep a page's state once every file it links to is safely stored or unchanged."""
+    conn.execute(sa.delete(pages).where(pages.c.url == url))
+    conn.execute(
+        pages.insert().values(
+            url=url,
+            etag=page.validators.etag,
+            last_modified=page.validators.last_modified,
+            links=list(page.links),
+            checked_at=now,
+            files_checked_at=page.files_checked_at,
         )
     )

@@ -1,0 +1,180 @@
+"""Release-day polling (issue 11): every 5 minutes while a release is due, one 304 per page.
+
+A fake clock drives the worker's real schedule (bot.worker.build_scheduler's check trigger) and
+its check job against the fake NHS site and the fake Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.nof.model import Quarter
+from bot.slack.delivery import SlackPoster, slack_client
+from bot.source import Source
+from bot.worker import TIMEZONE, Jobs, ReleaseTrigger, build_scheduler, release_window
+from tests.conftest import fixture
+from tests.fakes.nhs import FakeNHS
+from tests.fakes.slack import FakeSlack
+
+PAGE = "/publication/nof/"
+Q1 = "/wp-content/uploads/2025/09/nhs-oversight-framework-non-acute-hospital-trust-data.csv"
+Q2 = "/wp-content/uploads/2025/12/nhs-oversight-framework-mental-health-and-community-trust-data-q2.csv"
+
+
+class Clock:
+    """Set in London time; tells UTC, as the worker's own clock does."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now.astimezone(UTC)
+
+
+def london(*args: int) -> datetime:
+    return datetime(*args, tzinfo=TIMEZONE)  # type: ignore[misc]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(london(2025, 9, 10, 9, 0))  # the day after Q1 2025/26 was published
+
+
+@pytest.fixture
+def jobs(engine: Engine, nhs: FakeNHS, slack: FakeSlack, clock: Clock) -> Iterator[Jobs]:
+    with httpx.Client(timeout=2) as http:
+        yield Jobs(
+            engine,
+            Source(http, backoff=0.0, sleep=lambda _: None),
+            SlackPoster(slack_client("xoxb-test", slack.api_url)),
+            (nhs.url(PAGE),),
+            alert_channel="CALERTS",
+            interval=0.0,
+            clock=clock,
+            worker="test-worker",
+        )
+
+
+def check_trigger(jobs: Jobs) -> ReleaseTrigger:
+    trigger = build_scheduler(jobs).get_job("check").trigger
+    assert isinstance(trigger, ReleaseTrigger)
+    return trigger
+
+
+def next_poll(jobs: Jobs, now: datetime, previous: datetime | None = None) -> datetime:
+    """When the scheduler runs the check next, at `now` or after, `previous` the last run."""
+    found = check_trigger(jobs).get_next_fire_time(previous, now)
+    assert found is not None
+    return found.astimezone(TIMEZONE)
+
+
+def test_a_release_is_due_from_eight_weeks_after_its_quarter_ends() -> None:
+    # Q2 2025/26 ended on 30 September; NHS England published it on 11 December.
+    assert release_window(Quarter(2025, 1)) == (london(2025, 11, 26), london(2026, 4, 1))
+    # Q4 2025/26 ends on 31 March; published by 21 June.
+    assert release_window(Quarter(2025, 3)) == (london(2026, 5, 27), london(2026, 9, 30))
+    assert release_window(None) is None
+
+
+def test_while_a_release_is_due_the_page_is_polled_every_five_minutes_at_one_304(
+    jobs: Jobs, nhs: FakeNHS, slack: FakeSlack, clock: Clock
+) -> None:
+    nhs.csv(Q1, fixture("non-acute-trust-data-q1.csv"))
+    nhs.page(PAGE, [Q1])
+    first = jobs.check()
+    assert first is not None
+    assert first.reason is None
+    assert jobs.newest == Quarter(2025, 1)
+    assert len(slack.posts("CALERTS")) == 1  # the baseline
+
+    # Before Q2 is due, the normal schedule: every 30 minutes in office hours.
+    assert next_poll(jobs, london(2025, 10, 15, 9, 2)) == london(2025, 10, 15, 9, 30)
+    assert next_poll(jobs, london(2025, 10, 15, 22, 0)) == london(2025, 10, 16, 0, 0)
+    # Q2 is due: every 5 minutes in office hours, the normal schedule outside them.
+    assert next_poll(jobs, london(2025, 12, 10, 9, 2)) == london(2025, 12, 10, 9, 5)
+    assert next_poll(jobs, london(2025, 12, 10, 17, 56)) == london(2025, 12, 10, 18, 0)
+    assert next_poll(jobs, london(2025, 12, 13, 10, 0)) == london(2025, 12, 13, 12, 0)  # Saturday
+
+    # The day's first poll asks for the files too (six hours have passed); the poll at 09:05
+    # finds the page unchanged: one conditional request, no download.
+    clock.now = london(2025, 12, 10, 9, 0)
+    assert jobs.check() is not None
+    clock.now = next_poll(jobs, clock.now, previous=clock.now)
+    assert clock.now == london(2025, 12, 10, 9, 5)
+    asked = len(nhs.requests)
+    quiet = jobs.check()
+    assert quiet is not None
+    assert quiet.reason is None
+    (request,) = nhs.requests[asked:]
+    assert request[0] == PAGE
+    assert request[1]["if-none-match"]
+    assert (quiet.pages_unchanged, quiet.downloaded, quiet.unchanged) == ([nhs.url(PAGE)], [], [])
+
+    # NHS England publishes Q2 at 09:07; the next poll, at 09:10, stores it and posts its alerts.
+    nhs.csv(Q2, fixture("mhc-trust-data-q1-q2.csv"))
+    nhs.page(PAGE, [Q1, Q2])
+    clock.now = next_poll(jobs, london(2025, 12, 10, 9, 7))
+    assert clock.now == london(2025, 12, 10, 9, 10)
+    news = jobs.check()
+    assert news is not None
+    assert news.reason is None
+    assert news.downloaded == [nhs.url(Q2)]
+    assert news.delivery is not None
+    assert news.delivery.sent == len(news.alerts) > 1  # posted within that poll
+    events = [p["metadata"]["event_type"] for p in slack.posts("CALERTS")]
+    assert events.count("nof_segment_change") == 2
+    assert jobs.newest == Quarter(2025, 2)
+
+    # Q2 stored: Q3 is not due until late February, so the normal schedule again.
+    assert next_poll(jobs, london(2025, 12, 10, 9, 12)) == london(2025, 12, 10, 9, 30)
+
+
+def test_an_unchanged_page_still_has_its_files_checked_every_six_hours(
+    jobs: Jobs, nhs: FakeNHS, clock: Clock
+) -> None:
+    nhs.csv(Q1, fixture("non-acute-trust-data-q1.csv"))
+    nhs.page(PAGE, [Q1])
+    assert jobs.check() is not None
+    clock.now += timedelta(hours=5, minutes=55)
+    asked = len(nhs.requests)
+    assert jobs.check() is not None
+    assert [path for path, _ in nhs.requests[asked:]] == [PAGE]
+    clock.now += timedelta(minutes=10)  # six hours after the files were asked for
+    asked = len(nhs.requests)
+    revalidated = jobs.check()
+    assert revalidated is not None
+    assert [path for path, _ in nhs.requests[asked:]] == [PAGE, Q1]
+    assert revalidated.unchanged == [nhs.url(Q1)]  # a 304 for the file too
+    clock.now += timedelta(minutes=5)
+    asked = len(nhs.requests)
+    assert jobs.check() is not None
+    assert [path for path, _ in nhs.requests[asked:]] == [PAGE]
+
+
+def test_a_file_that_failed_is_asked_for_again_though_its_page_is_unchanged(
+    jobs: Jobs, nhs: FakeNHS, clock: Clock
+) -> None:
+    nhs.csv(Q1, fixture("non-acute-trust-data-q1.csv"))
+    nhs.page(PAGE, [Q1])
+    nhs.fault(Q1, 500, 500, 500)
+    failed = jobs.check()
+    assert failed is not None
+    assert failed.reason is not None
+    assert "HTTP 500" in failed.reason
+    clock.now += timedelta(minutes=5)
+    retried = jobs.check()
+    assert retried is not None
+    assert retried.reason is None
+    assert retried.downloaded == [nhs.url(Q1)]  # the page was not taken as unchanged
+
+
+def test_the_release_schedule_can_be_turned_off(jobs: Jobs) -> None:
+    jobs.newest = Quarter(2025, 1)
+    trigger = build_scheduler(jobs, release_crontabs="").get_job("check").trigger
+    after = datetime(2025, 12, 10, 9, 2, tzinfo=UTC).astimezone(TIMEZONE)
+    assert trigger.get_next_fire_time(None, after) == london(2025, 12, 10, 9, 30)
