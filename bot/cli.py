@@ -223,7 +223,7 @@ def _web_app(settings: Settings) -> Any:
     engine = create_engine(settings.database_url)
     slack = SlackStatus()
     watch_slack(settings, slack)
-    app = build_app(settings, engine, slack=slack)
+    app = build_app(settings, engine, slack=slack, verified=True)  # the guard in wsgi() checks
     return wsgi(app, engine, signing_secret=settings.slack_signing_secret or "", slack=slack)
 
 

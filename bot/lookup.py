@@ -12,8 +12,9 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -28,6 +29,9 @@ from bot.store.schema import releases
 from bot.store.sites import load_sites
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_NONE = object()
+MEMO_MAX = 4096  # cards and answers kept per directory (each a few kilobytes)
 Metrics = dict[int, dict[str, tuple[MetricPlacing, ...]]]  # release id -> code -> metrics
 
 
@@ -51,6 +55,17 @@ class Directory:
     snapshots: dict[tuple[str, Quarter], Snapshot] = field(default_factory=dict)
     release_ids: dict[tuple[str, Quarter], int] = field(default_factory=dict)
     cuts: dict[Quarter, CutPoints] = field(default_factory=dict)
+    memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def remembered(self, key: Hashable, make: Callable[[], T]) -> T:
+        """`make()`'s answer, kept for this directory (its releases never change): each card
+        or answer is built once, not once per request. At most MEMO_MAX are kept."""
+        found = self.memo.get(key, _NONE)
+        if found is _NONE:
+            if len(self.memo) >= MEMO_MAX:
+                self.memo.clear()
+            found = self.memo[key] = make()
+        return found  # type: ignore[no-any-return]
 
     @classmethod
     def load(cls, conn: Connection, *, with_metrics: bool = False) -> Directory:
@@ -212,8 +227,10 @@ class LiveDirectory:
         patience: float = 0.5,
         first_patience: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
+        prepare: Callable[[Directory], object] = lambda _: None,
     ) -> None:
         self.engine = engine
+        self.prepare = prepare  # run on each new directory before it answers: cards made ahead
         self.check_every = check_every
         self.patience = patience
         self.first_patience = first_patience
@@ -266,7 +283,9 @@ class LiveDirectory:
             with self.engine.connect() as conn:
                 version = conn.execute(sa.select(sa.func.max(releases.c.id))).scalar()
                 if self._directory is None or version != self._version:
-                    self._directory = Directory.load(conn, with_metrics=True)
+                    loaded = Directory.load(conn, with_metrics=True)
+                    self.prepare(loaded)
+                    self._directory = loaded
                     self._version = version
         except sa.exc.SQLAlchemyError as e:
             from bot.store.db import describe, one_line

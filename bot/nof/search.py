@@ -14,10 +14,13 @@ out: "Leeds" lists the Leeds trusts, not every trust with a site in Leeds.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from bot.nof.model import normalize
 
@@ -90,7 +93,14 @@ def _entry(c: Candidate) -> _Entry:
 
 
 class TrustIndex:
-    """Candidates prepared once for many searches: trusts, and their hospitals."""
+    """Candidates prepared once for many searches: trusts, and their hospitals.
+
+    Every distinct word of their names is kept once (the vocabulary, sorted); each entry is the
+    row of its words' places in it. A search scores each typed word against the vocabulary at
+    once (rapidfuzz, in C) and takes each entry's best with numpy: no loop over names per
+    query. The fuzzy likeness of whole names (never a match, at most 0.55) is scored only when
+    nothing matches, for the suggestions.
+    """
 
     def __init__(self, candidates: Iterable[Candidate]) -> None:
         every = [_entry(c) for c in candidates]
@@ -101,6 +111,25 @@ class TrustIndex:
         self._by_site_code = {
             e.candidate.site_code.upper(): e for e in self._sites if e.candidate.site_code
         }
+        rows = self._entries + self._sites  # trusts first, then hospitals
+        self._rows = rows
+        self._vocab = sorted({w for e in rows for w in e.words})
+        place = {w: k for k, w in enumerate(self._vocab)}
+        width = max((len(e.words) for e in rows), default=0) or 1
+        self._word_ids = np.full((len(rows), width), len(self._vocab), dtype=np.int64)  # padded
+        for r, e in enumerate(rows):
+            self._word_ids[r, : len(e.words)] = [place[w] for w in e.words]
+        self._lengths = np.array([max(len(e.words), 1) for e in rows], dtype=np.float64)
+        self._place = place
+        self._whole: dict[tuple[str, ...], list[int]] = {}
+        self._initials: dict[str, list[int]] = {}
+        for r, e in enumerate(rows):
+            self._whole.setdefault(e.words, []).append(r)
+            for initials in e.initialisms:
+                self._initials.setdefault(initials, []).append(r)
+        self._site_trust = [
+            list(self._trusts).index(e.candidate.code) for e in self._sites
+        ]  # each hospital's trust, by its place among the trusts
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -109,21 +138,87 @@ class TrustIndex:
         """Rank trusts for a query; when nothing matches, the nearest are suggestions."""
         words = _words(query)
         squashed = normalize(query).replace(" ", "")
-        own = {e.candidate.code: _score(e, words, squashed) for e in self._entries}
+        scores = self._scores(words, squashed)
         key = query.strip().upper()
+        trusts = len(self._entries)
+        own, site_scores = scores[:trusts], SITE_WEIGHT * scores[trusts:]
         if key in self._by_code:
-            own[self._by_code[key].candidate.code] = 1.0
-        via: dict[str, tuple[float, str]] = {}  # trust code -> best hospital score and name
-        for e in self._sites:
-            score = SITE_WEIGHT * _score(e, words, squashed)
-            if e.candidate.site_code.upper() == key:
-                score = SITE_WEIGHT
-            if score > via.get(e.candidate.code, (0.0, ""))[0]:
-                via[e.candidate.code] = (score, e.candidate.site)
-        best_own = max(own.values(), default=0.0)
+            own[self._entries.index(self._by_code[key])] = 1.0
+        site = self._by_site_code.get(key)
+        if site is not None:
+            site_scores[self._sites.index(site)] = SITE_WEIGHT
+        if own.max(initial=0.0) < MATCH and site_scores.max(initial=0.0) < MATCH:
+            # Nothing matches: the nearest names, by their likeness as a whole (0.55 at most).
+            scores = np.maximum(scores, self._likeness(words))
+            own, site_scores = scores[:trusts], SITE_WEIGHT * scores[trusts:]
+        return SearchResult(query, *self._ranked(own, site_scores, limit))
+
+    def _scores(self, words: list[str], squashed: str) -> np.ndarray[Any, Any]:
+        """Each entry's score by its words: 1 for the whole name, 0.95 for an initialism, else
+        by typed words found in it (whole, as a prefix, or nearly spelt); 0 where one is not."""
+        out = np.zeros(len(self._rows))
+        if not words or not self._rows:
+            return out
+        per_word = np.stack([self._vocab_scores(w) for w in words])  # typed word x vocabulary
+        in_entry = per_word[:, self._word_ids]  # typed word x entry x entry word
+        best = in_entry.max(axis=2)  # each typed word's best in each entry
+        found = best.min(axis=0) >= 80  # every typed word is in the name
+        covered = (in_entry.max(axis=0) >= 80).sum(axis=1)  # the name's words typed
+        score = 0.85 * (best.sum(axis=0) / len(words) / 100) + 0.15 * covered / self._lengths
+        out[found] = score[found]
+        if len(words) == 1 and 2 <= len(squashed) <= 8:
+            out[self._initials.get(squashed, [])] = 0.95
+        out[self._whole.get(tuple(words), [])] = 1.0
+        return out
+
+    def _vocab_scores(self, word: str) -> np.ndarray[Any, Any]:
+        """A typed word against every vocabulary word (and -1 for the padding): 100 the same
+        word, 95 one it begins (three letters or more), else its likeness (four or more)."""
+        row = np.zeros(len(self._vocab) + 1)
+        if len(word) >= 4 and self._vocab:
+            row[:-1] = process.cdist([word], self._vocab, scorer=fuzz.ratio, dtype=np.float64)[0]
+        if len(word) >= 3:
+            low = bisect.bisect_left(self._vocab, word)
+            high = bisect.bisect_left(self._vocab, word + "\uffff")
+            row[low:high] = 95.0
+        k = self._place.get(word)
+        if k is not None:
+            row[k] = 100.0
+        row[-1] = -1.0
+        return row
+
+    def _likeness(self, words: list[str]) -> np.ndarray[Any, Any]:
+        plains = [e.plain for e in self._rows]
+        if not words or not plains:
+            return np.zeros(len(self._rows))
+        found = process.cdist([" ".join(words)], plains, scorer=fuzz.WRatio, dtype=np.float64)
+        return np.asarray(0.55 * found[0] / 100)
+
+    def _ranked(
+        self, own: np.ndarray[Any, Any], site_scores: np.ndarray[Any, Any], limit: int
+    ) -> tuple[tuple[Match, ...], tuple[Match, ...]]:
+        """Matches (MATCH or more) and, when there are none, the three nearest suggestions.
+
+        A trust found only through a hospital that matches less well than the best trust's own
+        name is a suggestion at most ("Leeds" lists the Leeds trusts, not every trust with a
+        site in Leeds). Only trusts that can be listed are made into matches.
+        """
+        via_score = np.zeros(len(own))
+        if self._sites:
+            np.maximum.at(via_score, self._site_trust, site_scores)
+        best = np.maximum(own, via_score)
+        if (best >= MATCH).any():
+            listed = np.flatnonzero(best >= MATCH)
+        else:  # the three nearest: every trust as near as the third (to 3 places), for ties
+            top = np.sort(best[best > 0])[::-1][:3]
+            near = top[-1] - 0.001 if len(top) else 1.0
+            listed = np.flatnonzero((best > 0) & (best >= near))
+        via = self._best_sites(site_scores, set(listed.tolist()))
+        best_own = float(own.max(initial=0.0))
         found = []
-        for code, trust in self._trusts.items():
-            mine, (site_score, site) = own[code], via.get(code, (0.0, ""))
+        for t in listed.tolist():
+            trust, mine = self._entries[t].candidate, float(own[t])
+            site_score, site = via.get(t, (0.0, ""))
             if site_score > mine:
                 if mine < MATCH and best_own >= 0.8 and site_score < best_own:
                     site_score = min(site_score, MATCH - 0.001)  # a suggestion at most
@@ -133,30 +228,15 @@ class TrustIndex:
         ranked = sorted(found, key=lambda m: (-m.confidence, m.candidate.name))
         matches = tuple(m for m in ranked if m.confidence >= MATCH)[:limit]
         suggestions = () if matches else tuple(m for m in ranked if m.confidence > 0)[:3]
-        return SearchResult(query, matches, suggestions)
+        return matches, suggestions
 
-
-def _score(e: _Entry, words: list[str], squashed: str) -> float:
-    if not words:
-        return 0.0
-    if words == list(e.words):
-        return 1.0
-    if len(words) == 1 and 2 <= len(squashed) <= 8 and squashed in e.initialisms:
-        return 0.95
-    best = [_word_score(w, e.words) for w in words]
-    if min(best) >= 80:
-        covered = sum(1 for n in e.words if any(_word_score(w, (n,)) >= 80 for w in words))
-        return 0.85 * (sum(best) / len(best) / 100) + 0.15 * covered / max(len(e.words), 1)
-    return 0.55 * fuzz.WRatio(" ".join(words), e.plain) / 100
-
-
-def _word_score(word: str, names: tuple[str, ...]) -> float:
-    best = 0.0
-    for n in names:
-        if n == word:
-            return 100.0
-        if len(word) >= 3 and n.startswith(word):
-            best = max(best, 95.0)
-        elif len(word) >= 4:
-            best = max(best, fuzz.ratio(word, n))
-    return best
+    def _best_sites(
+        self, site_scores: np.ndarray[Any, Any], trusts: set[int]
+    ) -> dict[int, tuple[float, str]]:
+        """Each of these trusts' best hospital (the first of equals), by its place."""
+        via: dict[int, tuple[float, str]] = {}
+        for s in np.flatnonzero(site_scores > 0).tolist():
+            t, score = self._site_trust[s], float(site_scores[s])
+            if t in trusts and score > via.get(t, (0.0, ""))[0]:
+                via[t] = (score, self._sites[s].candidate.site)
+        return via

@@ -83,11 +83,14 @@ def build_app(
     *,
     directory: LiveDirectory | None = None,
     slack: SlackStatus | None = None,
+    verified: bool = False,
 ) -> App:
     """Build the app with every listener registered.
 
     Nothing here calls Slack: the app starts (and `/healthz` answers) whatever Slack is doing,
     and requests are authorized without a Slack round trip (`_single_workspace`, `_installed`).
+    `verified`: every request reaching the app was signature-checked before it
+    (bot.slack.guard, in front of it in `nof-bot serve`), so Bolt need not check it again.
     """
     from bot.slack import listeners
 
@@ -97,6 +100,7 @@ def build_app(
     kwargs: dict[str, Any] = {
         "signing_secret": settings.slack_signing_secret or "",
         "client": client,
+        "request_verification_enabled": not verified,
     }
     store = None
     if settings.oauth:
@@ -117,8 +121,8 @@ def build_app(
     else:
         kwargs["authorize"] = _single_workspace(settings.slack_bot_token or "", status)
     app = App(**kwargs)
-    live = directory or LiveDirectory(engine)
-    live.start()  # loaded ahead of the first request
+    live = directory or LiveDirectory(engine, prepare=listeners.prepare)
+    live.start()  # loaded (and each trust's card made) ahead of the first request
     services = Services(engine, live, settings, store, slack=status)
     listeners.register(app, services)
     app.error(_log_error)

@@ -44,6 +44,7 @@ from bot.slack.blocks import Block, button, clip, context, escape, fields, heade
 
 SHARE, SHOW, PICK, HOME_PICK = "share_card", "show_trust", "pick_trust", "home_pick_trust"
 METRICS, METRIC = "show_metrics", "show_metric"  # a trust's every metric; a metric's table
+METRICS_PAGE = "metrics_page"  # a page button of that list: the next page in place
 BLOCKS_MAX = 50  # blocks in a message
 PAGE_BLOCKS = 40  # content blocks on one page of a long list, leaving room for the rest
 TABLE_ENDS = 10  # trusts shown at each end of a metric's table
@@ -157,8 +158,9 @@ def split_sections(title: str, lines: Sequence[str]) -> list[Block]:
     return blocks
 
 
-def metrics_pages(view: TrustView) -> list[list[Block]]:
-    """Every metric of the trust's quarter, grouped by domain: pages that fit a message."""
+def metrics_pages(view: TrustView, turn: str = METRICS) -> list[list[Block]]:
+    """Every metric of the trust's quarter, grouped by domain: pages that fit a message;
+    `turn` is the action id of the page buttons (a new reply, or in place)."""
     t, p = view.result, view.current
     content: list[Block] = []
     ranks = {d.name: d for d in t.domains}
@@ -191,9 +193,9 @@ def metrics_pages(view: TrustView) -> list[list[Block]]:
         ]
         nav = []
         if n > 1:
-            nav.append(button("Previous page", METRICS, f"{card_value(view)}|{n - 1}"))
+            nav.append(button("Previous page", turn, f"{card_value(view)}|{n - 1}"))
         if n < len(chunks):
-            nav.append(button("Next page", METRICS, f"{card_value(view)}|{n + 1}"))
+            nav.append(button("Next page", turn, f"{card_value(view)}|{n + 1}"))
         pages.append(top + chunk + ([{"type": "actions", "elements": nav}] if nav else []))
     return pages
 

@@ -1,7 +1,9 @@
 """Listeners of the Slack app: `/trust`, buttons, type-ahead options, Home tab, uninstalls.
 
 Lookups answer in the slash command's own HTTP reply (ack) from the in-memory directory, well
-inside Slack's 3 seconds; work that calls Slack (subscribe, share) acks first and replies after.
+inside Slack's 3 seconds; work that calls Slack or writes the database (subscribe, share,
+buttons, the Home tab) acks first and runs after (lazy listeners). Each answer is made once per
+directory and kept; every trust's card is made when the directory loads (`prepare`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from bot.store.db import within
 log = logging.getLogger(__name__)
 EPHEMERAL = "ephemeral"
 BLOCKS_MAX = cards.BLOCKS_MAX
-METRICS_PAGE = "metrics_page"
+METRICS_PAGE = cards.METRICS_PAGE
 # The database is down or silent: lookups go on from memory; what needs it says so at once.
 AWAY = (DirectoryUnavailable, sa.exc.SQLAlchemyError)
 
@@ -57,25 +59,53 @@ def away_text(error: Exception) -> str:
 
 
 def register(app: App, services: Services) -> None:
+    """Every listener. What is read from memory is answered in the acknowledgement itself; what
+    calls Slack or writes the database is acknowledged at once and done after (Bolt's lazy
+    listeners), so no answer waits on a round trip."""
+    # Subscriptions first (Bolt takes the first listener that matches): acknowledged, then done.
+    app.command("/trust", matchers=[_later])(
+        ack=_trust(services, later=True), lazy=[_trust_later(services)]
+    )
     app.command("/trust")(_trust(services))
     for action_id in (cards.SHOW, cards.PICK):
-        app.action(action_id)(_show(services))
-    app.action(cards.SHARE)(_share(services))
-    app.action(cards.METRICS)(_metrics_page(services, replace=False))
-    app.action(METRICS_PAGE)(_metrics_page(services, replace=True))
-    app.action(cards.METRIC)(_metric_choice(services))
-    app.action(cards.HOME_PICK)(_home_pick(services))
+        app.action(action_id)(ack=_ack, lazy=[_show(services)])
+    app.action(cards.SHARE)(ack=_ack, lazy=[_share(services)])
+    app.action(cards.METRICS)(ack=_ack, lazy=[_metrics_page(services, replace=False)])
+    app.action(METRICS_PAGE)(ack=_ack, lazy=[_metrics_page(services, replace=True)])
+    app.action(cards.METRIC)(ack=_ack, lazy=[_metric_choice(services)])
+    app.action(cards.HOME_PICK)(ack=_ack, lazy=[_home_pick(services)])
     for action_id in (cards.PICK, cards.HOME_PICK):
         app.options(action_id)(_options(services))
-    app.event("app_home_opened")(_home(services))
-    app.event("app_uninstalled")(_uninstalled(services))
-    app.event("tokens_revoked")(_tokens_revoked(services))
+    app.event("app_home_opened")(ack=_ack, lazy=[_home(services)])
+    app.event("app_uninstalled")(ack=_ack, lazy=[_uninstalled(services)])
+    app.event("tokens_revoked")(ack=_ack, lazy=[_tokens_revoked(services)])
+
+
+def prepare(directory: Directory) -> None:
+    """Make every trust's card of its newest quarter ahead, when a directory loads: the first
+    `/trust` for each then costs its search alone."""
+    for code in directory.placings:
+        _card(directory, code, None)
+
+
+def _ack(ack: Ack) -> None:
+    """Acknowledge at once; the work follows, after the answer."""
+    ack()
+
+
+def _later(body: dict[str, Any]) -> bool:
+    """A `/trust subscribe`, `unsubscribe` or `subscriptions`: work done after the answer."""
+    words = str(body.get("text", "")).split(maxsplit=1)
+    return bool(words) and words[0].lower() in LATER
 
 
 # --- /trust -------------------------------------------------------------------------------
 
 
-def _trust(services: Services) -> Callable[..., None]:
+def _trust(services: Services, *, later: bool = False) -> Callable[..., None]:
+    """Answer `/trust`; `later`: the subscription commands' acknowledgement, their work then
+    done by `_trust_later` (what cannot be read is said at once, all the same)."""
+
     def handle(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         try:
             directory = services.directory.get()
@@ -87,31 +117,50 @@ def _trust(services: Services) -> Callable[..., None]:
         except commands.CommandError as e:
             ack(response_type=EPHEMERAL, text=str(e))
             return
-        if cmd.verb in ("subscribe", "unsubscribe", "subscriptions"):
-            ack()  # these read or write the database, or post to the channel: reply after
-            try:
-                _subscription(services, cmd, command, respond, client)
-            except AWAY as e:
-                respond(response_type=EPHEMERAL, text=away_text(e))
-            return
-        if cmd.verb == "help":
+        if cmd.verb in LATER:
+            ack()
+            if not later:  # not taken by the listener before this one: do it here
+                _trust_later(services)(command, respond, client)
+        elif cmd.verb == "help":
             ack(response_type=EPHEMERAL, text=cards.HELP, blocks=cards.help_blocks())
         elif not directory.placings:
             ack(response_type=EPHEMERAL, text="No NOF release is stored yet: try again later.")
-        elif cmd.verb == "lookup":
-            text, blocks = lookup(directory, cmd.query, cmd.quarter, metrics=cmd.metrics)
-            ack(response_type=EPHEMERAL, text=text, blocks=blocks)
-        elif cmd.verb == "metric":
-            text, blocks = metric(directory, cmd)
-            ack(response_type=EPHEMERAL, text=text, blocks=blocks)
-        elif cmd.verb in ("top", "bottom"):
-            text, blocks = _ranked(directory, cmd)
-            ack(response_type=EPHEMERAL, text=text, blocks=blocks)
-        else:
-            text, blocks = _movers(directory, cmd.trust_type, cmd.quarter)
+        else:  # a read of the stored releases alone: answered once per directory, then kept
+            text, blocks = directory.remembered(("answer", cmd), lambda: answer(directory, cmd))
             ack(response_type=EPHEMERAL, text=text, blocks=blocks)
 
     return handle
+
+
+LATER = ("subscribe", "unsubscribe", "subscriptions")  # done after the answer
+
+
+def _trust_later(services: Services) -> Callable[..., None]:
+    def handle(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        try:
+            directory = services.directory.get()
+            cmd = commands.parse(command.get("text", ""), directory.type_labels())
+        except (DirectoryUnavailable, commands.CommandError):
+            return  # already answered
+        if cmd.verb not in LATER:
+            return
+        try:
+            _subscription(services, cmd, command, respond, client)
+        except AWAY as e:
+            respond(response_type=EPHEMERAL, text=away_text(e))
+
+    return handle
+
+
+def answer(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block]]:
+    """A lookup, a metric's table, the top or bottom of a table, or the movers."""
+    if cmd.verb == "lookup":
+        return lookup(directory, cmd.query, cmd.quarter, metrics=cmd.metrics)
+    if cmd.verb == "metric":
+        return metric(directory, cmd)
+    if cmd.verb in ("top", "bottom"):
+        return _ranked(directory, cmd)
+    return _movers(directory, cmd.trust_type, cmd.quarter)
 
 
 def lookup(
@@ -143,15 +192,24 @@ def _card(
     metrics: bool = False,
     page: int = 1,
     site: str | None = None,
+    turn: str = cards.METRICS,
 ) -> tuple[str, list[Block]]:
-    """A trust's card (or a page of its metrics); a polite reply when it cannot be had."""
-    view = _view(directory, code, quarter, confidence, site)
-    if isinstance(view, str):
-        return view, [section(escape(view))]
-    if metrics:
-        pages = cards.metrics_pages(view)
-        return cards.card_text(view), pages[min(max(page, 1), len(pages)) - 1]
-    return cards.card_text(view), cards.card(view)
+    """A trust's card (or a page of its metrics); a polite reply when it cannot be had.
+
+    Made once per directory and kept (`Directory.remembered`): the same card is not built again
+    until a new release is stored. `confidence` is not shown on a card.
+    """
+
+    def make() -> tuple[str, list[Block]]:
+        view = _view(directory, code, quarter, confidence, site)
+        if isinstance(view, str):
+            return view, [section(escape(view))]
+        if metrics:
+            pages = cards.metrics_pages(view, turn)
+            return cards.card_text(view), pages[min(max(page, 1), len(pages)) - 1]
+        return cards.card_text(view), cards.card(view)
+
+    return directory.remembered(("card", code, quarter, site, metrics, page, turn), make)
 
 
 def _view(
@@ -425,8 +483,7 @@ def _selected(action: dict[str, Any]) -> str:
 
 
 def _show(services: Services) -> Callable[..., None]:
-    def handle(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    def handle(action: dict[str, Any], respond: Respond) -> None:
         code, quarter, _ = cards.read_value(_selected(action))
         try:
             text, blocks = _card(services.directory.get(), code, quarter)
@@ -439,8 +496,7 @@ def _show(services: Services) -> Callable[..., None]:
 
 
 def _share(services: Services) -> Callable[..., None]:
-    def handle(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    def handle(action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         code, quarter, _ = cards.read_value(_selected(action))
         try:
             view = _view(services.directory.get(), code, quarter)
@@ -467,27 +523,22 @@ def _share(services: Services) -> Callable[..., None]:
 def _metrics_page(services: Services, *, replace: bool) -> Callable[..., None]:
     """`Every metric` on a card (a new reply) and the pages of that list (in place)."""
 
-    def handle(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    def handle(action: dict[str, Any], respond: Respond) -> None:
         code, quarter, page = cards.read_value(_selected(action))
         try:
             directory = services.directory.get()
         except DirectoryUnavailable as e:
             respond(replace_original=False, response_type=EPHEMERAL, text=away_text(e))
             return
-        text, blocks = _card(directory, code, quarter, metrics=True, page=page)
-        for block in blocks:  # page buttons replace the page they are on
-            if block.get("type") == "actions":
-                for element in block["elements"]:
-                    element["action_id"] = METRICS_PAGE
+        # page buttons replace the page they are on
+        text, blocks = _card(directory, code, quarter, metrics=True, page=page, turn=METRICS_PAGE)
         respond(replace_original=replace, response_type=EPHEMERAL, text=text, blocks=blocks)
 
     return handle
 
 
 def _metric_choice(services: Services) -> Callable[..., None]:
-    def handle(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    def handle(action: dict[str, Any], respond: Respond) -> None:
         metric_id, trust_type, quarter = cards.read_metric_value(_selected(action))
         try:
             directory = services.directory.get()
@@ -506,8 +557,7 @@ def _metric_choice(services: Services) -> Callable[..., None]:
 
 
 def _home_pick(services: Services) -> Callable[..., None]:
-    def handle(ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        ack()
+    def handle(action: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         code, quarter, _ = cards.read_value(_selected(action))
         try:
             view = _view(services.directory.get(), code, quarter)
