@@ -230,7 +230,7 @@ class LiveDirectory:
         prepare: Callable[[Directory], object] = lambda _: None,
     ) -> None:
         self.engine = engine
-        self.prepare = prepare  # run on each new directory before it answers: cards made ahead
+        self.prepare = prepare  # run on each new directory: cards made ahead of their requests
         self.check_every = check_every
         self.patience = patience
         self.first_patience = first_patience
@@ -284,9 +284,9 @@ class LiveDirectory:
                 version = conn.execute(sa.select(sa.func.max(releases.c.id))).scalar()
                 if self._directory is None or version != self._version:
                     loaded = Directory.load(conn, with_metrics=True)
-                    self.prepare(loaded)
                     self._directory = loaded
                     self._version = version
+                    self.prepare(loaded)  # answering already; what it makes is kept
         except sa.exc.SQLAlchemyError as e:
             from bot.store.db import describe, one_line
 

@@ -82,10 +82,14 @@ def register(app: App, services: Services) -> None:
 
 
 def prepare(directory: Directory) -> None:
-    """Make every trust's card of its newest quarter ahead, when a directory loads: the first
-    `/trust` for each then costs its search alone."""
-    for code in directory.placings:
+    """Make every trust's cards ahead, when a directory loads (its newest quarter, every stored
+    quarter, the first page of its metrics): the first `/trust` for each then costs its search
+    alone."""
+    for code, placings in directory.placings.items():
         _card(directory, code, None)
+        _card(directory, code, None, metrics=True)
+        for stored in placings:
+            _card(directory, code, stored.placing.quarter)
 
 
 def _ack(ack: Ack) -> None:
