@@ -499,13 +499,18 @@ def _show(services: Services) -> Callable[..., None]:
     return handle
 
 
+def _picked(services: Services, action: dict[str, Any]) -> TrustView | str:
+    """The view of the trust (and quarter) a button or a pick names, or why there is none."""
+    code, quarter, _ = cards.read_value(_selected(action))
+    try:
+        return _view(services.directory.get(), code, quarter)
+    except DirectoryUnavailable as e:
+        return away_text(e)
+
+
 def _share(services: Services) -> Callable[..., None]:
     def handle(action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-        code, quarter, _ = cards.read_value(_selected(action))
-        try:
-            view = _view(services.directory.get(), code, quarter)
-        except DirectoryUnavailable as e:
-            view = away_text(e)
+        view = _picked(services, action)
         if isinstance(view, str):
             respond(response_type=EPHEMERAL, replace_original=False, text=escape(view))
             return
@@ -562,11 +567,7 @@ def _metric_choice(services: Services) -> Callable[..., None]:
 
 def _home_pick(services: Services) -> Callable[..., None]:
     def handle(action: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        code, quarter, _ = cards.read_value(_selected(action))
-        try:
-            view = _view(services.directory.get(), code, quarter)
-        except DirectoryUnavailable as e:
-            view = away_text(e)
+        view = _picked(services, action)
         if isinstance(view, str):
             client.views_open(trigger_id=body["trigger_id"], view=cards.notice_modal(view))
             return
