@@ -279,6 +279,7 @@ class LiveDirectory:
 
     def _reload(self) -> None:
         started = self.clock()
+        loaded = None
         try:
             with self.engine.connect() as conn:
                 version = conn.execute(sa.select(sa.func.max(releases.c.id))).scalar()
@@ -286,7 +287,6 @@ class LiveDirectory:
                     loaded = Directory.load(conn, with_metrics=True)
                     self._directory = loaded
                     self._version = version
-                    self.prepare(loaded)  # answering already; what it makes is kept
         except sa.exc.SQLAlchemyError as e:
             from bot.store.db import describe, one_line
 
@@ -304,3 +304,8 @@ class LiveDirectory:
                 log.info("database answers again: lookups follow the stored releases")
             self._failure = None
         self._checked = started
+        if loaded is not None:  # answering already; what it makes ahead is kept
+            try:
+                self.prepare(loaded)
+            except Exception:  # a card that cannot be made ahead is made (or fails) on request
+                log.exception("making the cards ahead failed")
