@@ -321,6 +321,11 @@ def test_a_reissued_quarter_alerts_only_on_what_changed(
 # --- the command line ---------------------------------------------------------------------
 
 
+def slack_cli(db_url: str, nhs: FakeNHS, slack: FakeSlack, **env: str) -> CliRunner:
+    """`cli`, posting to the fake Slack."""
+    return cli(db_url, nhs, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.api_url, **env)
+
+
 def cli(db_url: str, nhs: FakeNHS, **env: str) -> CliRunner:
     return CliRunner(
         env={
@@ -362,13 +367,7 @@ def test_check_dry_run_stores_and_posts_nothing(
     db_url: str, nhs: FakeNHS, slack: FakeSlack
 ) -> None:
     publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
-    runner = cli(
-        db_url,
-        nhs,
-        NOF_ALERT_CHANNEL="CALERTS",
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_API_URL=slack.api_url,
-    )
+    runner = slack_cli(db_url, nhs, slack, NOF_ALERT_CHANNEL="CALERTS")
     dry = runner.invoke(main, ["check", "--dry-run"], catch_exceptions=False)
     assert dry.exit_code == 0
     assert "would queue 1 alert(s)" in dry.output
@@ -537,13 +536,7 @@ def test_after_slack_failed_check_and_status_say_what_waits_and_when(
     db_url: str, nhs: FakeNHS, slack: FakeSlack
 ) -> None:
     publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
-    runner = cli(
-        db_url,
-        nhs,
-        NOF_ALERT_CHANNEL="CALERTS",
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_API_URL=slack.api_url,
-    )
+    runner = slack_cli(db_url, nhs, slack, NOF_ALERT_CHANNEL="CALERTS")
     slack.answer("chat.postMessage", 500, {})
     first = runner.invoke(main, ["check"])
     assert first.exit_code == 1
@@ -570,14 +563,7 @@ def test_credentials_in_source_urls_are_never_shown_told_or_stored(
     bad = f"{UPLOADS}/2025/12/nhs-oversight-framework-mental-health-and-community-trust-data.csv"
     publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv"), bad: b"<html>gone</html>\n"})
     page = nhs.url(PAGE).replace("http://", "http://nof:hunter2@")
-    runner = cli(
-        db_url,
-        nhs,
-        NOF_SOURCE_URLS=page,
-        NOF_ADMIN_CHANNEL="CADMIN",
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_API_URL=slack.api_url,
-    )
+    runner = slack_cli(db_url, nhs, slack, NOF_SOURCE_URLS=page, NOF_ADMIN_CHANNEL="CADMIN")
     for _ in range(2):  # the second run sends its conditional GET for the stored file
         result = runner.invoke(main, ["check"])
         assert result.exit_code == 1
@@ -613,13 +599,7 @@ def test_broken_files_on_the_site_are_rejected_recorded_and_told_once(
     )
     league_path = f"{UPLOADS}/2025/12/nhs-oversight-framework-mental-health-and-community-trust-league-table.csv"
     publish(nhs, {huge_path: huge, league_path: league})
-    runner = cli(
-        db_url,
-        nhs,
-        NOF_ADMIN_CHANNEL="CADMIN",
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_API_URL=slack.api_url,
-    )
+    runner = slack_cli(db_url, nhs, slack, NOF_ADMIN_CHANNEL="CADMIN")
     for _ in range(2):
         result = runner.invoke(main, ["check"])
         assert result.exit_code == 1
