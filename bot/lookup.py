@@ -12,8 +12,9 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -150,16 +151,24 @@ class Directory:
         """The stored quarters of a type (of every type without one), oldest first."""
         return sorted({q for t, q in self.snapshots if trust_type is None or t == trust_type})
 
-    def trust_types(self) -> list[str]:
-        return sorted({rows[-1].placing.trust_type for rows in self.placings.values()})
+    def trust_types(self) -> tuple[str, ...]:
+        """The types trusts are of in their newest quarters, made once per directory."""
+        return self.remembered(("trust types",), self._trust_types)
 
-    def type_labels(self) -> dict[str, str]:
-        """Each stored type's slug and its newest published label (`icb`: `Integrated care…`)."""
+    def _trust_types(self) -> tuple[str, ...]:
+        return tuple(sorted({rows[-1].placing.trust_type for rows in self.placings.values()}))
+
+    def type_labels(self) -> Mapping[str, str]:
+        """Each stored type's slug and its newest published label (`icb`: `Integrated care…`),
+        made once per directory (every command reads them)."""
+        return self.remembered(("type labels",), self._type_labels)
+
+    def _type_labels(self) -> Mapping[str, str]:
         newest: dict[str, Snapshot] = {}
         for (slug, quarter), snap in self.snapshots.items():
             if slug not in newest or quarter > newest[slug].quarter:
                 newest[slug] = snap
-        return {slug: snap.trust_type_label for slug, snap in sorted(newest.items())}
+        return MappingProxyType({s: snap.trust_type_label for s, snap in sorted(newest.items())})
 
     def snapshot(self, trust_type: str, quarter: Quarter) -> Snapshot:
         """One quarter of one trust type (without metrics); empty if it is not stored."""

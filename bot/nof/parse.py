@@ -579,10 +579,6 @@ def _whole_numbers(t: _Table, column: str, *, low: int) -> list[int | None]:
     return out.tolist()
 
 
-def _first(rows: np.ndarray[Any, Any]) -> int | None:
-    return int(rows[0]) if len(rows) else None
-
-
 # --- trust data ---------------------------------------------------------------------------
 
 # What a row's metric id is: a summary row, a domain's score or segment, a metric's score, a
@@ -668,7 +664,7 @@ def _parse_trust_data(t: _Table) -> ParsedFile:
     keys = [(quarters[k // len(slug_names)], slug_names[k % len(slug_names)]) for k in snap_keys]
     summary = {m: rows.each(m).tolist() for m in SUMMARY_ROWS}
     fields = [_trust_fields(t, g, i, codes.at(i), summary, data) for g, i in enumerate(firsts)]
-    _check_ranks(t, rows, snap_of, keys, data)
+    _check_ranks(t, rows, snap_of, keys)
     domains, metric_tuples = _assemble(t, rows, data)
     results = [
         TrustResult(**f, domains=d, metrics=m)
@@ -871,13 +867,11 @@ def _trust_fields(
     }
 
 
-def _check_ranks(
-    t: _Table, rows: _Rows, snap_of: Array, keys: list[tuple[Quarter, str]], data: _DataColumns
-) -> None:
+def _check_ranks(t: _Table, rows: _Rows, snap_of: Array, keys: list[tuple[Quarter, str]]) -> None:
     """No rank beyond the number of organisations of its type in its quarter."""
     sizes = np.bincount(snap_of, minlength=len(keys))
     row_snap = snap_of[rows.group_of]
-    rank = data.t.nums["Rank"]
+    rank = t.nums["Rank"]
     with np.errstate(invalid="ignore"):
         bad = np.flatnonzero(rank > sizes[row_snap])
     if len(bad):

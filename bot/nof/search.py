@@ -107,10 +107,6 @@ class TrustIndex:
         self._entries = [e for e in every if not e.candidate.site]
         self._trusts = {e.candidate.code: e.candidate for e in self._entries}
         self._sites = [e for e in every if e.candidate.site and e.candidate.code in self._trusts]
-        self._by_code = {e.candidate.code.upper(): e for e in self._entries}
-        self._by_site_code = {
-            e.candidate.site_code.upper(): e for e in self._sites if e.candidate.site_code
-        }
         rows = self._entries + self._sites  # trusts first, then hospitals
         self._rows = rows
         self._vocab = sorted({w for e in rows for w in e.words})
@@ -127,9 +123,18 @@ class TrustIndex:
             self._whole.setdefault(e.words, []).append(r)
             for initials in e.initialisms:
                 self._initials.setdefault(initials, []).append(r)
-        self._site_trust = [
-            list(self._trusts).index(e.candidate.code) for e in self._sites
-        ]  # each hospital's trust, by its place among the trusts
+        trust_place: dict[str, int] = {}  # each code's first trust, by its place in the rows
+        for k, e in enumerate(self._entries):
+            trust_place.setdefault(e.candidate.code, k)
+        self._site_trust = [trust_place[e.candidate.code] for e in self._sites]
+        # a code typed exactly: its trust's (or hospital's) place, typed in any case
+        self._code_place = {code.upper(): k for code, k in trust_place.items()}
+        self._site_code_place = {
+            e.candidate.site_code.upper(): k
+            for k, e in enumerate(self._sites)
+            if e.candidate.site_code
+        }
+        self._plains = [e.plain for e in rows]
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -142,11 +147,10 @@ class TrustIndex:
         key = query.strip().upper()
         trusts = len(self._entries)
         own, site_scores = scores[:trusts], SITE_WEIGHT * scores[trusts:]
-        if key in self._by_code:
-            own[self._entries.index(self._by_code[key])] = 1.0
-        site = self._by_site_code.get(key)
-        if site is not None:
-            site_scores[self._sites.index(site)] = SITE_WEIGHT
+        if key in self._code_place:
+            own[self._code_place[key]] = 1.0
+        if key in self._site_code_place:
+            site_scores[self._site_code_place[key]] = SITE_WEIGHT
         if own.max(initial=0.0) < MATCH and site_scores.max(initial=0.0) < MATCH:
             # Nothing matches: the nearest names, by their likeness as a whole (0.55 at most).
             scores = np.maximum(scores, self._likeness(words))
@@ -188,10 +192,9 @@ class TrustIndex:
         return row
 
     def _likeness(self, words: list[str]) -> np.ndarray[Any, Any]:
-        plains = [e.plain for e in self._rows]
-        if not words or not plains:
+        if not words or not self._plains:
             return np.zeros(len(self._rows))
-        found = process.cdist([" ".join(words)], plains, scorer=fuzz.WRatio, dtype=np.float64)
+        found = process.cdist([" ".join(words)], self._plains, scorer=fuzz.WRatio, dtype=np.float64)
         return np.asarray(0.55 * found[0] / 100)
 
     def _ranked(

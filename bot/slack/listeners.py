@@ -9,7 +9,7 @@ directory and kept; every trust's card is made when the directory loads (`prepar
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,7 +41,6 @@ from bot.store.db import within
 log = logging.getLogger(__name__)
 EPHEMERAL = "ephemeral"
 BLOCKS_MAX = cards.BLOCKS_MAX
-METRICS_PAGE = cards.METRICS_PAGE
 # The database is down or silent: lookups go on from memory; what needs it says so at once.
 AWAY = (DirectoryUnavailable, sa.exc.SQLAlchemyError)
 
@@ -71,7 +70,7 @@ def register(app: App, services: Services) -> None:
         app.action(action_id)(ack=_ack, lazy=[_show(services)])
     app.action(cards.SHARE)(ack=_ack, lazy=[_share(services)])
     app.action(cards.METRICS)(ack=_ack, lazy=[_metrics_page(services, replace=False)])
-    app.action(METRICS_PAGE)(ack=_ack, lazy=[_metrics_page(services, replace=True)])
+    app.action(cards.METRICS_PAGE)(ack=_ack, lazy=[_metrics_page(services, replace=True)])
     app.action(cards.METRIC)(ack=_ack, lazy=[_metric_choice(services)])
     app.action(cards.HOME_PICK)(ack=_ack, lazy=[_home_pick(services)])
     for action_id in (cards.PICK, cards.HOME_PICK):
@@ -257,7 +256,7 @@ def _table(directory: Directory, info: MetricInfo) -> tuple[str, list[Block]]:
     return text, cards.metric_table_blocks(table)
 
 
-def _types(directory: Directory, trust_type: str | None) -> list[str]:
+def _types(directory: Directory, trust_type: str | None) -> Sequence[str]:
     return [trust_type] if trust_type else directory.trust_types()
 
 
@@ -540,7 +539,9 @@ def _metrics_page(services: Services, *, replace: bool) -> Callable[..., None]:
             respond(replace_original=False, response_type=EPHEMERAL, text=away_text(e))
             return
         # page buttons replace the page they are on
-        text, blocks = _card(directory, code, quarter, metrics=True, page=page, turn=METRICS_PAGE)
+        text, blocks = _card(
+            directory, code, quarter, metrics=True, page=page, turn=cards.METRICS_PAGE
+        )
         respond(replace_original=replace, response_type=EPHEMERAL, text=text, blocks=blocks)
 
     return handle
@@ -602,7 +603,7 @@ def _home(services: Services) -> Callable[..., None]:
         if event.get("tab", "home") != "home":
             return
         statuses: list[cards.TypeStatus] = []
-        labels: dict[str, str] = {}
+        labels: Mapping[str, str] = {}
         try:
             directory = services.directory.get()
         except DirectoryUnavailable:
