@@ -57,15 +57,19 @@ class Directory:
     release_ids: dict[tuple[str, Quarter], int] = field(default_factory=dict)
     cuts: dict[Quarter, CutPoints] = field(default_factory=dict)
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def remembered(self, key: Hashable, make: Callable[[], T]) -> T:
         """`make()`'s answer, kept for this directory (its releases never change): each card
-        or answer is built once, not once per request. At most MEMO_MAX are kept."""
+        or answer is built once, not once per request. At most MEMO_MAX are kept; beyond that
+        the first kept goes first, and the rest stay."""
         found = self.memo.get(key, _NONE)
         if found is _NONE:
-            if len(self.memo) >= MEMO_MAX:
-                self.memo.clear()
-            found = self.memo[key] = make()
+            found = make()
+            with self._memo_lock:
+                while len(self.memo) >= MEMO_MAX:
+                    del self.memo[next(iter(self.memo))]
+                self.memo[key] = found
         return found  # type: ignore[no-any-return]
 
     @classmethod

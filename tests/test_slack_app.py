@@ -661,3 +661,66 @@ def test_a_huge_body_is_refused_unread_and_no_body_is_logged(
     assert refused.status_code == 401
     assert "SECRETBODY" not in caplog.text
     assert "refused a request to /slack/events" in caplog.text
+
+
+# --- cards made ahead, and the memo that keeps them ----------------------------------------
+
+
+def test_cards_made_ahead_are_the_cards_asked_for(engine: Engine) -> None:
+    from bot.lookup import Directory
+    from bot.slack import listeners
+
+    import_files(engine, [SourceFile(n, fixture(n)) for n in FILES])
+    with engine.connect() as conn:
+        ahead, fresh = (Directory.load(conn, with_metrics=True) for _ in range(2))
+    listeners.prepare(ahead)
+    cards_of = [key for key in ahead.memo if key[0] == "card"]
+    stored = sum(len(rows) for rows in ahead.placings.values())
+    assert len(cards_of) == 2 * len(ahead.placings) + stored  # newest, its metrics, each quarter
+    q1 = next(q for q in ahead.quarters() if str(q) == "Q1 2025/26")
+    for query, quarter in (("ZZ1", None), ("ZZ1", q1), ("northmoor hospitals", None)):
+        assert listeners.lookup(ahead, query, quarter) == listeners.lookup(fresh, query, quarter)
+    assert listeners.lookup(ahead, "ZZ1", metrics=True) == listeners.lookup(
+        fresh, "ZZ1", metrics=True
+    )
+    assert len(ahead.memo) == len(cards_of)  # every card above was one made ahead
+
+
+def test_cards_made_ahead_stop_at_their_limit_newest_first(engine: Engine) -> None:
+    from bot.lookup import Directory
+    from bot.slack import listeners
+
+    import_files(engine, [SourceFile(n, fixture(n)) for n in FILES])
+    with engine.connect() as conn:
+        directory = Directory.load(conn, with_metrics=True)
+    trusts = len(directory.placings)
+    listeners.prepare(directory, limit=trusts + 1)
+    made = list(directory.memo)
+    assert len(made) == trusts + 1
+    assert [(k[1], k[2], k[4]) for k in made[:trusts]] == [
+        (code, None, False) for code in directory.placings
+    ]
+    assert made[trusts][4] is True  # then the first page of metrics
+
+
+def test_the_memo_lets_the_first_kept_go_first() -> None:
+    from bot.lookup import MEMO_MAX, Directory
+    from bot.nof.search import TrustIndex
+
+    directory = Directory({}, TrustIndex([]))
+    made: list[int] = []
+
+    def make(n: int) -> int:
+        made.append(n)
+        return n * n
+
+    for n in range(MEMO_MAX + 5):
+        assert directory.remembered(n, lambda n=n: make(n)) == n * n
+    assert len(directory.memo) == MEMO_MAX
+    assert list(directory.memo)[:2] == [5, 6]  # 0 to 4 went first
+    made.clear()
+    assert directory.remembered(MEMO_MAX + 4, lambda: make(-1)) == (MEMO_MAX + 4) ** 2
+    assert directory.remembered(5, lambda: make(-1)) == 25
+    assert made == []  # kept, not made again
+    assert directory.remembered(0, lambda: make(0)) == 0
+    assert made == [0]  # gone, so made again

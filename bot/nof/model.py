@@ -126,8 +126,7 @@ def normalize(text: str) -> str:
 
 def _type_words(text: str) -> str:
     """Lower-case words, `&` as `and`, a trailing `trust`/`trusts` and plural `s` dropped."""
-    text = re.sub(r"['\u2019]", "", text.lower().replace("&", " and "))
-    words = re.sub(r"[^a-z0-9]+", " ", text).split()
+    words = normalize(text).split()
     if words and words[-1] in ("trust", "trusts"):
         words = words[:-1]
     if words and len(words[-1]) > 3 and words[-1].endswith("s") and not words[-1].endswith("ss"):

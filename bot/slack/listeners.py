@@ -17,7 +17,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.lookup import Directory, DirectoryUnavailable, QuarterNotStored
+from bot.lookup import MEMO_MAX, Directory, DirectoryUnavailable, QuarterNotStored
 from bot.nof.card import TrustView
 from bot.nof.metrics import MetricInfo
 from bot.nof.model import (
@@ -62,9 +62,7 @@ def register(app: App, services: Services) -> None:
     calls Slack or writes the database is acknowledged at once and done after (Bolt's lazy
     listeners), so no answer waits on a round trip."""
     # Subscriptions first (Bolt takes the first listener that matches): acknowledged, then done.
-    app.command("/trust", matchers=[_later])(
-        ack=_trust(services, later=True), lazy=[_trust_later(services)]
-    )
+    app.command("/trust", matchers=[_later])(ack=_trust(services), lazy=[_trust_later(services)])
     app.command("/trust")(_trust(services))
     for action_id in (cards.SHOW, cards.PICK):
         app.action(action_id)(ack=_ack, lazy=[_show(services)])
@@ -80,15 +78,20 @@ def register(app: App, services: Services) -> None:
     app.event("tokens_revoked")(ack=_ack, lazy=[_tokens_revoked(services)])
 
 
-def prepare(directory: Directory) -> None:
-    """Make every trust's cards ahead, when a directory loads (its newest quarter, every stored
-    quarter, the first page of its metrics): the first `/trust` for each then costs its search
-    alone."""
-    for code, placings in directory.placings.items():
-        _card(directory, code, None)
-        _card(directory, code, None, metrics=True)
-        for stored in placings:
-            _card(directory, code, stored.placing.quarter)
+AHEAD_MAX = MEMO_MAX // 2  # cards made ahead: the rest of the memo is for what is asked
+
+
+def prepare(directory: Directory, limit: int = AHEAD_MAX) -> None:
+    """Make the trusts' cards ahead, when a directory loads: each trust's newest card, then the
+    first page of its metrics, then its cards of earlier quarters, newest first, `limit` at
+    most (half the memo). The first `/trust` for each then costs its search alone."""
+    held = {c: {sp.placing.quarter for sp in rows} for c, rows in directory.placings.items()}
+    ahead: list[tuple[str, Quarter | None, bool]] = [(c, None, False) for c in held]
+    ahead += [(c, None, True) for c in held]
+    for q in reversed(directory.quarters()):
+        ahead += [(c, q, False) for c, quarters in held.items() if q in quarters]
+    for code, quarter, metrics in ahead[:limit]:
+        _card(directory, code, quarter, metrics=metrics)
 
 
 def _ack(ack: Ack) -> None:
@@ -105,11 +108,11 @@ def _later(body: dict[str, Any]) -> bool:
 # --- /trust -------------------------------------------------------------------------------
 
 
-def _trust(services: Services, *, later: bool = False) -> Callable[..., None]:
-    """Answer `/trust`; `later`: the subscription commands' acknowledgement, their work then
-    done by `_trust_later` (what cannot be read is said at once, all the same)."""
+def _trust(services: Services) -> Callable[..., None]:
+    """Answer `/trust`. The subscription commands (`_later`) are acknowledged here, their work
+    done after by `_trust_later`; what cannot be read is said at once, all the same."""
 
-    def handle(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def handle(ack: Ack, command: dict[str, Any]) -> None:
         try:
             directory = services.directory.get()
         except DirectoryUnavailable as e:
@@ -121,9 +124,7 @@ def _trust(services: Services, *, later: bool = False) -> Callable[..., None]:
             ack(response_type=EPHEMERAL, text=str(e))
             return
         if cmd.verb in LATER:
-            ack()
-            if not later:  # not taken by the listener before this one: do it here
-                _trust_later(services)(command, respond, client)
+            ack()  # the lazy listener does the work
         elif cmd.verb == "help":
             ack(response_type=EPHEMERAL, text=cards.HELP, blocks=cards.help_blocks())
         elif not directory.placings:
