@@ -23,10 +23,10 @@ import io
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -90,6 +90,7 @@ _NO = {"no", "n", "0", "0.0", "false"}
 
 _slug = functools.lru_cache(maxsize=64)(trust_type_slug)
 Array = np.ndarray[Any, Any]
+T = TypeVar("T")
 
 
 class ParseError(ValueError):
@@ -168,6 +169,22 @@ def combine(files: Iterable[ParsedFile]) -> list[Snapshot]:
 # --- the table --------------------------------------------------------------------------------
 
 
+def _merged(values: list[T]) -> tuple[list[T], Array]:
+    """Equal values made one: the distinct values in order, and each value's index among them."""
+    unique = list(dict.fromkeys(values))
+    position = {v: k for k, v in enumerate(unique)}
+    return unique, np.array([position[v] for v in values], dtype=np.int64)
+
+
+def _first_repeat(key: Array) -> tuple[int, int] | None:
+    """The first row whose key an earlier row has, and that earlier row; None when none does."""
+    repeats = np.flatnonzero(pd.Series(key).duplicated().to_numpy())
+    if not len(repeats):
+        return None
+    i = int(repeats[0])
+    return i, int(np.flatnonzero(key == key[i])[0])
+
+
 class _Text:
     """A text column: each row's text as read, and on first use the distinct texts stripped
     (`categories`) with each row's index among them (`codes`). pandas gives one string object
@@ -205,12 +222,9 @@ class _Text:
 
     def _factorize(self) -> None:
         codes, uniques = pd.factorize(self.values)
-        stripped = [str(u).strip() for u in uniques]
-        unique = list(dict.fromkeys(stripped))
-        if len(unique) != len(stripped):  # texts that differ only in their spaces become one
-            position = {text: k for k, text in enumerate(unique)}
-            codes = np.array([position[x] for x in stripped], dtype=np.int64)[codes]
-        self._codes, self._categories = codes, unique
+        # texts that differ only in their spaces become one
+        self._categories, remap = _merged([str(u).strip() for u in uniques])
+        self._codes = remap[codes]
 
     def at(self, i: int) -> str:
         return str(self.values[i]).strip()
@@ -1008,13 +1022,10 @@ def _is_code(code: str) -> bool:
 
 def _metric_ids(t: _Table, metrics: _Text) -> _Text:
     """Metric ids upper-cased (`of0005` is OF0005), none empty."""
-    upper = [m.upper() for m in metrics.categories]
-    unique = list(dict.fromkeys(upper))
-    position = {m: k for k, m in enumerate(unique)}
-    remap = np.array([position[m] for m in upper], dtype=np.int64)
+    unique, remap = _merged([m.upper() for m in metrics.categories])
     found = _Text.coded(remap[metrics.codes], unique)
-    if "" in position:
-        i = found.first_row([position[""]])
+    if "" in unique:
+        i = found.first_row([unique.index("")])
         assert i is not None
         raise t.fail(i, "Metric_ID", "is empty")
     return found
@@ -1029,11 +1040,10 @@ def _no_repeats(
     metric_ids: _Text,
 ) -> None:
     """Refuse a row that repeats an earlier one (quarter, trust, metric and units)."""
-    repeats = np.flatnonzero(pd.Series(key).duplicated().to_numpy())
-    if not len(repeats):
+    found = _first_repeat(key)
+    if found is None:
         return
-    i = int(repeats[0])
-    j = int(np.flatnonzero(key == key[i])[0])
+    i, j = found
     raise ParseError(
         f"{t.name}: line {t.line(i)} repeats line {t.line(j)} "
         f"({quarters[quarter_of[i]]}, {codes.at(i)}, {metric_ids.at(i)})"
@@ -1084,9 +1094,7 @@ def _quarters(t: _Table, column: str) -> tuple[list[Quarter], np.ndarray[Any, An
         if q is None:
             raise t.fail(i, column, f"{texts.at(i)!r} is not a quarter like 'Q1 2025/26'")
         raise t.fail(i, column, _out_of_years(t, q))
-    unique = list(dict.fromkeys(q for q in read if q is not None))
-    position = {q: k for k, q in enumerate(unique)}
-    remap = np.array([position[q] if q is not None else -1 for q in read], dtype=np.int64)
+    unique, remap = _merged([q for q in read if q is not None])  # none is None: checked above
     return unique, remap[texts.codes]
 
 
@@ -1124,11 +1132,9 @@ def _parse_league_table(t: _Table) -> ParsedFile:
         raise ParseError(f"{t.name}: missing column Quarter (or Q1's Reporting_date)")
     codes = t.text["Trust_code"]
     _require_codes(t, codes)
-    key = quarter_of * len(codes.categories) + codes.codes
-    repeats = np.flatnonzero(pd.Series(key).duplicated().to_numpy())
-    if len(repeats):
-        i = int(repeats[0])
-        j = int(np.flatnonzero(key == key[i])[0])
+    repeat = _first_repeat(quarter_of * len(codes.categories) + codes.codes)
+    if repeat is not None:
+        i, j = repeat
         raise ParseError(
             f"{t.name}: line {t.line(i)} repeats trust {codes.at(i)} of line {t.line(j)} "
             f"({quarters[quarter_of[i]]})"
@@ -1181,47 +1187,58 @@ def _parse_league_table(t: _Table) -> ParsedFile:
 
 
 def _ranges(t: _Table, column: str) -> list[Range | None]:
-    """Read a column of likely ranges (`1.2 to 1.89`): each distinct text once."""
+    """Read a column of likely ranges (`1.2 to 1.89`)."""
     if column not in t.text:
         return [None] * t.rows
-    texts = t.text[column]
-    read: list[Range | str | None] = []
-    for text in texts.categories:
-        m = _RANGE.match(text)
-        if not text:
-            read.append(None)
-        elif not m:
-            read.append(f"{text!r} is not a range like '1.2 to 1.89'")
-        elif float(m.group(1)) > float(m.group(2)):
-            read.append(f"{text!r} runs backwards")
-        else:
-            read.append(Range(float(m.group(1)), float(m.group(2))))
-    i = texts.first_row(k for k, r in enumerate(read) if isinstance(r, str))
-    if i is not None:
-        raise t.fail(i, column, str(read[texts.codes[i]]))
-    return [
-        r if isinstance(r, Range) else None for r in np.asarray(read, dtype=object)[texts.codes]
-    ]
+    return _each_text(t, column, _range)
+
+
+def _range(text: str) -> Range | None:
+    if not text:
+        return None
+    m = _RANGE.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a range like '1.2 to 1.89'")
+    low, high = float(m.group(1)), float(m.group(2))
+    if low > high:
+        raise ValueError(f"{text!r} runs backwards")
+    return Range(low, high)
 
 
 def _yes_no(t: _Table, column: str) -> list[bool | None]:
-    """Read a column of Yes/No (empty: not published): each distinct text once."""
+    """Read a column of Yes/No (empty: not published for that trust)."""
+    return _each_text(t, column, _yes_or_no)
+
+
+def _yes_or_no(text: str) -> bool | None:
+    word = text.lower()
+    if not word:
+        return None
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    raise ValueError(f"{text!r} is not Yes or No")
+
+
+def _each_text(t: _Table, column: str, read: Callable[[str], T]) -> list[T]:
+    """`read` each distinct text of a column once (a ValueError says what is wrong with one),
+    then give every row its reading; the first row of a text that cannot be read is named."""
     texts = t.text[column]
-    read: list[bool | str | None] = []
-    for text in texts.categories:
-        word = text.lower()
-        if not word:
-            read.append(None)  # not published for this trust
-        elif word in _YES:
-            read.append(True)
-        elif word in _NO:
-            read.append(False)
-        else:
-            read.append(f"{text!r} is not Yes or No")
-    i = texts.first_row(k for k, r in enumerate(read) if isinstance(r, str))
+    readings: list[T | None] = []
+    problems: dict[int, str] = {}
+    for k, text in enumerate(texts.categories):
+        try:
+            readings.append(read(text))
+        except ValueError as e:
+            problems[k] = str(e)
+            readings.append(None)
+    i = texts.first_row(problems)
     if i is not None:
-        raise t.fail(i, column, str(read[texts.codes[i]]))
-    return [r if isinstance(r, bool) else None for r in np.asarray(read, dtype=object)[texts.codes]]
+        raise t.fail(i, column, problems[int(texts.codes[i])])
+    spread = np.empty(len(readings), dtype=object)
+    spread[:] = readings
+    return spread[texts.codes].tolist()  # type: ignore[no-any-return]
 
 
 # --- values -------------------------------------------------------------------------------

@@ -105,27 +105,10 @@ class TrustIndex:
     def __init__(self, candidates: Iterable[Candidate]) -> None:
         every = [_entry(c) for c in candidates]
         self._entries = [e for e in every if not e.candidate.site]
-        self._trusts = {e.candidate.code: e.candidate for e in self._entries}
-        self._sites = [e for e in every if e.candidate.site and e.candidate.code in self._trusts]
-        rows = self._entries + self._sites  # trusts first, then hospitals
-        self._rows = rows
-        self._vocab = sorted({w for e in rows for w in e.words})
-        place = {w: k for k, w in enumerate(self._vocab)}
-        width = max((len(e.words) for e in rows), default=0) or 1
-        self._word_ids = np.full((len(rows), width), len(self._vocab), dtype=np.int64)  # padded
-        for r, e in enumerate(rows):
-            self._word_ids[r, : len(e.words)] = [place[w] for w in e.words]
-        self._lengths = np.array([max(len(e.words), 1) for e in rows], dtype=np.float64)
-        self._place = place
-        self._whole: dict[tuple[str, ...], list[int]] = {}
-        self._initials: dict[str, list[int]] = {}
-        for r, e in enumerate(rows):
-            self._whole.setdefault(e.words, []).append(r)
-            for initials in e.initialisms:
-                self._initials.setdefault(initials, []).append(r)
         trust_place: dict[str, int] = {}  # each code's first trust, by its place in the rows
         for k, e in enumerate(self._entries):
             trust_place.setdefault(e.candidate.code, k)
+        self._sites = [e for e in every if e.candidate.site and e.candidate.code in trust_place]
         self._site_trust = [trust_place[e.candidate.code] for e in self._sites]
         # a code typed exactly: its trust's (or hospital's) place, typed in any case
         self._code_place = {code.upper(): k for code, k in trust_place.items()}
@@ -134,6 +117,20 @@ class TrustIndex:
             for k, e in enumerate(self._sites)
             if e.candidate.site_code
         }
+        rows = self._entries + self._sites  # trusts first, then hospitals
+        self._rows = rows
+        self._vocab = sorted({w for e in rows for w in e.words})
+        self._place = {w: k for k, w in enumerate(self._vocab)}
+        width = max((len(e.words) for e in rows), default=0) or 1
+        self._word_ids = np.full((len(rows), width), len(self._vocab), dtype=np.int64)  # padded
+        self._whole: dict[tuple[str, ...], list[int]] = {}
+        self._initials: dict[str, list[int]] = {}
+        for r, e in enumerate(rows):
+            self._word_ids[r, : len(e.words)] = [self._place[w] for w in e.words]
+            self._whole.setdefault(e.words, []).append(r)
+            for initials in e.initialisms:
+                self._initials.setdefault(initials, []).append(r)
+        self._lengths = np.array([max(len(e.words), 1) for e in rows], dtype=np.float64)
         self._plains = [e.plain for e in rows]
 
     def __len__(self) -> int:
