@@ -50,13 +50,13 @@ def _database_failure(error: BaseException) -> str | None:
 
     if not isinstance(error, sa.exc.SQLAlchemyError):
         return None
-    from bot.store.db import describe, one_line
+    from bot.store.db import failure
 
     try:
         url = Settings.from_env().database_url
     except ConfigError:
         url = "the database"
-    return f"database {describe(url)} failed: {one_line(error)}"
+    return failure(url, error)
 
 
 @click.group(cls=_Main)

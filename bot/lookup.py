@@ -301,16 +301,11 @@ class LiveDirectory:
                     self._directory = loaded
                     self._version = version
         except sa.exc.SQLAlchemyError as e:
-            from bot.store.db import describe, one_line
+            from bot.store.db import failure, one_line
 
             if self._failure is None:
                 held = "answering from memory" if self._directory else "nothing loaded yet"
-                log.warning(
-                    "database %s failed (%s): %s",
-                    describe(str(self.engine.url)),
-                    held,
-                    one_line(e),
-                )
+                log.warning("%s (%s)", failure(str(self.engine.url), e), held)
             self._failure = one_line(e)
         else:
             if self._failure is not None:

@@ -41,7 +41,7 @@ from bot.nof.model import Quarter
 from bot.slack.delivery import Delivery, DeliveryResult, Poster, worker_id
 from bot.source import Source
 from bot.store import ops
-from bot.store.db import describe, one_line
+from bot.store.db import failure, one_line
 from bot.store.releases import newest_quarter
 from bot.store.state import clear_failures
 
@@ -207,12 +207,8 @@ class Jobs:
         try:
             return work()
         except sa.exc.SQLAlchemyError as e:  # the next run tries again; one line, no traceback
-            log.warning(
-                "%s stopped: database %s failed: %s",
-                getattr(work, "__name__", "work").strip("_"),
-                describe(str(self.engine.url)),
-                one_line(e),
-            )
+            name = getattr(work, "__name__", "work").strip("_")
+            log.warning("%s stopped: %s", name, failure(str(self.engine.url), e))
             return None
         finally:
             with self._idle:

@@ -65,11 +65,12 @@ def _postgres_timeouts(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()  # a session setting, kept past the pool's rollbacks
 
 
-def describe(url: str) -> str:
-    """The database as a line can name it: `postgresql://nof:***@db.example:5432/nof`."""
+def failure(url: str, error: BaseException, what: str = "failed") -> str:
+    """A database's failure in one line naming it, its password hidden:
+    `database postgresql://nof:***@db.example:5432/nof failed: Connection refused`."""
     from bot.logs import redact
 
-    return redact(url)
+    return f"database {redact(url)} {what}: {one_line(error)}"
 
 
 def within(seconds: float, work: Callable[[], T]) -> T:

@@ -147,9 +147,9 @@ def health(engine: Engine, now: datetime, *, stale_after: timedelta = STALE_AFTE
         with engine.connect() as conn:
             return _health(conn, now, stale_after)
     except sa.exc.SQLAlchemyError as e:
-        from bot.store.db import describe, one_line
+        from bot.store.db import failure
 
-        problem = f"database {describe(str(engine.url))} unreachable: {one_line(e)}"
+        problem = failure(str(engine.url), e, "unreachable")
         return Health(database=False, issues={"database": problem})
 
 
