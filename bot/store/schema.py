@@ -223,11 +223,12 @@ def _bot_columns() -> list[sa.Column[Any]]:
     ]
 
 
-def _installed() -> list[sa.Column[Any]]:
-    return [
-        sa.Column("is_enterprise_install", sa.Boolean, default=False, nullable=False),
-        sa.Column("installed_at", sa.DateTime, nullable=False, default=sa.func.now()),
-    ]
+def _enterprise_install() -> sa.Column[Any]:
+    return sa.Column("is_enterprise_install", sa.Boolean, default=False, nullable=False)
+
+
+def _installed_at() -> sa.Column[Any]:
+    return sa.Column("installed_at", sa.DateTime, nullable=False, default=sa.func.now())
 
 
 slack_installations = sa.Table(
@@ -245,9 +246,9 @@ slack_installations = sa.Table(
         sa.Column("incoming_webhook_channel", sa.String(200)),
         sa.Column("incoming_webhook_channel_id", sa.String(200)),
         sa.Column("incoming_webhook_configuration_url", sa.String(200)),
-        sa.Column("is_enterprise_install", sa.Boolean, default=False, nullable=False),
+        _enterprise_install(),
         sa.Column("token_type", sa.String(32)),
-        sa.Column("installed_at", sa.DateTime, nullable=False, default=sa.func.now()),
+        _installed_at(),
     ),
     sa.Index(
         f"{INSTALLATIONS}_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"
@@ -256,7 +257,7 @@ slack_installations = sa.Table(
 slack_bots = sa.Table(
     BOTS,
     metadata,
-    *_workspace(*_bot_columns(), *_installed()),
+    *_workspace(*_bot_columns(), _enterprise_install(), _installed_at()),
     sa.Index(f"{BOTS}_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
 )
 slack_oauth_states = sa.Table(
