@@ -9,21 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
 from bot.nof.model import Quarter
-from bot.slack.delivery import SlackPoster, slack_client
-from bot.source import Source
 from bot.worker import TIMEZONE, Jobs, ReleaseTrigger, build_scheduler, release_window
 from tests.conftest import fixture
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
-
-PAGE = "/publication/nof/"
-Q1 = "/wp-content/uploads/2025/09/nhs-oversight-framework-non-acute-hospital-trust-data.csv"
-Q2 = "/wp-content/uploads/2025/12/nhs-oversight-framework-mental-health-and-community-trust-data-q2.csv"
+from tests.workers import PAGE, Q1, Q2, fake_jobs, london
 
 
 class Clock:
@@ -36,10 +30,6 @@ class Clock:
         return self.now.astimezone(UTC)
 
 
-def london(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TIMEZONE)  # type: ignore[misc]
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock(london(2025, 9, 10, 9, 0))  # the day after Q1 2025/26 was published
@@ -47,17 +37,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 def jobs(engine: Engine, nhs: FakeNHS, slack: FakeSlack, clock: Clock) -> Iterator[Jobs]:
-    with httpx.Client(timeout=2) as http:
-        yield Jobs(
-            engine,
-            Source(http, backoff=0.0, sleep=lambda _: None),
-            SlackPoster(slack_client("xoxb-test", slack.api_url)),
-            (nhs.url(PAGE),),
-            alert_channel="CALERTS",
-            interval=0.0,
-            clock=clock,
-            worker="test-worker",
-        )
+    with fake_jobs(engine, nhs, slack, clock=clock) as found:
+        yield found
 
 
 def check_trigger(jobs: Jobs) -> ReleaseTrigger:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -24,14 +23,12 @@ from bot.config import DEFAULT_CHECK_SCHEDULE
 from bot.logs import Redact, redact
 from bot.rules import Subscription
 from bot.slack.delivery import Delivery, SlackPoster, slack_client
-from bot.source import Source
 from bot.store import ops, outbox
 from bot.store.db import create_engine, ensure_schema
 from bot.store.schema import alerts
 from bot.store.state import open_failures, subscribe
 from bot.worker import (
     CHECK_LEASE,
-    TIMEZONE,
     Jobs,
     build_scheduler,
     schedule_trigger,
@@ -40,11 +37,9 @@ from tests import slackreq as req
 from tests.conftest import fixture
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
+from tests.workers import PAGE, Q1, Q2, fake_jobs, london
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = "/publication/nof/"
-Q1 = "/wp-content/uploads/2025/09/nhs-oversight-framework-non-acute-hospital-trust-data.csv"
-Q2 = "/wp-content/uploads/2025/12/nhs-oversight-framework-mental-health-and-community-trust-data-q2.csv"
 
 
 def publish(nhs: FakeNHS, *files: tuple[str, str]) -> None:
@@ -55,17 +50,8 @@ def publish(nhs: FakeNHS, *files: tuple[str, str]) -> None:
 
 @pytest.fixture
 def jobs(engine: Engine, nhs: FakeNHS, slack: FakeSlack) -> Iterator[Jobs]:
-    with httpx.Client(timeout=2) as http:
-        yield Jobs(
-            engine,
-            Source(http, backoff=0.0, sleep=lambda _: None),
-            SlackPoster(slack_client("xoxb-test", slack.api_url)),
-            (nhs.url(PAGE),),
-            alert_channel="CALERTS",
-            admin_channel="CADMIN",
-            interval=0.0,
-            worker="test-worker",
-        )
+    with fake_jobs(engine, nhs, slack, admin_channel="CADMIN") as found:
+        yield found
 
 
 # --- jobs, called directly ----------------------------------------------------------------
@@ -155,10 +141,6 @@ def test_failures_reach_the_admin_channel_once(
 
 
 # --- the schedule -------------------------------------------------------------------------
-
-
-def london(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TIMEZONE)  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,45 @@
+"""The worker's jobs against the fake NHS site and the fake Slack (tests of the worker)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from bot.slack.delivery import SlackPoster, slack_client
+from bot.source import Source
+from bot.worker import TIMEZONE, Jobs
+from tests.fakes.nhs import FakeNHS
+from tests.fakes.slack import FakeSlack
+
+PAGE = "/publication/nof/"
+Q1 = "/wp-content/uploads/2025/09/nhs-oversight-framework-non-acute-hospital-trust-data.csv"
+Q2 = "/wp-content/uploads/2025/12/nhs-oversight-framework-mental-health-and-community-trust-data-q2.csv"
+
+
+def london(*args: int) -> datetime:
+    """A time in Europe/London, as the worker's schedule reads it."""
+    return datetime(*args, tzinfo=TIMEZONE)  # type: ignore[arg-type, misc]
+
+
+@contextmanager
+def fake_jobs(engine: Engine, nhs: FakeNHS, slack: FakeSlack, **kw: Any) -> Iterator[Jobs]:
+    """Jobs that read PAGE on the fake NHS site and post to CALERTS on the fake Slack, without
+    waits between attempts; `kw` adds to or replaces Jobs' settings (a clock, an admin channel)."""
+    with httpx.Client(timeout=2) as http:
+        settings: dict[str, Any] = {
+            "alert_channel": "CALERTS",
+            "interval": 0.0,
+            "worker": "test-worker",
+        }
+        yield Jobs(
+            engine,
+            Source(http, backoff=0.0, sleep=lambda _: None),
+            SlackPoster(slack_client("xoxb-test", slack.api_url)),
+            (nhs.url(PAGE),),
+            **(settings | kw),
+        )
