@@ -126,6 +126,24 @@ def test_a_workspace_installs_through_oauth_and_gets_its_own_alerts(
     )
 
 
+def test_a_lookup_from_a_workspace_without_an_installation_gets_no_card(
+    oauth: tuple[str, Settings], slack: FakeSlack
+) -> None:
+    """Lookups are answered before Bolt looks for a listener, but after it authorizes: a
+    workspace whose installation is gone is asked to reinstall, not shown the card."""
+    url, _ = oauth
+    r = req.command(url, "tees moor", f"{slack.base_url}/response/9", team="T9")
+    assert (r.status_code, r.text) == (200, "")
+    said = req.wait_for(slack.responses)
+    assert "reinstall this app" in said[0]["text"]
+    assert "Tees" not in str(said)
+
+    install(url, slack, "code-2")
+    r = req.command(url, "tees moor", f"{slack.base_url}/response/2", team="T2")
+    assert r.headers["content-type"] == "application/json;charset=utf-8"
+    assert r.json()["text"].startswith("Tees, Moor and Vale NHS Foundation Trust (ZZ3)")
+
+
 def test_a_revoked_bot_token_is_forgotten(
     oauth: tuple[str, Settings], engine: Engine, slack: FakeSlack
 ) -> None:

@@ -1,19 +1,22 @@
 """Listeners of the Slack app: `/trust`, buttons, type-ahead options, Home tab, uninstalls.
 
 Lookups answer in the slash command's own HTTP reply (ack) from the in-memory directory, well
-inside Slack's 3 seconds; work that calls Slack or writes the database (subscribe, share,
-buttons, the Home tab) acks first and runs after (lazy listeners). Each answer is made once per
-directory and kept; every trust's card is made when the directory loads (`prepare`).
+inside Slack's 3 seconds: `Answers`, a middleware, gives it before Bolt looks for a listener.
+Work that calls Slack or writes the database (subscribe, share, buttons, the Home tab) acks
+first and runs after (lazy listeners). Each answer is made once per directory and kept; every
+trust's card is made when the directory loads (`prepare`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -61,9 +64,10 @@ def register(app: App, services: Services) -> None:
     """Every listener. What is read from memory is answered in the acknowledgement itself; what
     calls Slack or writes the database is acknowledged at once and done after (Bolt's lazy
     listeners), so no answer waits on a round trip."""
-    # Subscriptions first (Bolt takes the first listener that matches): acknowledged, then done.
-    app.command("/trust", matchers=[_later])(ack=_trust(services), lazy=[_trust_later(services)])
-    app.command("/trust")(_trust(services))
+    # A read of the stored releases is answered by the middleware, before any listener; what
+    # reaches the listener is a subscription command: acknowledged, then done.
+    app.use(Answers(services))
+    app.command("/trust")(ack=_ack, lazy=[_trust_later(services)])
     for action_id in (cards.SHOW, cards.PICK):
         app.action(action_id)(ack=_ack, lazy=[_show(services)])
     app.action(cards.SHARE)(ack=_ack, lazy=[_share(services)])
@@ -99,44 +103,62 @@ def _ack(ack: Ack) -> None:
     ack()
 
 
-def _later(body: dict[str, Any]) -> bool:
-    """A `/trust subscribe`, `unsubscribe` or `subscriptions`: work done after the answer."""
-    words = str(body.get("text", "")).split(maxsplit=1)
-    return bool(words) and words[0].lower() in LATER
-
-
 # --- /trust -------------------------------------------------------------------------------
 
 
-def _trust(services: Services) -> Callable[..., None]:
-    """Answer `/trust`. The subscription commands (`_later`) are acknowledged here, their work
-    done after by `_trust_later`; what cannot be read is said at once, all the same."""
+class Answers(Middleware):
+    """Answer `/trust` in the acknowledgement, from memory, once Bolt has authorized the request
+    and before it looks for a listener: no listener thread, no wait for `ack()`. A subscription
+    command goes on to the `/trust` listener (acknowledged, then done after)."""
 
-    def handle(ack: Ack, command: dict[str, Any]) -> None:
-        try:
-            directory = services.directory.get()
-        except DirectoryUnavailable as e:
-            ack(response_type=EPHEMERAL, text=away_text(e))
-            return
-        try:
-            cmd = commands.parse(command.get("text", ""), directory.type_labels())
-        except commands.CommandError as e:
-            ack(response_type=EPHEMERAL, text=str(e))
-            return
-        if cmd.verb in LATER:
-            ack()  # the lazy listener does the work
-        elif cmd.verb == "help":
-            ack(response_type=EPHEMERAL, text=cards.HELP, blocks=cards.help_blocks())
-        elif not directory.placings:
-            ack(response_type=EPHEMERAL, text="No NOF release is stored yet: try again later.")
-        else:  # a read of the stored releases alone: answered once per directory, then kept
-            text, blocks = directory.remembered(("answer", cmd), lambda: answer(directory, cmd))
-            ack(response_type=EPHEMERAL, text=text, blocks=blocks)
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
-    return handle
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        body = req.body
+        if req.lazy_only or body.get("command") != "/trust":
+            return next()
+        found = reply(self.services, str(body.get("text", "")))
+        if found is None:
+            return next()
+        return BoltResponse(status=200, body=found)
 
 
-LATER = ("subscribe", "unsubscribe", "subscriptions")  # done after the answer
+def reply(services: Services, text: str) -> str | None:
+    """The JSON of the acknowledgement of `/trust TEXT`, made once per directory and kept;
+    None for a subscription command, whose work is done after the acknowledgement."""
+    try:
+        directory = services.directory.get()
+    except DirectoryUnavailable as e:
+        return _ephemeral(away_text(e))
+    return directory.remembered(("reply", text), lambda: _reply(directory, text))
+
+
+def _reply(directory: Directory, text: str) -> str | None:
+    try:
+        cmd = commands.parse(text, directory.type_labels())
+    except commands.CommandError as e:
+        return _ephemeral(str(e))
+    if cmd.verb in LATER:
+        return None
+    if cmd.verb == "help":
+        return _ephemeral(cards.HELP, cards.help_blocks())
+    if not directory.placings:
+        return _ephemeral("No NOF release is stored yet: try again later.")
+    return _ephemeral(*answer(directory, cmd))
+
+
+def _ephemeral(text: str, blocks: Sequence[Block] = ()) -> str:
+    """An acknowledgement's body, as Bolt's `ack(response_type="ephemeral", ...)` writes it."""
+    body: dict[str, Any] = {"text": text, "response_type": EPHEMERAL}
+    if blocks:
+        body["blocks"] = list(blocks)
+    return json.dumps(body)
+
+
+LATER = ("subscribe", "unsubscribe", "subscriptions")  # done after the acknowledgement
 
 
 def _trust_later(services: Services) -> Callable[..., None]:
