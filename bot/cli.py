@@ -223,7 +223,8 @@ def _web_app(settings: Settings) -> Any:
     engine = create_engine(settings.database_url)
     slack = SlackStatus()
     watch_slack(settings, slack)
-    app = build_app(settings, engine, slack=slack, verified=True)  # the guard in wsgi() checks
+    # the guard in wsgi() checks each request's signature
+    app = build_app(settings, engine, slack=slack, verified=True, freeze=True)
     return wsgi(app, engine, signing_secret=settings.slack_signing_secret or "", slack=slack)
 
 
@@ -251,7 +252,7 @@ def run() -> None:
     engine = _engine(settings)
     web = WebClient(base_url=settings.slack_api_url)
     handler = SocketModeHandler(
-        build_app(settings, engine), settings.slack_app_token, web_client=web
+        build_app(settings, engine, freeze=True), settings.slack_app_token, web_client=web
     )
     handler.connect()  # type: ignore[no-untyped-call]
     raise SystemExit(_run_scheduler(settings, _jobs(settings, engine), on_stop=handler.close))

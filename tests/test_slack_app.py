@@ -674,16 +674,19 @@ def test_cards_made_ahead_are_the_cards_asked_for(engine: Engine) -> None:
     with engine.connect() as conn:
         ahead, fresh = (Directory.load(conn, with_metrics=True) for _ in range(2))
     listeners.prepare(ahead)
-    cards_of = [key for key in ahead.memo if key[0] == "card"]
+    made = list(ahead.memo)
+    cards_of = [key for key in made if key[0] == "card"]
     stored = sum(len(rows) for rows in ahead.placings.values())
     assert len(cards_of) == 2 * len(ahead.placings) + stored  # newest, its metrics, each quarter
+    assert ("metric_index", None, None) in made  # and what `/trust metric WORDS` searches
+    assert ahead.metric_index(None) == fresh.metric_index(None)
     q1 = next(q for q in ahead.quarters() if str(q) == "Q1 2025/26")
     for query, quarter in (("ZZ1", None), ("ZZ1", q1), ("northmoor hospitals", None)):
         assert listeners.lookup(ahead, query, quarter) == listeners.lookup(fresh, query, quarter)
     assert listeners.lookup(ahead, "ZZ1", metrics=True) == listeners.lookup(
         fresh, "ZZ1", metrics=True
     )
-    assert len(ahead.memo) == len(cards_of)  # every card above was one made ahead
+    assert list(ahead.memo) == made  # every card above was one made ahead
 
 
 def test_cards_made_ahead_stop_at_their_limit_newest_first(engine: Engine) -> None:
@@ -695,7 +698,7 @@ def test_cards_made_ahead_stop_at_their_limit_newest_first(engine: Engine) -> No
         directory = Directory.load(conn, with_metrics=True)
     trusts = len(directory.placings)
     listeners.prepare(directory, limit=trusts + 1)
-    made = list(directory.memo)
+    made = [key for key in directory.memo if key[0] == "card"]
     assert len(made) == trusts + 1
     assert [(k[1], k[2], k[4]) for k in made[:trusts]] == [
         (code, None, False) for code in directory.placings
@@ -724,3 +727,27 @@ def test_the_memo_lets_the_first_kept_go_first() -> None:
     assert made == []  # kept, not made again
     assert directory.remembered(0, lambda: make(0)) == 0
     assert made == [0]  # gone, so made again
+
+
+def test_a_frozen_directory_is_still_collected_once_the_next_release_replaces_it(
+    engine: Engine,
+) -> None:
+    """`freeze` keeps a worker's objects out of the garbage collector's walks; a directory
+    replaced by a new release's is collected all the same, even one caught in a cycle."""
+    import gc
+    import weakref
+
+    import_files(engine, [SourceFile(FILES[0], fixture(FILES[0]))])
+    live = LiveDirectory(engine, check_every=0.0, freeze=True)
+    try:
+        first = live.get()
+        assert req.wait_for(gc.get_freeze_count)  # frozen once loaded
+        first.memo["itself"] = first  # a cycle: reference counts alone would never free it
+        gone, trusts = weakref.ref(first), len(first.placings)
+        del first
+        import_files(engine, [SourceFile(FILES[2], fixture(FILES[2]))])  # the acute trusts
+        assert req.wait_for(lambda: len(live.get().placings) > trusts)
+        assert req.wait_for(lambda: gone() is None)
+        assert req.wait_for(gc.get_freeze_count)  # the new one is frozen in its turn
+    finally:
+        gc.unfreeze()

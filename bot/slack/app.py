@@ -84,6 +84,7 @@ def build_app(
     directory: LiveDirectory | None = None,
     slack: SlackStatus | None = None,
     verified: bool = False,
+    freeze: bool = False,
 ) -> App:
     """Build the app with every listener registered.
 
@@ -91,6 +92,8 @@ def build_app(
     and requests are authorized without a Slack round trip (`_single_workspace`, `_installed`).
     `verified`: every request reaching the app was signature-checked before it
     (bot.slack.guard, in front of it in `nof-bot serve`), so Bolt need not check it again.
+    `freeze`: a long-running process; each directory loaded is frozen out of the garbage
+    collector's walks (LiveDirectory).
     """
     from bot.slack import listeners
 
@@ -121,7 +124,7 @@ def build_app(
     else:
         kwargs["authorize"] = _single_workspace(settings.slack_bot_token or "", status)
     app = App(**kwargs)
-    live = directory or LiveDirectory(engine, prepare=listeners.prepare)
+    live = directory or LiveDirectory(engine, prepare=listeners.prepare, freeze=freeze)
     live.start()  # loaded (and each trust's card made) ahead of the first request
     services = Services(engine, live, settings, store, slack=status)
     listeners.register(app, services)

@@ -88,7 +88,8 @@ AHEAD_MAX = MEMO_MAX // 2  # cards made ahead: the rest of the memo is for what 
 def prepare(directory: Directory, limit: int = AHEAD_MAX) -> None:
     """Make the trusts' cards ahead, when a directory loads: each trust's newest card, then the
     first page of its metrics, then its cards of earlier quarters, newest first, `limit` at
-    most (half the memo). The first `/trust` for each then costs its search alone."""
+    most (half the memo); and the index of the metrics. The first `/trust` for each then costs
+    its search alone."""
     held = {c: {sp.placing.quarter for sp in rows} for c, rows in directory.placings.items()}
     ahead: list[tuple[str, Quarter | None, bool]] = [(c, None, False) for c in held]
     ahead += [(c, None, True) for c in held]
@@ -96,6 +97,7 @@ def prepare(directory: Directory, limit: int = AHEAD_MAX) -> None:
         ahead += [(c, q, False) for c, quarters in held.items() if q in quarters]
     for code, quarter, metrics in ahead[:limit]:
         _card(directory, code, quarter, metrics=metrics)
+    directory.metric_index(None)  # what `/trust metric WORDS` searches
 
 
 def _ack(ack: Ack) -> None:
