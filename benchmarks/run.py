@@ -9,8 +9,8 @@ Machines here are noisy, so every figure is printed next to its baseline and as 
   rounds interleaved (the median of --repeat rounds);
 - `nof-bot lookup` from process start, against a bare `python -c pass` start;
 - queueing and delivering a full release to --channels subscribed channels (benchmarks/alerts.py);
-- 400 signed /trust requests, 16 at a time, to `nof-bot serve` and to a bare Bolt app
-  (benchmarks/slack.py).
+- 800 signed /trust requests, 16 at a time (in bursts, and in a closed loop), to `nof-bot
+  serve` and to a bare Bolt app (benchmarks/slack.py).
 """
 
 from __future__ import annotations
