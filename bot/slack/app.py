@@ -93,7 +93,7 @@ def build_app(
     `verified`: every request reaching the app was signature-checked before it
     (bot.slack.guard, in front of it in `nof-bot serve`), so Bolt need not check it again.
     `freeze`: a long-running process; each directory loaded is frozen out of the garbage
-    collector's walks (LiveDirectory).
+    collector's walks (LiveDirectory). It applies to the directory made here, not to one given.
     """
     from bot.slack import listeners
 

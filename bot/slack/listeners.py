@@ -164,15 +164,13 @@ LATER = ("subscribe", "unsubscribe", "subscriptions")  # done after the acknowle
 
 
 def _trust_later(services: Services) -> Callable[..., None]:
+    """The work of a subscription command, after its acknowledgement. Only what `Answers`
+    passes on comes here: text that parsed, with a directory loaded, to a LATER verb."""
+
     def handle(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         try:
             directory = services.directory.get()
             cmd = commands.parse(command.get("text", ""), directory.type_labels())
-        except (DirectoryUnavailable, commands.CommandError):
-            return  # already answered
-        if cmd.verb not in LATER:
-            return
-        try:
             _subscription(services, cmd, command, respond, client)
         except AWAY as e:
             respond(response_type=EPHEMERAL, text=away_text(e))
