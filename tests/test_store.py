@@ -196,6 +196,29 @@ def test_it_changes_nothing_for_the_same_figures_in_other_bytes(engine: Engine) 
     assert counts(engine) == before
 
 
+def test_it_knows_the_same_figures_stored_under_another_digest_version(engine: Engine) -> None:
+    run(engine, DATA, LEAGUE_Q2)
+    with engine.begin() as conn:  # as a database of an earlier version of the digest holds
+        conn.execute(releases.update().values(sha256="digest of another version"))
+    before = counts(engine)
+    relined = [
+        SourceFile(f"relined-{n}", fixture(n).replace(b"\r\n", b"\n")) for n in (DATA, LEAGUE_Q2)
+    ]
+    for one in relined:  # the data file brings metrics, the league table none
+        report = import_files(engine, [one])
+        assert {s.outcome for s in report.saved} == {"unchanged"}, one.name
+    assert counts(engine) == before
+    reissued = fixture(LEAGUE_Q2).replace(
+        b",2.15,1.8 to 2.5,2.0,No,2.0,", b",2.45,1.9 to 2.9,3.0,No,2.0,"
+    )
+    report = import_files(engine, [SourceFile("league-v2.csv", reissued)])
+    assert outcomes(report) == [("Q2 2025/26", "revised", 2)]
+    with engine.connect() as conn:
+        (q1, q2) = store.list_releases(conn, latest_only=True)
+        assert q1.sha256 == "digest of another version"
+        assert q2.sha256 == store.load_snapshot(conn, q2).content_hash()
+
+
 def test_it_stores_a_reissued_quarter_as_a_new_revision(engine: Engine) -> None:
     run(engine, DATA, LEAGUE_Q2)
     reissued = fixture(LEAGUE_Q2).replace(

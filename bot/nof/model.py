@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import marshal
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -363,10 +364,24 @@ class Snapshot:
         return any(t.rank_range is not None for t in self.trusts)
 
     def content_hash(self) -> str:
-        """Return a sha256 of the figures alone (not the sources), stable across runs."""
+        """Return a sha256 of the figures alone (not the sources), stable across runs.
+
+        The figures are written in marshal's version 2: floats as their 8 bytes and no sharing
+        of repeated objects, so the same values of the same types give the same bytes, several
+        times faster than their `repr`. Digests that differ are a hint, not a verdict: storing
+        asks `same_figures` before it adds a revision.
+        """
+        body = marshal.dumps((_HASH_VERSION, *self._figures()), 2)
+        return hashlib.sha256(body).hexdigest()
+
+    def same_figures(self, other: Snapshot) -> bool:
+        """Whether two snapshots publish the same figures (their sources aside)."""
+        return self._figures() == other._figures()
+
+    def _figures(self) -> tuple[Any, ...]:
+        """The quarter, the type and every trust's values as plain nested tuples, by code."""
         trusts = tuple(_trust_values(t) for t in sorted(self.trusts, key=lambda t: t.code))
-        body = repr((_HASH_VERSION, str(self.quarter), self.trust_type, trusts))
-        return hashlib.sha256(body.encode()).hexdigest()
+        return (str(self.quarter), self.trust_type, trusts)
 
     def placing(self, trust: TrustResult) -> Placing:
         return Placing(self.quarter, self.trust_type, self.cohort, self.is_joint(trust), trust)
@@ -390,23 +405,29 @@ def _ranked_items(t: TrustResult) -> Iterator[tuple[str, int | None]]:
         yield d.domain_id, d.rank
 
 
-# Bump when the meaning of the hashed values changes: old revisions then stop matching.
-_HASH_VERSION = 1
+# Bump when the hashed values or their encoding change. Stored digests of another version
+# stop matching, and storing compares the figures themselves (1 was their `repr`).
+_HASH_VERSION = 2
 
 
 def _fields(cls: Any) -> Callable[[Any], tuple[Any, ...]]:
-    """A getter of a dataclass's or a named tuple's field values, in field order."""
-    return attrgetter(*getattr(cls, "_fields", None) or cls.__dataclass_fields__)
+    """A getter of a named tuple's field values, as a plain tuple in field order."""
+    return attrgetter(*cls._fields)
 
 
 def _trust_values(t: TrustResult) -> tuple[Any, ...]:
-    """Return a trust's field values as nested tuples, in field order (for hashing)."""
-    values = _TRUST_FIELDS(t)
+    """Return a trust's field values as plain nested tuples, in field order (for hashing)."""
     return (
-        *values[:-2],
+        *_TRUST_SCALARS(t),
+        _range_values(t.score_range),
+        _range_values(t.rank_range),
         tuple(map(_DOMAIN_FIELDS, t.domains)),
         tuple(map(_METRIC_FIELDS, t.metrics)),
     )
+
+
+def _range_values(r: Range | None) -> tuple[float, float] | None:
+    return None if r is None else (r.low, r.high)
 
 
 def merge(base: Snapshot, top: Snapshot, *, keep_base_trusts: bool) -> Snapshot:
@@ -447,6 +468,9 @@ def _first(a: T | None, b: T | None) -> T | None:
     return a if a is not None else b
 
 
-_TRUST_FIELDS = _fields(TrustResult)
+# The trust's own scalars; its ranges, domains and metrics follow in this order (checked below).
+_NESTED = ("score_range", "rank_range", "domains", "metrics")
+_TRUST_SCALARS = attrgetter(*(f for f in TrustResult.__dataclass_fields__ if f not in _NESTED))
+assert tuple(TrustResult.__dataclass_fields__)[-len(_NESTED) :] == _NESTED
 _DOMAIN_FIELDS = _fields(Domain)
 _METRIC_FIELDS = _fields(Metric)
