@@ -87,13 +87,14 @@ def record_source(
 # --- writing ------------------------------------------------------------------------------
 
 
-def save_snapshot(conn: Connection, snap: Snapshot, now: datetime) -> Saved:
+def save_snapshot(conn: Connection, snap: Snapshot, now: datetime, latest: Release | None) -> Saved:
     """Store a snapshot as a new release or a new revision; identical figures add nothing.
 
-    What the new files lack (likely ranges, metrics) is kept from the latest revision where the
-    figures agree (see `merge`). The caller holds the transaction.
+    `latest` is the latest stored revision of the snapshot's quarter and type (as
+    `list_releases(latest_only=True)` gives it), None if there is none. What the new files lack
+    (likely ranges, metrics) is kept from it where the figures agree (see `merge`). The caller
+    holds the transaction and the ingest lock, so `latest` stays the latest.
     """
-    latest = latest_release(conn, snap.quarter, snap.trust_type)
     if latest is None:
         return _insert(conn, snap, snap.content_hash(), 1, now, "new")
     base = load_snapshot(conn, latest, with_metrics=not snap.has_metrics)
@@ -135,11 +136,12 @@ def _insert(
         .returning(releases.c.id)
     ).scalar_one()
     _bulk_insert(conn, trust_results, [_trust_row(release_id, snap, t) for t in snap.trusts])
+    joint = snap.metric_joint
     _bulk_insert(
         conn,
         metric_results,
         [
-            (release_id, t.code, *m, snap.metric_joint(m.metric_id, m.rank))
+            (release_id, t.code, *m, joint(m.metric_id, m.rank))
             for t in snap.trusts
             for m in t.metrics
         ],
@@ -231,20 +233,6 @@ def newest_quarter(conn: Connection) -> Quarter | None:
     """The newest quarter stored of any type."""
     order = conn.execute(sa.select(sa.func.max(releases.c.quarter_order))).scalar()
     return None if order is None else Quarter.from_order(int(order))
-
-
-def latest_release(conn: Connection, quarter: Quarter, trust_type: str) -> Release | None:
-    row = (
-        conn.execute(
-            sa.select(releases)
-            .where(releases.c.quarter == str(quarter), releases.c.trust_type == trust_type)
-            .order_by(releases.c.revision.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
-    return None if row is None else _release(row)
 
 
 def load_snapshot(conn: Connection, release: Release, *, with_metrics: bool = True) -> Snapshot:
