@@ -41,8 +41,8 @@ def run(data_dir: Path, real: str, rounds: int) -> None:
     )
     for name, runs in got.items():
         took = statistics.median(t for t, _ in runs)
-        peak = statistics.median(m for _, m in runs)
+        median_peak = statistics.median(m for _, m in runs)
         print(
-            f"  {name:<48} {took * 1000:7.0f} ms {peak / 2**20:5.0f} MB   "
-            f"time {took / seconds:5.2f}x  memory {peak / memory:4.2f}x"
+            f"  {name:<48} {took * 1000:7.0f} ms {median_peak / 2**20:5.0f} MB   "
+            f"time {took / seconds:5.2f}x  memory {median_peak / memory:4.2f}x"
         )

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -167,9 +168,8 @@ def processes(data_dir: Path, repeat: int, only: set[str]) -> None:
             ["metric", "52", "weeks"],
             ["metric", "--json", "sickness"],
         ):
-            show(
-                f"nof-bot {' '.join(args)}", timed(lambda a=args: run([*nof, *a], db), repeat), card
-            )  # type: ignore[misc]
+            command = [*nof, *args]
+            show(f"nof-bot {' '.join(args)}", timed(partial(run, command, db), repeat), card)
 
 
 def every_type(data_dir: Path, repeat: int) -> None:
