@@ -164,7 +164,7 @@ def store_files(
         results += [FileResult(name, "rejected", why) for name, why in short.items()]
         parsed = [(f, p) for f, p in parsed if p.name not in short]
         snapshots = combine(p for _, p in parsed)
-    latest = {(r.quarter, r.trust_type): r for r in stored}
+    latest = {r.key: r for r in stored}
     saved = [store.save_snapshot(conn, snap, now, latest.get(snap.key)) for snap in snapshots]
     for f, p in parsed:
         store.record_source(conn, f.sha256, p.name, p.kind, len(f.data), now)

@@ -52,6 +52,11 @@ class Release:
     has_likely_ranges: bool
     trusts: int = 0
 
+    @property
+    def key(self) -> tuple[Quarter, str]:
+        """The quarter and type, as `Snapshot.key` gives them."""
+        return (self.quarter, self.trust_type)
+
 
 @dataclass(frozen=True)
 class Saved:
