@@ -22,8 +22,18 @@ REAL_DATA = "nhs-oversight-framework-mental-health-and-community-trust-data_Q4-2
 REAL_LEAGUE = (
     "nhs-oversight-framework-mental-health-and-community-trust-league-table_Q4-2025-26.csv"
 )
-PG_URL = os.environ.get(
+BASE_PG_URL = os.environ.get(
     "NOF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+# Under pytest-xdist each worker has a database of its own (`test_gw0`, ...), so one worker's
+# advisory locks (the ingest lock, migrations) never hold up another's tests.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+PG_URL = (
+    sa.engine.make_url(BASE_PG_URL)
+    .set(database=f"{sa.engine.make_url(BASE_PG_URL).database}_{WORKER}")
+    .render_as_string(hide_password=False)
+    if WORKER
+    else BASE_PG_URL
 )
 
 
@@ -46,15 +56,31 @@ def postgres_unavailable() -> str | None:
         import psycopg  # noqa: F401
     except ImportError:
         return "psycopg is not installed (pip install '.[postgres]')"
-    engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+    engine = sa.create_engine(
+        BASE_PG_URL, connect_args={"connect_timeout": 3}, isolation_level="AUTOCOMMIT"
+    )
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
+            if PG_URL != BASE_PG_URL:
+                _create_database(conn, sa.engine.make_url(PG_URL).database or "")
     except sa.exc.OperationalError as e:
-        return f"PostgreSQL does not answer at {PG_URL}: {str(e).splitlines()[0]}"
+        return f"PostgreSQL does not answer at {BASE_PG_URL}: {str(e).splitlines()[0]}"
     finally:
         engine.dispose()
     return None
+
+
+def _create_database(conn: sa.Connection, name: str) -> None:
+    """Create this worker's database unless it exists (two runs may race: the loser waits)."""
+    exists = conn.execute(
+        sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+    ).first()
+    if exists is None:
+        try:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        except sa.exc.ProgrammingError:  # created meanwhile by another run
+            pass
 
 
 @pytest.fixture
