@@ -8,10 +8,10 @@ machine's queue, not the server's: the bare app, held back by Bolt's wait for `a
 polls every 10 ms), answers fewer a second and so is timed on a less loaded machine. The
 floor's p99 to compare with is the bursts'.
 
-Both run under the same gunicorn settings (bot.slack.server.serve) with the real mental health
-and community files stored; Slack's Web API is the fake of tests/fakes (used only for auth.test
-at start). Queries vary: full names, parts of names, ODS codes, initialisms, typos, a card in an
-earlier quarter, every metric of a trust, a metric's league table, a region's top 5.
+Both run under the same server settings (bot.slack.server.serve, waitress) with the real mental
+health and community files stored; Slack's Web API is the fake of tests/fakes (used only for
+auth.test at start). Queries vary: full names, parts of names, ODS codes, initialisms, typos, a
+card in an earlier quarter, every metric of a trust, a metric's league table, a region's top 5.
 """
 
 from __future__ import annotations
@@ -327,7 +327,7 @@ def run(
         results = _measure(servers, env, texts, concurrency, rounds)
     loaded = f"{len(names)} organisations of every type" if every_type else f"{len(names)} trusts"
     print(f"/trust with {loaded}: {requests} signed requests x {rounds} rounds, each way;")
-    print(f"  {env['WEB_CONCURRENCY']} gunicorn workers x 8 threads each, kept-alive connections")
+    print(f"  {env['WEB_CONCURRENCY']} waitress processes x 8 threads each, kept-alive connections")
     _report(results, floor, rounds, concurrency)
 
 

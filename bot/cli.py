@@ -197,7 +197,7 @@ def _print_check(result: CheckResult, dry_run: bool) -> None:
 @main.command()
 @click.option("--host", help="Address to listen on (default $HOST, else 127.0.0.1).")
 def serve(host: str | None) -> None:
-    """HTTP mode: the Slack app on $PORT (POST /slack/events, GET /healthz), under gunicorn."""
+    """HTTP mode: the Slack app on $PORT (POST /slack/events, GET /healthz), under waitress."""
     from dataclasses import replace
 
     from bot.slack.server import serve as run_server
@@ -216,8 +216,9 @@ def serve(host: str | None) -> None:
 
 
 def _web_app(settings: Settings) -> Any:
-    from bot.slack.app import SlackStatus, build_app, watch_slack
+    from bot.slack.app import build_app
     from bot.slack.server import wsgi
+    from bot.slack.status import SlackStatus, watch_slack
     from bot.store.db import create_engine
 
     engine = create_engine(settings.database_url)

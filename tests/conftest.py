@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -77,10 +78,8 @@ def _create_database(conn: sa.Connection, name: str) -> None:
         sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
     ).first()
     if exists is None:
-        try:
+        with contextlib.suppress(sa.exc.ProgrammingError):  # made meanwhile by another run
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        except sa.exc.ProgrammingError:  # created meanwhile by another run
-            pass
 
 
 @pytest.fixture

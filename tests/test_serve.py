@@ -1,4 +1,4 @@
-"""`nof-bot serve` under gunicorn against hostile clients and a Slack that does not answer.
+"""`nof-bot serve` under waitress against hostile clients and a Slack that does not answer.
 
 Issue 10, items 2, 5, 7 and 11, each reproduced on main before the fix; on SQLite, and on
 PostgreSQL where it answers.
@@ -20,9 +20,10 @@ from tests.serving import free_port, start_serve, stop, stored_fixture_env
 
 
 def rss_of_workers(master: int) -> int:
-    """Resident memory of the master's children (gunicorn workers), in bytes."""
+    """Resident memory of the serving process and its children, in bytes."""
     total = 0
-    for child in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    for child in children or [str(master)]:
         for line in Path(f"/proc/{child}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1]) * 1024
@@ -64,12 +65,63 @@ def test_stalled_clients_do_not_starve_trust(serving: dict[str, str], slack: Fak
             took = list(pool.map(ask, range(64)))
         assert max(took) < 3.0, sorted(took)[-5:]  # within Slack's 3 seconds, every one
         stalled[0].settimeout(20)
+        started = time.monotonic()
         assert stalled[0].recv(1024) == b""  # dropped once READ_TIMEOUT (10 s) passed
+        assert time.monotonic() - started < 12
     finally:
         for s in stalled:
             s.close()
-        output = stop(server)
-    assert "incomplete after 10 s" in output
+        stop(server)
+
+
+def length_first(url: str) -> socket.socket:
+    """A request whose Content-Length comes before its other headers, its body never sent."""
+    host, port = url.removeprefix("http://").split(":")
+    s = socket.create_connection((host, int(port)))
+    s.sendall(
+        b"POST /slack/events HTTP/1.1\r\nContent-Length: 100\r\nHost: slack\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\ntext=ab"
+    )
+    return s
+
+
+def chunked_stall(url: str) -> socket.socket:
+    """A chunked body that stops after its last chunk's `0\\r\\n`, before the final line."""
+    host, port = url.removeprefix("http://").split(":")
+    s = socket.create_connection((host, int(port)))
+    s.sendall(
+        b"POST /slack/events HTTP/1.1\r\nHost: slack\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\n5\r\ntext=\r\n0\r\n"
+    )
+    return s
+
+
+def test_400_stalled_requests_of_every_shape_do_not_starve_trust(
+    serving: dict[str, str], slack: FakeSlack
+) -> None:
+    server, url = start_serve(serving)
+    stalled = [length_first(url) for _ in range(200)] + [chunked_stall(url) for _ in range(200)]
+    try:
+        time.sleep(0.5)
+        took: list[float] = []
+        deadline = time.monotonic() + 12  # past READ_TIMEOUT: while they stall and as they go
+
+        def ask(_: int) -> None:
+            start = time.monotonic()
+            r = req.command(url, "tees moor", f"{slack.base_url}/response/1")
+            assert r.status_code == 200, r.text
+            took.append(time.monotonic() - start)
+
+        with ThreadPoolExecutor(16) as pool:
+            while time.monotonic() < deadline:
+                list(pool.map(ask, range(16)))
+                time.sleep(0.25)
+        assert len(took) > 100
+        assert max(took) < 3.0, sorted(took)[-5:]  # within Slack's 3 seconds, every one
+    finally:
+        for s in stalled:
+            s.close()
+        stop(server)
 
 
 def test_a_200_mb_body_is_refused_before_it_is_read(serving: dict[str, str]) -> None:
@@ -103,7 +155,6 @@ def test_a_200_mb_body_is_refused_before_it_is_read(serving: dict[str, str]) -> 
     finally:
         output = stop(server)
     assert "SECRETBODY" not in output
-    assert "413 Content Too Large" in output
 
 
 def test_serve_comes_up_while_slack_is_unreachable(

@@ -1,4 +1,4 @@
-"""Installing into several workspaces through OAuth, and `nof-bot serve` under gunicorn."""
+"""Installing into several workspaces through OAuth, and `nof-bot serve` under waitress."""
 
 from __future__ import annotations
 
@@ -162,7 +162,7 @@ def test_a_revoked_bot_token_is_forgotten(
 # --- nof-bot serve ------------------------------------------------------------------------
 
 
-def test_nof_bot_serve_answers_signed_commands_under_gunicorn(
+def test_nof_bot_serve_answers_signed_commands_under_waitress(
     tmp_path: Path, slack: FakeSlack
 ) -> None:
     env = stored_fixture_env(

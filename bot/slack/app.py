@@ -8,13 +8,11 @@ installation store on our database; otherwise it uses SLACK_BOT_TOKEN for one wo
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
-from urllib.error import URLError
 
 import sqlalchemy as sa
 from slack_bolt import App
@@ -22,13 +20,13 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.authorize import CallableAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.lookup import LiveDirectory
+from bot.slack.status import SlackStatus
 from bot.store.db import one_line, within
 from bot.store.schema import BOTS, INSTALLATIONS, OAUTH_STATES
 
@@ -36,24 +34,6 @@ log = logging.getLogger(__name__)
 
 # Bot scopes: the slash command, posting, and posting in public channels without joining them.
 SCOPES = ["commands", "chat:write", "chat:write.public"]
-
-
-@dataclass
-class SlackStatus:
-    """Whether Slack's Web API answered the last check (auth.test, or api.test under OAuth)."""
-
-    reachable: bool | None = None  # None: not checked yet
-    error: str | None = None
-    checked_at: datetime | None = None
-    bot_id: str | None = None
-    bot_user_id: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "reachable": self.reachable,
-            "error": self.error,
-            "checked_at": None if self.checked_at is None else self.checked_at.isoformat(),
-        }
 
 
 @dataclass
@@ -191,37 +171,6 @@ def _installed(
         return result
 
     return authorize
-
-
-def check_slack(client: WebClient, status: SlackStatus, *, with_token: bool) -> None:
-    """Ask Slack's Web API whether it answers (and, with a token, who the bot is)."""
-    try:
-        if with_token:
-            found = client.auth_test()
-            status.bot_id, status.bot_user_id = found.get("bot_id"), found.get("user_id")
-        else:
-            client.api_test()
-        status.reachable, status.error = True, None
-    except SlackApiError as e:  # Slack answered, and refused
-        status.reachable, status.error = True, str(e.response.get("error", "error"))
-    except (URLError, OSError, TimeoutError) as e:
-        status.reachable, status.error = False, f"{type(e).__name__}: {e}"[:200]
-    status.checked_at = datetime.now(UTC)
-
-
-def watch_slack(settings: Settings, status: SlackStatus, every: float = 600.0) -> None:
-    """Check Slack now and every `every` seconds, in a daemon thread (the web process)."""
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
-    with_token = bool(settings.slack_bot_token) and not settings.oauth
-
-    def loop() -> None:
-        while True:
-            check_slack(client, status, with_token=with_token)
-            if status.reachable is False:
-                log.warning("Slack's Web API did not answer: %s", status.error)
-            time.sleep(every)
-
-    threading.Thread(target=loop, name="slack-watch", daemon=True).start()
 
 
 def _log_error(error: Exception, body: dict[str, Any]) -> None:

@@ -1,13 +1,22 @@
-"""HTTP mode: the Bolt app behind a WSGI callable, served by gunicorn with several workers.
+"""HTTP mode: the Bolt app behind a WSGI callable, served by waitress in one or more processes.
 
-Routes: POST /slack/events (commands, actions, options, events), GET /healthz, and with OAuth
+Routes: POST /slack/events (commands, actions, options and events), GET /healthz, and with OAuth
 GET /slack/install and /slack/oauth_redirect.
+
+waitress reads every request whole (headers in any order, chunked bodies) in its main loop
+before a thread sees it, so clients that stall hold no thread; it drops a connection silent for
+READ_TIMEOUT seconds, answers 431 to a header over MAX_HEADER and 413 to a declared body over
+bot.slack.guard.MAX_BODY without reading it. With WEB_CONCURRENCY over 1, that many processes
+share one listening socket; one that dies is started again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import socket
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -18,12 +27,18 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.slack.app import SlackStatus
-from bot.slack.guard import Refused, checked_body
+from bot.slack.guard import MAX_BODY, Refused, checked_body
+from bot.slack.status import SlackStatus
 from bot.store.ops import health_within
 
 StartResponse = Callable[..., Any]
+Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 HEALTH_TIMEOUT = 3.0  # seconds: a probe hears 503 quickly when the database does not answer
+READ_TIMEOUT = 10  # seconds a connection may stay silent (mid-request or idle between requests)
+MAX_HEADER = 64 * 1024
+THREADS = 8  # per process
+CONNECTIONS = 2000  # per process: beyond it waitress stops accepting until some close
+RESTART_PAUSE = 1.0  # seconds before a process that died is started again
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +49,7 @@ def wsgi(
     signing_secret: str,
     slack: SlackStatus | None = None,
     clock: Callable[[], float] = time.time,
-) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+) -> Wsgi:
     """The WSGI application: /healthz answered here; Slack's requests checked (bounded, signed,
     well formed: bot.slack.guard) before Bolt reads them; everything else to Bolt."""
     handler = SlackRequestHandler(app)
@@ -77,22 +92,95 @@ def _health(
     return _answer(start_response, "200 OK" if h.ok else "503 Service Unavailable", body)
 
 
-def serve(settings: Settings, factory: Callable[[], Callable[..., Iterable[bytes]]]) -> None:
-    """Run gunicorn on $HOST:$PORT: `web_concurrency` worker processes of 8 threads each, each
-    request read whole before a thread takes it (bot.slack.gthread)."""
-    from gunicorn.app.base import BaseApplication
+def serve(settings: Settings, factory: Callable[[], Wsgi]) -> None:
+    """Listen on $HOST:$PORT and serve `factory()`'s application in `web_concurrency` processes
+    (each builds its own: engine, directory, Bolt app), until SIGTERM or SIGINT."""
+    listener = socket.create_server((settings.host, settings.port), backlog=2048)
+    if settings.web_concurrency == 1:
+        _serve_one(listener, factory)
+        return
+    _Supervisor(listener, factory, settings.web_concurrency).run()
 
-    class Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{settings.host}:{settings.port}")
-            self.cfg.set("workers", settings.web_concurrency)
-            self.cfg.set("worker_class", "bot.slack.gthread.BufferedThreadWorker")
-            self.cfg.set("threads", 8)
-            self.cfg.set("timeout", 30)
-            self.cfg.set("graceful_timeout", 10)
-            self.cfg.set("accesslog", None)
 
-        def load(self) -> Callable[..., Iterable[bytes]]:
-            return factory()  # in each worker: its own engine, directory and Bolt app
+def _serve_one(listener: socket.socket, factory: Callable[[], Wsgi]) -> None:
+    """Serve in this process: build the application, then run waitress until told to stop."""
+    from waitress.server import create_server
 
-    Server().run()
+    server = create_server(
+        factory(),
+        sockets=[listener],
+        threads=THREADS,
+        channel_timeout=READ_TIMEOUT,
+        cleanup_interval=1,
+        connection_limit=CONNECTIONS,
+        max_request_header_size=MAX_HEADER,
+        max_request_body_size=MAX_BODY,
+        asyncore_use_poll=True,  # select() stops at 1,024 descriptors
+        ident="nof-bot",
+    )
+
+    def stop(*_: Any) -> None:
+        raise SystemExit(0)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+    log.info("serving on http://%s:%s (process %d)", *listener.getsockname()[:2], os.getpid())
+    try:
+        server.run()
+    finally:
+        server.close()
+
+
+class _Supervisor:
+    """Start `count` serving processes on one socket; start again one that dies; on SIGTERM or
+    SIGINT, pass it on and wait for them."""
+
+    def __init__(self, listener: socket.socket, factory: Callable[[], Wsgi], count: int) -> None:
+        self.listener = listener
+        self.factory = factory
+        self.count = count
+        self.children: set[int] = set()
+        self.stopping = False
+
+    def run(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._stop)
+        for _ in range(self.count):
+            self._spawn()
+        while self.children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            self.children.discard(pid)
+            if not self.stopping:
+                log.warning("web process %d ended (status %d): starting another", pid, status)
+                time.sleep(RESTART_PAUSE)
+                self._spawn()
+
+    def _spawn(self) -> None:
+        pid = os.fork()
+        if pid == 0:  # the child serves and never returns here
+            for sig in (signal.SIGTERM, signal.SIGINT):  # until it serves: stop at once
+                signal.signal(sig, signal.SIG_DFL)
+            code = 1
+            try:
+                _serve_one(self.listener, self.factory)
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 0
+            except BaseException:
+                log.exception("web process %d failed", os.getpid())
+            finally:
+                os._exit(code)
+        self.children.add(pid)
+
+    def _stop(self, signum: int, _frame: Any) -> None:
+        self.stopping = True
+        for pid in list(self.children):
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                self.children.discard(pid)
