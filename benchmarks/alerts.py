@@ -16,9 +16,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.alerting import queue_alerts
-from bot.ingest import SourceFile, import_files
-from bot.rules import Subscription
+from bot.nof.subscriptions import Subscription
+from bot.service.alerts import queue_alerts
+from bot.service.ingest import SourceFile, import_files
 from bot.slack.delivery import Delivery, SlackPoster, slack_client
 from bot.store.db import create_engine, ensure_schema
 from bot.store.schema import alerts

@@ -75,8 +75,8 @@ def in_process(data_dir: Path, repeat: int) -> None:
 
     import pandas as pd
 
-    from bot.ingest import SourceFile, import_files, lock_ingest, read_files, store_files
     from bot.nof.parse import combine, parse_file
+    from bot.service.ingest import SourceFile, import_files, lock_ingest, read_files, store_files
     from bot.store.db import create_engine, ensure_schema
 
     if TYPE_CHECKING:
@@ -177,7 +177,7 @@ def every_type(data_dir: Path, repeat: int) -> None:
     import pandas as pd
 
     from benchmarks import everytype
-    from bot.ingest import SourceFile, import_files
+    from bot.service.ingest import SourceFile, import_files
     from bot.store.db import create_engine, ensure_schema
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.ingest import SourceFile, import_files
-from bot.lookup import SETTLE_AFTER, Directory
+from bot.service.directory import SETTLE_AFTER, Directory
+from bot.service.ingest import SourceFile, import_files
 from bot.store.db import create_engine, ensure_schema
 from tests import slackreq as req
 from tests.fakes.slack import FakeSlack
@@ -103,7 +103,8 @@ def start(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes],
 CLIENTS = 4  # load-generating processes: one Python process's GIL would be the bottleneck
 BURST_EVERY = 0.05  # seconds between bursts of `concurrency` requests
 # Seconds from the warm-up to the first measured request: each worker's start is over, the
-# freeze of its directory's objects a second after loading included (bot.lookup.SETTLE_AFTER).
+# freeze of its directory's objects a second after loading included
+# (bot.service.directory.SETTLE_AFTER).
 SETTLED = 2 * SETTLE_AFTER
 
 

@@ -18,14 +18,14 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Connection, Engine
 
-    from bot.ingest import ImportReport
-    from bot.jobs import CheckResult
-    from bot.lookup import Directory
     from bot.nof.card import TrustView
     from bot.nof.model import Quarter
     from bot.nof.search import Match
+    from bot.service.check import CheckResult
+    from bot.service.directory import Directory
+    from bot.service.ingest import ImportReport
+    from bot.service.scheduler import Jobs
     from bot.slack.delivery import Poster
-    from bot.worker import Jobs
 
 
 class _Main(click.Group):
@@ -101,9 +101,9 @@ def _engine(settings: Settings | None = None) -> Engine:
 )
 def import_(paths: tuple[Path, ...], accept_suspect: bool) -> None:
     """Import NOF CSV files, or the NOF CSVs in folders (data files with their league tables)."""
-    from bot.alerting import notify_drift, queue_alerts
-    from bot.ingest import import_files, read_paths
-    from bot.rules import with_alert_channel
+    from bot.nof.subscriptions import with_alert_channel
+    from bot.service.alerts import notify_drift, queue_alerts
+    from bot.service.ingest import import_files, read_paths
     from bot.store.outbox import NewAlert
     from bot.store.state import list_subscriptions
 
@@ -149,9 +149,9 @@ def check(dry_run: bool) -> None:
 
     Without SLACK_BOT_TOKEN the alerts are printed here instead of posted.
     """
-    from bot.jobs import Checker, record_check
+    from bot.service.check import Checker, record_check
+    from bot.service.source import Source, default_client
     from bot.slack.delivery import Delivery
-    from bot.source import Source, default_client
 
     settings = _settings()
     engine = _engine(settings)
@@ -270,8 +270,8 @@ def _poster(settings: Settings, engine: Engine) -> tuple[Poster, float]:
 
 
 def _jobs(settings: Settings, engine: Engine) -> Jobs:
-    from bot.source import Source, default_client
-    from bot.worker import Jobs
+    from bot.service.scheduler import Jobs
+    from bot.service.source import Source, default_client
 
     poster, interval = _poster(settings, engine)
     http = default_client()
@@ -293,7 +293,7 @@ def _run_scheduler(
 ) -> int:
     import signal
 
-    from bot.worker import run as run_worker
+    from bot.service.scheduler import run as run_worker
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: jobs.stop.set())
@@ -336,8 +336,8 @@ def import_sites(file: Path) -> None:
     """Load NHS ODS's list of NHS trust sites (ets.csv or its zip): hospital names find trusts."""
     import sqlalchemy as sa
 
-    from bot.ingest import ingest_sites
     from bot.nof.sites import SitesError
+    from bot.service.ingest import ingest_sites
     from bot.store.schema import sites, trust_results
 
     try:
@@ -368,9 +368,9 @@ def lookup(
     query: tuple[str, ...], quarter: str | None, every_metric: bool, as_json: bool, limit: int
 ) -> None:
     """Show a trust's card: by ODS code (RGD), name (Leeds), or initialism (LYPFT)."""
-    from bot.lookup import Directory, QuarterNotStored
     from bot.nof.card import text_card, text_metrics, view_json
     from bot.nof.model import split_quarter
+    from bot.service.directory import Directory, QuarterNotStored
 
     text, asked = split_quarter(" ".join(query))
     wanted = _quarter(quarter) if quarter else asked
@@ -415,7 +415,7 @@ def _views(
     directory: Directory, conn: Connection, matches: Sequence[Match], quarter: Quarter | None
 ) -> list[TrustView]:
     """The views of the matches in `quarter`; those without it are left out, unless all are."""
-    from bot.lookup import QuarterNotStored
+    from bot.service.directory import QuarterNotStored
 
     views, missing = [], []
     for m in matches:
@@ -448,8 +448,8 @@ def metric(
     words: tuple[str, ...], trust_type: str | None, quarter: str | None, as_json: bool, top: int
 ) -> None:
     """A metric's league table: find it by words ("52 weeks", "A&E 4 hour", "sickness")."""
-    from bot.lookup import Directory
     from bot.nof.metrics import table_json, text_table
+    from bot.service.directory import Directory
 
     text = " ".join(words)
     with _engine().connect() as conn:

@@ -10,7 +10,8 @@ DEFAULT_DATABASE_URL = "sqlite:///nof-bot.sqlite3"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # When the worker checks, in Europe/London time: NHS England publishes in office hours.
 DEFAULT_CHECK_SCHEDULE = "*/30 8-17 * * mon-fri; 0 0,6,18 * * mon-fri; 0 */6 * * sat,sun"
-# Added while a release is due (see bot.worker.release_window): every 5 minutes in office hours.
+# Added while a release is due (bot.service.scheduler.release_window): every 5 minutes in
+# office hours.
 DEFAULT_RELEASE_CHECK_SCHEDULE = "*/5 8-17 * * mon-fri"
 # NHS England's hub, the publication that links the CSVs, and the CSV metadata page.
 DEFAULT_SOURCE_URLS = (

@@ -25,10 +25,10 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
 from bot.cli import main
-from bot.jobs import Checker, CheckResult
-from bot.rules import Subscription
+from bot.nof.subscriptions import Subscription
+from bot.service.check import Checker, CheckResult
+from bot.service.source import Source
 from bot.slack.delivery import Delivery, SlackPoster, slack_client
-from bot.source import Source
 from bot.store.schema import releases
 from bot.store.state import subscribe
 from tests.conftest import REAL_DATA, REAL_LEAGUE, SHARED_NOF

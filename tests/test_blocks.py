@@ -15,14 +15,14 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.ingest import SourceFile, import_files
-from bot.lookup import Directory
 from bot.nof.card import TrustView
 from bot.nof.model import Domain, Metric, MetricPlacing, Placing, Quarter, TrustResult
 from bot.nof.movements import compare
-from bot.rules import Subscription, baseline, plan
-from bot.slack import cards
-from bot.slack.blocks import option
+from bot.nof.subscriptions import Subscription, baseline, plan
+from bot.service.directory import Directory
+from bot.service.ingest import SourceFile, import_files
+from bot.slack.render import cards
+from bot.slack.render.blocks import option
 from bot.store.db import create_engine, ensure_schema
 from tests.conftest import REAL_DATA, REAL_LEAGUE
 

@@ -21,10 +21,10 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
 from bot.cli import main
-from bot.jobs import Checker, CheckResult, record_check
-from bot.rules import Subscription
+from bot.nof.subscriptions import Subscription
+from bot.service.check import Checker, CheckResult, record_check
+from bot.service.source import Source
 from bot.slack.delivery import Delivery, SlackPoster, slack_client
-from bot.source import Source
 from bot.store import ops
 from bot.store import releases as store
 from bot.store.db import create_engine, ensure_schema

@@ -24,14 +24,14 @@ from sqlalchemy.engine import Engine
 
 from bot.cli import main
 from bot.config import Settings
-from bot.ingest import SourceFile, import_files
-from bot.lookup import LiveDirectory
+from bot.service.directory import LiveDirectory
+from bot.service.ingest import SourceFile, import_files
+from bot.service.scheduler import Jobs
+from bot.service.source import Source
 from bot.slack.app import build_app
 from bot.slack.delivery import PrintPoster
 from bot.slack.server import wsgi
-from bot.source import Source
 from bot.store.db import create_engine, ensure_schema
-from bot.worker import Jobs
 from tests import slackreq as req
 from tests.conftest import FIXTURES, fixture
 from tests.fakes.gate import Gate

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.slack.delivery import Delivery, PrintPoster, SlackPoster, slack_client
-from bot.slack.messages import admin
+from bot.slack.render.messages import admin
 from bot.store import outbox
 from bot.store.schema import alerts, channels
 from bot.store.state import open_failures

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest import SourceFile, import_files
 from bot.nof.parse import parse_file
+from bot.service.ingest import SourceFile, import_files
 from bot.store.db import create_engine, ensure_schema
 from tests.conftest import FIXTURES, REAL_DATA, REAL_LEAGUE, SHARED_NOF
 

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
 from bot.cli import main
-from bot.ingest import SourceFile, import_files
 from bot.nof.parse import ParseError, SuspectFile, parse_file
+from bot.service.ingest import SourceFile, import_files
 from bot.store.schema import releases
 from tests import hostile
 from tests.conftest import FIXTURES, REAL_DATA, fixture

@@ -7,7 +7,7 @@ import pytest
 from bot.nof.model import Domain, Metric, Range, Snapshot, TrustResult
 from bot.nof.movements import compare, significant
 from bot.nof.parse import combine, parse_file
-from bot.slack import messages
+from bot.slack.render import messages
 from tests.conftest import fixture
 
 

@@ -1,6 +1,6 @@
 """Release-day polling (issue 11): every 5 minutes while a release is due, one 304 per page.
 
-A fake clock drives the worker's real schedule (bot.worker.build_scheduler's check trigger) and
+A fake clock drives the worker's real schedule (bot.service.scheduler.build_scheduler's check trigger) and
 its check job against the fake NHS site and the fake Slack.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.nof.model import Quarter
-from bot.worker import TIMEZONE, Jobs, ReleaseTrigger, build_scheduler, release_window
+from bot.service.scheduler import TIMEZONE, Jobs, ReleaseTrigger, build_scheduler, release_window
 from tests.conftest import fixture
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack

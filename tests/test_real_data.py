@@ -16,10 +16,10 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
 from bot.cli import main
-from bot.ingest import SourceFile, import_files
-from bot.lookup import Directory
 from bot.nof.card import text_card
 from bot.nof.model import Quarter
+from bot.service.directory import Directory
+from bot.service.ingest import SourceFile, import_files
 from bot.store import releases as store
 from tests.conftest import REAL_DATA, REAL_LEAGUE
 

@@ -19,10 +19,10 @@ from click.testing import CliRunner
 from slack_sdk.models.blocks import Block
 
 from bot.cli import main
-from bot.ingest import SourceFile, import_files
-from bot.lookup import Directory
 from bot.nof.model import parse_quarter
-from bot.slack import cards
+from bot.service.directory import Directory
+from bot.service.ingest import SourceFile, import_files
+from bot.slack.render import cards
 from bot.store.db import create_engine, ensure_schema
 from tests.conftest import REAL_DATA, REAL_LEAGUE, SHARED_NOF
 

@@ -8,8 +8,8 @@ from slack_sdk.models.blocks import Block
 
 from bot.nof.movements import Movements, compare
 from bot.nof.parse import combine, parse_file
-from bot.rules import Subscription, baseline, plan, with_alert_channel
-from bot.slack.blocks import escape
+from bot.nof.subscriptions import Subscription, baseline, plan, with_alert_channel
+from bot.slack.render.blocks import escape
 from tests.conftest import fixture
 
 MHC = "mental-health-and-community"

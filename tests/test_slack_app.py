@@ -21,11 +21,11 @@ from slack_sdk.models.views import View
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.ingest import SourceFile, import_files
-from bot.lookup import LiveDirectory
-from bot.rules import Subscription
-from bot.slack import cards
+from bot.nof.subscriptions import Subscription
+from bot.service.directory import LiveDirectory
+from bot.service.ingest import SourceFile, import_files
 from bot.slack.app import build_app
+from bot.slack.render import cards
 from bot.slack.server import wsgi
 from bot.store import outbox
 from bot.store.schema import alerts, subscriptions
@@ -667,7 +667,7 @@ def test_a_huge_body_is_refused_unread_and_no_body_is_logged(
 
 
 def test_cards_made_ahead_are_the_cards_asked_for(engine: Engine) -> None:
-    from bot.lookup import Directory
+    from bot.service.directory import Directory
     from bot.slack import listeners
 
     import_files(engine, [SourceFile(n, fixture(n)) for n in FILES])
@@ -690,7 +690,7 @@ def test_cards_made_ahead_are_the_cards_asked_for(engine: Engine) -> None:
 
 
 def test_cards_made_ahead_stop_at_their_limit_newest_first(engine: Engine) -> None:
-    from bot.lookup import Directory
+    from bot.service.directory import Directory
     from bot.slack import listeners
 
     import_files(engine, [SourceFile(n, fixture(n)) for n in FILES])
@@ -707,8 +707,8 @@ def test_cards_made_ahead_stop_at_their_limit_newest_first(engine: Engine) -> No
 
 
 def test_the_memo_lets_the_first_kept_go_first() -> None:
-    from bot.lookup import MEMO_MAX, Directory
     from bot.nof.search import TrustIndex
+    from bot.service.directory import MEMO_MAX, Directory
 
     directory = Directory({}, TrustIndex([]))
     made: list[int] = []

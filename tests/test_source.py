@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bot.source import MAX_BYTES, Source, SourceError, nof_links
+from bot.service.source import MAX_BYTES, Source, SourceError, nof_links
 from bot.store.state import Validators
 from tests.conftest import fixture
 from tests.fakes.nhs import FakeNHS

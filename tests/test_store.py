@@ -11,9 +11,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from bot.ingest import ImportReport, SourceFile, import_files
 from bot.nof.model import Quarter, Range
 from bot.nof.parse import parse_file
+from bot.service.ingest import ImportReport, SourceFile, import_files
 from bot.store import releases as store
 from bot.store.db import (
     SCHEMA_REVISION,

@@ -21,18 +21,18 @@ from sqlalchemy.engine import Engine
 from bot.cli import main
 from bot.config import DEFAULT_CHECK_SCHEDULE
 from bot.logs import Redact, redact
-from bot.rules import Subscription
-from bot.slack.delivery import Delivery, SlackPoster, slack_client
-from bot.store import ops, outbox
-from bot.store.db import create_engine, ensure_schema
-from bot.store.schema import alerts
-from bot.store.state import open_failures, subscribe
-from bot.worker import (
+from bot.nof.subscriptions import Subscription
+from bot.service.scheduler import (
     CHECK_LEASE,
     Jobs,
     build_scheduler,
     schedule_trigger,
 )
+from bot.slack.delivery import Delivery, SlackPoster, slack_client
+from bot.store import ops, outbox
+from bot.store.db import create_engine, ensure_schema
+from bot.store.schema import alerts
+from bot.store.state import open_failures, subscribe
 from tests import slackreq as req
 from tests.conftest import fixture
 from tests.fakes.nhs import FakeNHS
@@ -112,7 +112,7 @@ def test_a_stopping_worker_stores_nothing_half_done(
     assert jobs.check() is None
     assert jobs.deliver() is None
     jobs.stop.clear()
-    from bot.jobs import Checker
+    from bot.service.check import Checker
 
     stopped = Checker(engine, jobs.source, jobs.source_urls).check(should_stop=lambda: True)
     assert stopped.problems == ["stopped before the check finished: nothing stored"]

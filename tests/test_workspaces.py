@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.ingest import SourceFile, import_files
-from bot.rules import Subscription
+from bot.nof.subscriptions import Subscription
+from bot.service.ingest import SourceFile, import_files
 from bot.slack.app import build_app, installation_store, workspace_clients
 from bot.slack.delivery import Delivery, SlackPoster
 from bot.slack.server import wsgi

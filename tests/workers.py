@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import Engine
 
+from bot.service.scheduler import TIMEZONE, Jobs
+from bot.service.source import Source
 from bot.slack.delivery import SlackPoster, slack_client
-from bot.source import Source
-from bot.worker import TIMEZONE, Jobs
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
 

@@ -25,7 +25,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.lookup import LiveDirectory
+from bot.service.directory import LiveDirectory
 from bot.slack.status import SlackStatus
 from bot.store.db import one_line, within
 from bot.store.schema import BOTS, INSTALLATIONS, OAUTH_STATES

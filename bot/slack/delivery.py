@@ -31,7 +31,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
-from bot.alerting import notify
+from bot.service.alerts import notify
 from bot.store import outbox
 from bot.store.state import clear_failures
 

@@ -20,7 +20,6 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.lookup import MEMO_MAX, Directory, DirectoryUnavailable, QuarterNotStored
 from bot.nof.card import TrustView
 from bot.nof.metrics import MetricInfo
 from bot.nof.model import (
@@ -33,11 +32,13 @@ from bot.nof.model import (
 )
 from bot.nof.movements import compare
 from bot.nof.peers import group_members, region_phrase, subtype_group
-from bot.rules import Scope, Subscription
-from bot.slack import cards, commands
+from bot.nof.subscriptions import Scope, Subscription
+from bot.service.directory import MEMO_MAX, Directory, DirectoryUnavailable, QuarterNotStored
+from bot.slack import commands
 from bot.slack.app import Services
-from bot.slack.blocks import Block, context, escape, option, section
 from bot.slack.delivery import CHANNEL_ERRORS
+from bot.slack.render import cards
+from bot.slack.render.blocks import Block, context, escape, option, section
 from bot.store import state
 from bot.store.db import within
 

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bot.rules import Subscription
+from bot.nof.subscriptions import Subscription
 from bot.store.outbox import enable_channel, insert_ignoring, utc
 from bot.store.schema import alerts, failures, http_cache, notices, pages, subscriptions
 

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Connection
 
 from bot.nof.movements import Summary, compare
-from bot.rules import Subscription, baseline, plan
-from bot.slack import messages
+from bot.nof.subscriptions import Subscription, baseline, plan
+from bot.slack.render import messages
 from bot.store import outbox, state
 from bot.store import releases as store
 from bot.store.state import record_failure
 
 if TYPE_CHECKING:
-    from bot.ingest import ImportReport
     from bot.nof.parse import Drift
+    from bot.service.ingest import ImportReport
 
 
 def queue_alerts(

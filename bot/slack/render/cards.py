@@ -39,8 +39,8 @@ from bot.nof.model import (
 )
 from bot.nof.movements import Movements
 from bot.nof.search import Match
-from bot.rules import Subscription
-from bot.slack.blocks import Block, button, clip, context, escape, fields, header, section
+from bot.nof.subscriptions import Subscription
+from bot.slack.render.blocks import Block, button, clip, context, escape, fields, header, section
 
 SHARE, SHOW, PICK, HOME_PICK = "share_card", "show_trust", "pick_trust", "home_pick_trust"
 METRICS, METRIC = "show_metrics", "show_metric"  # a trust's every metric; a metric's table

@@ -15,7 +15,7 @@ from typing import Literal
 
 from bot.nof.model import normalize
 from bot.nof.movements import MetricMove, Movements, RankChange, SegmentChange, Summary
-from bot.slack import messages
+from bot.slack.render import messages
 from bot.store.outbox import NewAlert
 
 Scope = Literal["all", "trust", "region", "type"]

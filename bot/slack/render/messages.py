@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.nof.model import NHS_PAGE, segment_meaning
 from bot.nof.movements import MetricMove, RankChange, SegmentChange, Summary
-from bot.slack.blocks import clip, context, escape, header, section
+from bot.slack.render.blocks import clip, context, escape, header, section
 
 Message = dict[str, Any]
 

@@ -34,12 +34,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
-from bot.alerting import notify
 from bot.config import DEFAULT_CHECK_SCHEDULE, DEFAULT_RELEASE_CHECK_SCHEDULE, ConfigError
-from bot.jobs import Checker, CheckResult, record_check
 from bot.nof.model import Quarter
+from bot.service.alerts import notify
+from bot.service.check import Checker, CheckResult, record_check
+from bot.service.source import Source
 from bot.slack.delivery import Delivery, DeliveryResult, Poster, worker_id
-from bot.source import Source
 from bot.store import ops
 from bot.store.db import failure, one_line
 from bot.store.releases import newest_quarter

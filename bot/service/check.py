@@ -12,13 +12,13 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bot.alerting import notify, notify_drift, queue_alerts
-from bot.ingest import ImportReport, SourceFile, ingest, ingest_sites
 from bot.logs import redact
 from bot.nof.sites import SitesError
-from bot.rules import with_alert_channel
+from bot.nof.subscriptions import with_alert_channel
+from bot.service.alerts import notify, notify_drift, queue_alerts
+from bot.service.ingest import ImportReport, SourceFile, ingest, ingest_sites
+from bot.service.source import Download, Page, Source, SourceError, is_csv_url
 from bot.slack.delivery import DeliveryResult
-from bot.source import Download, Page, Source, SourceError, is_csv_url
 from bot.store import ops, outbox, state
 from bot.store.state import Validators
 
