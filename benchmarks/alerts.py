@@ -18,11 +18,13 @@ import sqlalchemy as sa
 
 from bot.nof.subscriptions import Subscription
 from bot.service.alerts import queue_alerts
+from bot.service.delivery import Delivery
 from bot.service.ingest import SourceFile, import_files
-from bot.slack.delivery import Delivery, SlackPoster, slack_client
+from bot.slack.poster import WORDING, SlackPoster, slack_client
 from bot.store.db import create_engine, ensure_schema
 from bot.store.schema import alerts
 from bot.store.state import list_subscriptions, subscribe
+from tests.conftest import make_alerts
 from tests.fakes.slack import FakeSlack
 
 DATA = "nhs-oversight-framework-mental-health-and-community-trust-data_Q4-2025-26.csv"
@@ -52,7 +54,7 @@ def run(data_dir: Path, channels: int) -> None:
 
         start = time.perf_counter()
         with engine.begin() as conn:
-            queued = queue_alerts(conn, report, list_subscriptions(conn), now)
+            queued = queue_alerts(conn, report, list_subscriptions(conn), now, WORDING)
         queue_time = time.perf_counter() - start
 
         rows = [
@@ -75,7 +77,7 @@ def run(data_dir: Path, channels: int) -> None:
 
         poster = SlackPoster(slack_client("xoxb-test", slack.api_url))
         start = time.perf_counter()
-        result = Delivery(engine, poster, interval=0.0).run()
+        result = Delivery(engine, poster, interval=0.0, alerts=make_alerts()).run()
         deliver_time = time.perf_counter() - start
         assert result.sent == len(queued), result
 

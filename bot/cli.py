@@ -14,18 +14,14 @@ import click
 from bot.config import ConfigError, Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from sqlalchemy.engine import Connection
 
-    from sqlalchemy.engine import Connection, Engine
-
-    from bot.nof.card import TrustView
     from bot.nof.model import Quarter
-    from bot.nof.search import Match
+    from bot.runtime import Runtime
     from bot.service.check import CheckResult
     from bot.service.directory import Directory
     from bot.service.ingest import ImportReport
     from bot.service.scheduler import Jobs
-    from bot.slack.delivery import Poster
 
 
 class _Main(click.Group):
@@ -81,14 +77,13 @@ def _settings() -> Settings:
         raise click.ClickException(str(e)) from None
 
 
-def _engine(settings: Settings | None = None) -> Engine:
-    """Open the database at its newest schema; closed when the command ends."""
-    from bot.store.db import create_engine, ensure_schema
+def _runtime(settings: Settings | None = None) -> Runtime:
+    """The command's parts (bot.runtime), closed when the command ends."""
+    from bot.runtime import Runtime as Parts
 
-    engine = create_engine((settings or _settings()).database_url)
-    click.get_current_context().call_on_close(engine.dispose)
-    ensure_schema(engine)
-    return engine
+    runtime = Parts.from_settings(settings or _settings())
+    click.get_current_context().call_on_close(runtime.close)
+    return runtime
 
 
 @main.command("import")
@@ -101,23 +96,18 @@ def _engine(settings: Settings | None = None) -> Engine:
 )
 def import_(paths: tuple[Path, ...], accept_suspect: bool) -> None:
     """Import NOF CSV files, or the NOF CSVs in folders (data files with their league tables)."""
-    from bot.nof.subscriptions import with_alert_channel
-    from bot.service.alerts import notify_drift, queue_alerts
     from bot.service.ingest import import_files, read_paths
-    from bot.store.outbox import NewAlert
-    from bot.store.state import list_subscriptions
 
-    settings = _settings()
+    runtime = _runtime()
     files, skipped = read_paths(paths)
-    queued: list[NewAlert] = []
+    queued: list[object] = []
 
     def queue(conn: Connection, report: ImportReport) -> None:
         now = datetime.now(UTC)
-        notify_drift(conn, report.drift, now, settings.admin_channel)
-        subs = with_alert_channel(list_subscriptions(conn), settings.alert_channel)
-        queued.extend(queue_alerts(conn, report, subs, now))
+        runtime.alerts.notify_drift(conn, report.drift, now)
+        queued.extend(runtime.alerts.queue(conn, report, now))
 
-    report = import_files(_engine(settings), files, after=queue, accept_suspects=accept_suspect)
+    report = import_files(runtime.engine, files, after=queue, accept_suspects=accept_suspect)
     report.files[:0] = skipped
     _print_report(report)
     if queued:
@@ -149,30 +139,15 @@ def check(dry_run: bool) -> None:
 
     Without SLACK_BOT_TOKEN the alerts are printed here instead of posted.
     """
-    from bot.service.check import Checker, record_check
-    from bot.service.source import Source, default_client
-    from bot.slack.delivery import Delivery
+    from bot.service.check import record_check
 
-    settings = _settings()
-    engine = _engine(settings)
-    poster, interval = _poster(settings, engine)
-    with default_client() as http:
-        checker = Checker(
-            engine,
-            Source(http),
-            settings.source_urls,
-            settings.alert_channel,
-            settings.admin_channel,
-            sites_url=settings.sites_url,
-        )
-        result = checker.check(dry_run=dry_run)
+    runtime = _runtime()
+    result = runtime.checker().check(dry_run=dry_run)
     if not dry_run:
-        record_check(engine, result, datetime.now(UTC))
+        record_check(runtime.engine, result, datetime.now(UTC))
     _print_check(result, dry_run)
     if not dry_run:
-        result.delivery = Delivery(
-            engine, poster, admin_channel=settings.admin_channel, interval=interval
-        ).run()
+        result.delivery = runtime.delivery().run()
         click.echo(result.delivery.summary())
     if result.reason:
         raise click.ClickException(result.reason)
@@ -211,30 +186,22 @@ def serve(host: str | None) -> None:
         raise click.ClickException(
             "set SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"
         )
-    _engine(settings).dispose()  # migrate once, before the workers start
+    _runtime(settings).engine  # migrate once, before the processes start  # noqa: B018
     run_server(settings, lambda: _web_app(settings))
 
 
 def _web_app(settings: Settings) -> Any:
-    from bot.slack.app import build_app
-    from bot.slack.server import wsgi
-    from bot.slack.status import SlackStatus, watch_slack
-    from bot.store.db import create_engine
+    """One serving process's application: its own parts, made after the process started."""
+    from bot.runtime import Runtime
 
-    engine = create_engine(settings.database_url)
-    slack = SlackStatus()
-    watch_slack(settings, slack)
-    # the guard in wsgi() checks each request's signature
-    app = build_app(settings, engine, slack=slack, verified=True, freeze=True)
-    return wsgi(app, engine, signing_secret=settings.slack_signing_secret or "", slack=slack)
+    return Runtime.from_settings(settings, migrate=False).web_app()
 
 
 @main.command()
 def worker() -> None:
     """The scheduler: check for releases and deliver queued alerts until SIGTERM."""
-    settings = _settings()
-    jobs = _jobs(settings, _engine(settings))
-    raise SystemExit(_run_scheduler(settings, jobs))
+    runtime = _runtime()
+    raise SystemExit(_run_scheduler(runtime.settings, runtime.jobs()))
 
 
 @main.command()
@@ -243,49 +210,19 @@ def run() -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk import WebClient
 
-    from bot.slack.app import build_app
-
     settings = _settings()
     if not (settings.slack_app_token and settings.slack_bot_token):
         raise click.ClickException(
             "Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN"
         )
-    engine = _engine(settings)
+    runtime = _runtime(settings)
+    directory = runtime.live_directory()
     web = WebClient(base_url=settings.slack_api_url)
-    handler = SocketModeHandler(
-        build_app(settings, engine, freeze=True), settings.slack_app_token, web_client=web
-    )
+    app = runtime.slack_app(directory)
+    runtime.start_directory(directory)
+    handler = SocketModeHandler(app, settings.slack_app_token, web_client=web)
     handler.connect()  # type: ignore[no-untyped-call]
-    raise SystemExit(_run_scheduler(settings, _jobs(settings, engine), on_stop=handler.close))
-
-
-def _poster(settings: Settings, engine: Engine) -> tuple[Poster, float]:
-    """Slack when configured, spacing posts about a second per channel; else this terminal."""
-    from bot.slack.app import workspace_clients
-    from bot.slack.delivery import PrintPoster, SlackPoster
-
-    if settings.slack_configured:
-        return SlackPoster(workspace_clients(settings, engine)), 1.0
-    return PrintPoster(sys.stdout), 0.0
-
-
-def _jobs(settings: Settings, engine: Engine) -> Jobs:
-    from bot.service.scheduler import Jobs
-    from bot.service.source import Source, default_client
-
-    poster, interval = _poster(settings, engine)
-    http = default_client()
-    click.get_current_context().call_on_close(http.close)
-    return Jobs(
-        engine,
-        Source(http),
-        poster,
-        settings.source_urls,
-        settings.alert_channel,
-        settings.admin_channel,
-        interval=interval,
-        sites_url=settings.sites_url,
-    )
+    raise SystemExit(_run_scheduler(settings, runtime.jobs(), on_stop=handler.close))
 
 
 def _run_scheduler(
@@ -309,12 +246,14 @@ def _run_scheduler(
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def status(as_json: bool) -> None:
     """Health: database, last check, last release, alerts queued and failing (exit 1 if bad)."""
-    from bot.store.db import create_engine
+    from bot.runtime import Runtime
     from bot.store.ops import health
 
-    engine = create_engine(_settings().database_url)
-    h = health(engine, datetime.now(UTC))
-    engine.dispose()
+    runtime = Runtime.from_settings(_settings(), migrate=False)  # it reports; it changes nothing
+    try:
+        h = health(runtime.engine, datetime.now(UTC))
+    finally:
+        runtime.close()
     if as_json:
         click.echo(json.dumps(h.as_dict(), indent=2))
     else:
@@ -334,28 +273,28 @@ QUARTER_HELP = 'A quarter, e.g. "Q1 2025/26" (also "Q1 25/26", "2025-26 Q1"); de
 @click.argument("file", type=click.Path(path_type=Path))
 def import_sites(file: Path) -> None:
     """Load NHS ODS's list of NHS trust sites (ets.csv or its zip): hospital names find trusts."""
-    import sqlalchemy as sa
-
     from bot.nof.sites import SitesError
-    from bot.service.ingest import ingest_sites
-    from bot.store.schema import sites, trust_results
+    from bot.service.ingest import import_sites as store_sites
 
     try:
         data = file.read_bytes()
     except OSError as e:
         raise click.ClickException(f"{file}: {e.strerror or e}") from None
-    engine = _engine()
     try:
-        with engine.begin() as conn:
-            stored = ingest_sites(conn, str(file), data, datetime.now(UTC).date())
-            ours = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(sites)
-                .where(sites.c.trust_code.in_(sa.select(trust_results.c.code)))
-            ).scalar_one()
+        stored, ours = store_sites(_runtime().engine, str(file), data, datetime.now(UTC).date())
     except SitesError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"stored {stored} NHS trust sites; {ours} belong to trusts in the league tables")
+
+
+def _directory(conn: Connection) -> Directory:
+    """The stored releases, or a one-line error when there are none."""
+    from bot.service.directory import Directory
+
+    directory = Directory.load(conn)
+    if not directory.placings:
+        raise click.ClickException("no releases stored yet: run `nof-bot import PATH` first")
+    return directory
 
 
 @main.command()
@@ -368,30 +307,29 @@ def lookup(
     query: tuple[str, ...], quarter: str | None, every_metric: bool, as_json: bool, limit: int
 ) -> None:
     """Show a trust's card: by ODS code (RGD), name (Leeds), or initialism (LYPFT)."""
-    from bot.nof.card import text_card, text_metrics, view_json
+    from bot.nof.card import list_line, text_card, text_metrics, view_json
     from bot.nof.model import split_quarter
-    from bot.service.directory import Directory, QuarterNotStored
+    from bot.service import lookup as use
+    from bot.service.directory import QuarterNotStored
 
     text, asked = split_quarter(" ".join(query))
     wanted = _quarter(quarter) if quarter else asked
-    engine = _engine()
-    with engine.connect() as conn:
-        directory = Directory.load(conn)
-        if not directory.placings:
-            raise click.ClickException("no releases stored yet: run `nof-bot import PATH` first")
-        result = directory.search(text, limit)
+    with _runtime().engine.connect() as conn:
+        directory = _directory(conn)
+        result = use.find_trust(directory, text, limit)
         try:
             if as_json:
-                views = _views(directory, conn, result.matches, wanted)
+                views = use.views_of(directory, conn, result.matches, wanted)
                 click.echo(json.dumps([view_json(v) for v in views], indent=2))
             elif (best := result.clear) is not None:
-                view = directory.view(conn, best.candidate.code, best.confidence, wanted, best.site)
+                c = best.candidate
+                view = directory.view(conn, c.code, best.confidence, wanted, best.site)
                 click.echo(text_metrics(view) if every_metric else text_card(view))
             elif result.matches:
                 click.echo(f"{len(result.matches)} trusts match {text!r}; look one up by its code:")
                 for m in result.matches:
                     via = f" [{m.site}]" if m.site else ""
-                    click.echo(_one_line(directory, m.candidate.code) + via)
+                    click.echo(f"  {list_line(directory.newest(m.candidate.code))}{via}")
         except QuarterNotStored as e:
             raise click.ClickException(str(e)) from None
     if not result.matches:
@@ -411,33 +349,6 @@ def _quarter(text: str) -> Quarter:
     return found
 
 
-def _views(
-    directory: Directory, conn: Connection, matches: Sequence[Match], quarter: Quarter | None
-) -> list[TrustView]:
-    """The views of the matches in `quarter`; those without it are left out, unless all are."""
-    from bot.service.directory import QuarterNotStored
-
-    views, missing = [], []
-    for m in matches:
-        try:
-            views.append(directory.view(conn, m.candidate.code, m.confidence, quarter, m.site))
-        except QuarterNotStored as e:
-            missing.append(e)
-    if missing and not views:
-        raise missing[0]
-    return views
-
-
-def _one_line(directory: Directory, code: str) -> str:
-    from bot.nof.card import rank_text
-
-    p = directory.placings[code][-1].placing
-    t = p.result
-    return (
-        f"  {t.code:<6} {t.name} ({p.trust_type}): segment {t.segment}, {rank_text(p)}, {p.quarter}"
-    )
-
-
 @main.command()
 @click.argument("words", nargs=-1, required=True)
 @click.option("--type", "trust_type", help="A trust type: acute, mental health, ambulance, …")
@@ -449,30 +360,28 @@ def metric(
 ) -> None:
     """A metric's league table: find it by words ("52 weeks", "A&E 4 hour", "sickness")."""
     from bot.nof.metrics import table_json, text_table
-    from bot.service.directory import Directory
+    from bot.service import lookup as use
 
     text = " ".join(words)
-    with _engine().connect() as conn:
-        directory = Directory.load(conn)
-        if not directory.placings:
-            raise click.ClickException("no releases stored yet: run `nof-bot import PATH` first")
+    with _runtime().engine.connect() as conn:
+        directory = _directory(conn)
         slug = _type(directory, trust_type) if trust_type else None
-        index = directory.metric_index(conn, slug, _quarter(quarter) if quarter else None)
-        if not index.infos:
+        asked = _quarter(quarter) if quarter else None
+        found = use.find_metric(directory, text, slug, asked, conn)
+        if not found.stored:
             raise click.ClickException(_no_metrics(directory, slug, quarter))
-        found = [m.info for m in index.search(text)]
-        if not found:
+        if not found.found:
             raise click.ClickException(
                 f"no metric matches {text!r}: try words from its name, or its id (OF0005)"
             )
         if as_json:
-            tables = [directory.metric_table(conn, info) for info in found]
+            tables = [use.metric_table(directory, info, conn) for info in found.found]
             click.echo(json.dumps([table_json(t) for t in tables], indent=2))
-        elif len(found) == 1:
-            click.echo(text_table(directory.metric_table(conn, found[0]), top))
+        elif found.one is not None:
+            click.echo(text_table(use.metric_table(directory, found.one, conn), top))
         else:
-            click.echo(f"{len(found)} metrics match {text!r}; narrow with --type or by id:")
-            for info in found:
+            click.echo(f"{len(found.found)} metrics match {text!r}; narrow with --type or by id:")
+            for info in found.found:
                 click.echo(
                     f"  {info.published_id:<7} {info.name} "
                     f"({info.label.lower()}s, {info.quarter}, {info.ranked} ranked)"
@@ -505,7 +414,7 @@ def releases(every: bool) -> None:
     """List the stored quarters per trust type, newest revision of each unless --all."""
     from bot.store.releases import list_releases
 
-    with _engine().connect() as conn:
+    with _runtime().engine.connect() as conn:
         rows = list_releases(conn, latest_only=not every)
     if not rows:
         click.echo("no releases stored yet: run `nof-bot import PATH` first")
@@ -530,5 +439,4 @@ def upgrade() -> None:
     """Apply pending migrations (also run at every start)."""
     from bot.store.db import current_revision
 
-    engine = _engine()
-    click.echo(f"schema at revision {current_revision(engine)}")
+    click.echo(f"schema at revision {current_revision(_runtime().engine)}")

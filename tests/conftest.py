@@ -13,6 +13,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.service.alerts import Alerts
+from bot.slack.poster import WORDING
 from bot.store.db import create_engine, ensure_schema
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
@@ -130,3 +132,8 @@ def slack() -> Iterator[FakeSlack]:
     server = FakeSlack().start()
     yield server
     server.stop()
+
+
+def make_alerts(alert_channel: str | None = None, admin_channel: str | None = None) -> Alerts:
+    """The alerts of a test, worded as Slack shows them."""
+    return Alerts(WORDING, alert_channel=alert_channel, admin_channel=admin_channel)

@@ -27,11 +27,12 @@ from sqlalchemy.engine import Engine
 from bot.cli import main
 from bot.nof.subscriptions import Subscription
 from bot.service.check import Checker, CheckResult
+from bot.service.delivery import Delivery
 from bot.service.source import Source
-from bot.slack.delivery import Delivery, SlackPoster, slack_client
+from bot.slack.poster import SlackPoster, slack_client
 from bot.store.schema import releases
 from bot.store.state import subscribe
-from tests.conftest import REAL_DATA, REAL_LEAGUE, SHARED_NOF
+from tests.conftest import REAL_DATA, REAL_LEAGUE, SHARED_NOF, make_alerts
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
 from tests.generated import (
@@ -181,15 +182,14 @@ def run(engine: Engine, nhs: FakeNHS, slack: FakeSlack, now: datetime) -> CheckR
         checker = Checker(
             engine,
             Source(http, backoff=0.0, sleep=lambda _: None),
+            make_alerts(alert_channel="CALERTS", admin_channel="CADMIN"),
             [nhs.url(PAGE)],
-            alert_channel="CALERTS",
-            admin_channel="CADMIN",
             clock=lambda: now,
         )
         result = checker.check()
     poster = SlackPoster(slack_client("xoxb-test", slack.api_url))
     result.delivery = Delivery(
-        engine, poster, admin_channel="CADMIN", interval=0.0, clock=lambda: now
+        engine, poster, alerts=make_alerts(admin_channel="CADMIN"), interval=0.0, clock=lambda: now
     ).run()
     return result
 

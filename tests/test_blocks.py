@@ -15,18 +15,31 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.nof import subscriptions as policy
 from bot.nof.card import TrustView
 from bot.nof.model import Domain, Metric, MetricPlacing, Placing, Quarter, TrustResult
 from bot.nof.movements import compare
-from bot.nof.subscriptions import Subscription, baseline, plan
+from bot.nof.subscriptions import Subscription
+from bot.service.alerts import rows
 from bot.service.directory import Directory
 from bot.service.ingest import SourceFile, import_files
+from bot.slack.poster import WORDING
 from bot.slack.render import cards
 from bot.slack.render.blocks import option
 from bot.store.db import create_engine, ensure_schema
+from bot.store.outbox import NewAlert
 from tests.conftest import REAL_DATA, REAL_LEAGUE
 
 GOLDEN = Path(__file__).parent / "golden"
+
+
+def plan(*args: Any) -> list[NewAlert]:
+    """The policy's decisions, worded as Slack shows them (what the outbox holds)."""
+    return rows(policy.plan(*args), WORDING)
+
+
+def baseline(*args: Any) -> list[NewAlert]:
+    return rows(policy.baseline(*args), WORDING)
 
 
 def valid(blocks: list[dict[str, Any]], limit: int = 50) -> None:

@@ -23,13 +23,14 @@ from sqlalchemy.engine import Engine
 from bot.cli import main
 from bot.nof.subscriptions import Subscription
 from bot.service.check import Checker, CheckResult, record_check
+from bot.service.delivery import Delivery
 from bot.service.source import Source
-from bot.slack.delivery import Delivery, SlackPoster, slack_client
+from bot.slack.poster import SlackPoster, slack_client
 from bot.store import ops
 from bot.store import releases as store
 from bot.store.db import create_engine, ensure_schema
 from bot.store.state import open_failures, subscribe
-from tests.conftest import REAL_DATA, REAL_LEAGUE, fixture
+from tests.conftest import REAL_DATA, REAL_LEAGUE, fixture, make_alerts
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
 
@@ -45,13 +46,14 @@ def run_check(
         checker = Checker(
             engine,
             Source(http, backoff=0.0, sleep=lambda _: None),
+            make_alerts(alert_channel="CALERTS", admin_channel="CADMIN"),
             urls or [nhs.url(PAGE)],
-            alert_channel="CALERTS",
-            admin_channel="CADMIN",
         )
         result = checker.check()
     poster = SlackPoster(slack_client("xoxb-test", slack.api_url))
-    result.delivery = Delivery(engine, poster, admin_channel="CADMIN", interval=0.0).run()
+    result.delivery = Delivery(
+        engine, poster, alerts=make_alerts(admin_channel="CADMIN"), interval=0.0
+    ).run()
     return result
 
 
@@ -489,14 +491,20 @@ def test_check_downloads_the_trust_sites_once_a_month(
             checker = Checker(
                 engine,
                 Source(http, backoff=0.0, sleep=lambda _: None),
+                make_alerts(admin_channel="CADMIN"),
                 [nhs.url(PAGE)],
-                admin_channel="CADMIN",
                 clock=lambda: now[0],
                 sites_url=nhs.url("/ods/ets.csv"),
             )
             result = checker.check()
         poster = SlackPoster(slack_client("xoxb-test", slack.api_url))
-        Delivery(engine, poster, admin_channel="CADMIN", interval=0.0, clock=lambda: now[0]).run()
+        Delivery(
+            engine,
+            poster,
+            alerts=make_alerts(admin_channel="CADMIN"),
+            interval=0.0,
+            clock=lambda: now[0],
+        ).run()
         return result
 
     def stored_sites() -> int:
@@ -626,7 +634,7 @@ def test_an_unexpected_failure_in_a_check_is_recorded_and_told(engine: Engine) -
 
     with httpx.Client(transport=httpx.MockTransport(broken)) as http:
         checker = Checker(
-            engine, Source(http), ["https://nhs.example/page/"], admin_channel="CADMIN"
+            engine, Source(http), make_alerts(admin_channel="CADMIN"), ["https://nhs.example/page/"]
         )
         result = checker.check()
     assert result.problems == ["the check failed unexpectedly (RuntimeError: the transport broke)"]

@@ -24,16 +24,17 @@ from sqlalchemy.engine import Engine
 
 from bot.cli import main
 from bot.config import Settings
+from bot.service.check import Checker
+from bot.service.delivery import PrintPoster
 from bot.service.directory import LiveDirectory
 from bot.service.ingest import SourceFile, import_files
 from bot.service.scheduler import Jobs
 from bot.service.source import Source
 from bot.slack.app import build_app
-from bot.slack.delivery import PrintPoster
 from bot.slack.server import wsgi
 from bot.store.db import create_engine, ensure_schema
 from tests import slackreq as req
-from tests.conftest import FIXTURES, fixture
+from tests.conftest import FIXTURES, fixture, make_alerts
 from tests.fakes.gate import Gate
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wsgi import WsgiServer
@@ -214,13 +215,10 @@ def test_the_worker_goes_on_when_the_database_fails(
     # has no client-side bound (the kernel's TCP_USER_TIMEOUT drops a peer that vanished).
     engine = create_engine(away.url)
     with httpx.Client() as http:
-        jobs = Jobs(
-            engine,
-            Source(http, attempts=1),
-            PrintPoster(io.StringIO()),
-            ("http://127.0.0.1:9/nof.csv",),
-            interval=0.0,
+        checker = Checker(
+            engine, Source(http, attempts=1), make_alerts(), ("http://127.0.0.1:9/nof.csv",)
         )
+        jobs = Jobs(checker, PrintPoster(io.StringIO()), interval=0.0)
         try:
             with caplog.at_level(logging.WARNING):
                 started = time.monotonic()

@@ -7,11 +7,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.slack.delivery import Delivery, PrintPoster, SlackPoster, slack_client
+from bot.service.delivery import Delivery, PrintPoster
+from bot.slack.poster import SlackPoster, slack_client
 from bot.slack.render.messages import admin
 from bot.store import outbox
 from bot.store.schema import alerts, channels
 from bot.store.state import open_failures
+from tests.conftest import make_alerts
 from tests.fakes.slack import FakeSlack
 
 T0 = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
@@ -69,6 +71,7 @@ def thread(channel: str = "C1", children: int = 2) -> list[outbox.NewAlert]:
 def delivery(engine: Engine, slack: FakeSlack, clock: Clock, **kw: object) -> Delivery:
     poster = SlackPoster(slack_client("xoxb-test", slack.api_url))
     kw.setdefault("interval", 0.0)
+    kw["alerts"] = make_alerts(admin_channel=kw.pop("admin_channel", None))  # type: ignore[arg-type]
     return Delivery(engine, poster, clock=clock, sleep=clock.sleep, **kw)  # type: ignore[arg-type]
 
 
@@ -150,7 +153,9 @@ def test_a_timeout_is_transient(engine: Engine, slack: FakeSlack) -> None:
     poster = SlackPoster(slack_client("xoxb-test", slack.api_url))
     poster.clients.timeout = 0.1  # type: ignore[union-attr]
     clock = Clock()
-    result = Delivery(engine, poster, clock=clock, sleep=clock.sleep, interval=0.0).run()
+    result = Delivery(
+        engine, poster, clock=clock, sleep=clock.sleep, interval=0.0, alerts=make_alerts()
+    ).run()
     assert (result.sent, result.retrying) == (0, 1)
     assert "timed out" in result.errors[0].lower()
 
@@ -187,7 +192,12 @@ def test_a_revoked_token_stops_the_run_and_keeps_everything(
     poster = SlackPoster(slack_client("xoxb-revoked", slack.api_url))
     clock = Clock()
     result = Delivery(
-        engine, poster, clock=clock, sleep=clock.sleep, interval=0.0, admin_channel="CADMIN"
+        engine,
+        poster,
+        clock=clock,
+        sleep=clock.sleep,
+        interval=0.0,
+        alerts=make_alerts(admin_channel="CADMIN"),
     ).run()
     assert result.stopped == "Slack refused the token (invalid_auth): fix SLACK_BOT_TOKEN"
     assert len(slack.calls) == 1
@@ -248,7 +258,9 @@ def test_without_slack_it_prints_the_alerts(engine: Engine) -> None:
     queue(engine, *thread("C1", 1))
     out = io.StringIO()
     clock = Clock()
-    result = Delivery(engine, PrintPoster(out), clock=clock, sleep=clock.sleep, interval=0.0).run()
+    result = Delivery(
+        engine, PrintPoster(out), clock=clock, sleep=clock.sleep, interval=0.0, alerts=make_alerts()
+    ).run()
     assert result.sent == 2
     assert (
         out.getvalue() == "[C1] nof_release_summary: summary\n[C1] nof_segment_change: change 0\n"
@@ -292,7 +304,9 @@ def test_a_stop_during_a_long_429_wait_gives_the_row_back(engine: Engine, slack:
         stopping.append(True)
 
     poster = SlackPoster(slack_client("xoxb-test", slack.api_url))
-    delivery = Delivery(engine, poster, clock=clock, sleep=sleep, interval=0.0)
+    delivery = Delivery(
+        engine, poster, clock=clock, sleep=sleep, interval=0.0, alerts=make_alerts()
+    )
     result = delivery.run(should_stop=lambda: bool(stopping))
     assert result.sent == 0
     assert statuses(engine) == {"summary:C1": "pending"}

@@ -668,7 +668,7 @@ def test_a_huge_body_is_refused_unread_and_no_body_is_logged(
 
 def test_cards_made_ahead_are_the_cards_asked_for(engine: Engine) -> None:
     from bot.service.directory import Directory
-    from bot.slack import listeners
+    from bot.slack.features import lookup as listeners
 
     import_files(engine, [SourceFile(n, fixture(n)) for n in FILES])
     with engine.connect() as conn:
@@ -682,16 +682,14 @@ def test_cards_made_ahead_are_the_cards_asked_for(engine: Engine) -> None:
     assert ahead.metric_index(None) == fresh.metric_index(None)
     q1 = next(q for q in ahead.quarters() if str(q) == "Q1 2025/26")
     for query, quarter in (("ZZ1", None), ("ZZ1", q1), ("northmoor hospitals", None)):
-        assert listeners.lookup(ahead, query, quarter) == listeners.lookup(fresh, query, quarter)
-    assert listeners.lookup(ahead, "ZZ1", metrics=True) == listeners.lookup(
-        fresh, "ZZ1", metrics=True
-    )
+        assert listeners.find(ahead, query, quarter) == listeners.find(fresh, query, quarter)
+    assert listeners.find(ahead, "ZZ1", metrics=True) == listeners.find(fresh, "ZZ1", metrics=True)
     assert list(ahead.memo) == made  # every card above was one made ahead
 
 
 def test_cards_made_ahead_stop_at_their_limit_newest_first(engine: Engine) -> None:
     from bot.service.directory import Directory
-    from bot.slack import listeners
+    from bot.slack.features import lookup as listeners
 
     import_files(engine, [SourceFile(n, fixture(n)) for n in FILES])
     with engine.connect() as conn:

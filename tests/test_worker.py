@@ -22,19 +22,20 @@ from bot.cli import main
 from bot.config import DEFAULT_CHECK_SCHEDULE
 from bot.logs import Redact, redact
 from bot.nof.subscriptions import Subscription
+from bot.service.delivery import Delivery
 from bot.service.scheduler import (
     CHECK_LEASE,
     Jobs,
     build_scheduler,
     schedule_trigger,
 )
-from bot.slack.delivery import Delivery, SlackPoster, slack_client
+from bot.slack.poster import SlackPoster, slack_client
 from bot.store import ops, outbox
 from bot.store.db import create_engine, ensure_schema
 from bot.store.schema import alerts
 from bot.store.state import open_failures, subscribe
 from tests import slackreq as req
-from tests.conftest import fixture
+from tests.conftest import fixture, make_alerts
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
 from tests.workers import PAGE, Q1, Q2, fake_jobs, london
@@ -114,7 +115,8 @@ def test_a_stopping_worker_stores_nothing_half_done(
     jobs.stop.clear()
     from bot.service.check import Checker
 
-    stopped = Checker(engine, jobs.source, jobs.source_urls).check(should_stop=lambda: True)
+    c = jobs.checker
+    stopped = Checker(engine, c.source, c.alerts, c.source_urls).check(should_stop=lambda: True)
     assert stopped.problems == ["stopped before the check finished: nothing stored"]
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM releases")).scalar() == 0
@@ -327,7 +329,10 @@ def test_sigterm_during_delivery_exits_cleanly_and_loses_nothing(
     assert sum(s == "sent" for s in statuses.values()) == len(sent)
     slack.delay = 0.0
     rest = Delivery(
-        engine, SlackPoster(slack_client("xoxb-test", slack.api_url)), interval=0.0
+        engine,
+        SlackPoster(slack_client("xoxb-test", slack.api_url)),
+        interval=0.0,
+        alerts=make_alerts(),
     ).run()
     assert rest.sent == 40 - len(sent)
     assert sorted(p["text"] for p in slack.posts()) == sorted(f"alert {i}" for i in range(40))

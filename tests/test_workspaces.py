@@ -14,14 +14,17 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.nof.subscriptions import Subscription
+from bot.service.delivery import Delivery
+from bot.service.directory import LiveDirectory
 from bot.service.ingest import SourceFile, import_files
-from bot.slack.app import build_app, installation_store, workspace_clients
-from bot.slack.delivery import Delivery, SlackPoster
+from bot.slack.app import build_app
+from bot.slack.installs import installation_store
+from bot.slack.poster import SlackPoster, workspace_clients
 from bot.slack.server import wsgi
 from bot.store import outbox
 from bot.store.state import list_subscriptions, subscribe
 from tests import slackreq as req
-from tests.conftest import fixture
+from tests.conftest import fixture, make_alerts
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.fakes.wsgi import WsgiServer
@@ -51,7 +54,7 @@ def oauth(engine: Engine, slack: FakeSlack) -> Iterator[tuple[str, Settings]]:
         slack_client_secret="client-secret",
         slack_api_url=slack.api_url,
     )
-    app = build_app(settings, engine)
+    app = build_app(settings, engine, LiveDirectory(engine))
     with WsgiServer(wsgi(app, engine, signing_secret=req.SECRET)) as server:
         yield server.url, settings
 
@@ -107,7 +110,9 @@ def test_a_workspace_installs_through_oauth_and_gets_its_own_alerts(
             [outbox.NewAlert("k9", "C9", "nof_release_summary", {"text": "x"}, team_id="T9")],
             now,
         )
-    result = Delivery(engine, SlackPoster(workspace_clients(settings, engine)), interval=0.0).run()
+    result = Delivery(
+        engine, SlackPoster(workspace_clients(settings, engine)), interval=0.0, alerts=make_alerts()
+    ).run()
     assert (result.sent, result.dropped) == (1, 1)  # T9 never installed the app
     assert slack.calls[-1].headers["authorization"] == "Bearer xoxb-team-two"
 

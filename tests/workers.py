@@ -10,9 +10,11 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import Engine
 
+from bot.service.check import Checker
 from bot.service.scheduler import TIMEZONE, Jobs
 from bot.service.source import Source
-from bot.slack.delivery import SlackPoster, slack_client
+from bot.slack.poster import SlackPoster, slack_client
+from tests.conftest import make_alerts
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
 
@@ -31,15 +33,15 @@ def fake_jobs(engine: Engine, nhs: FakeNHS, slack: FakeSlack, **kw: Any) -> Iter
     """Jobs that read PAGE on the fake NHS site and post to CALERTS on the fake Slack, without
     waits between attempts; `kw` adds to or replaces Jobs' settings (a clock, an admin channel)."""
     with httpx.Client(timeout=2) as http:
-        settings: dict[str, Any] = {
-            "alert_channel": "CALERTS",
-            "interval": 0.0,
-            "worker": "test-worker",
-        }
-        yield Jobs(
+        alerts = make_alerts(kw.pop("alert_channel", "CALERTS"), kw.pop("admin_channel", None))
+        checker = Checker(
             engine,
             Source(http, backoff=0.0, sleep=lambda _: None),
-            SlackPoster(slack_client("xoxb-test", slack.api_url)),
+            alerts,
             (nhs.url(PAGE),),
-            **(settings | kw),
+            **{k: kw.pop(k) for k in ("clock", "sites_url") if k in kw},
+        )
+        settings: dict[str, Any] = {"interval": 0.0, "worker": "test-worker"}
+        yield Jobs(
+            checker, SlackPoster(slack_client("xoxb-test", slack.api_url)), **(settings | kw)
         )

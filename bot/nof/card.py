@@ -84,6 +84,21 @@ def rank_text(p: Placing) -> str:
     return f"rank {p.result.rank} of {p.cohort}{' (joint)' if p.joint else ''}"
 
 
+def placing_line(p: Placing) -> str:
+    """`RGD · segment 4 · rank 48 of 61 (joint) · Q4 2025/26`: a trust in a list of several."""
+    t = p.result
+    return f"{t.code} · segment {t.segment} · {rank_text(p)} · {p.quarter}"
+
+
+def list_line(p: Placing) -> str:
+    """`RGD    Leeds and York … (mental-health-and-community): segment 4, rank 48 of 61 (joint),
+    Q4 2025/26`: a trust in the command line's list of several matches."""
+    t = p.result
+    return (
+        f"{t.code:<6} {t.name} ({p.trust_type}): segment {t.segment}, {rank_text(p)}, {p.quarter}"
+    )
+
+
 def metric_rank_text(mp: MetricPlacing) -> str:
     """Return e.g. `rank 40 of 41 (bottom 3)`: the rank among the trusts ranked on the metric."""
     rank = mp.metric.rank

@@ -6,7 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.nof.model import Snapshot, TrustResult
+from bot.nof.model import Snapshot, TrustResult, normalize
+
+REGIONS = (
+    "London",
+    "Midlands",
+    "North East and Yorkshire",
+    "South East",
+    "North West",
+    "East",
+    "South West",
+)
 
 
 @dataclass(frozen=True)
@@ -92,3 +102,17 @@ def place_text(p: GroupPlace) -> str:
     else:
         where = ordinal(p.place)
     return f"{joint}{where} of {p.size} {p.group}"
+
+
+def region(text: str) -> str | None:
+    key = normalize(text)
+    return next((r for r in REGIONS if normalize(r) == key), None)
+
+
+def places(members: Sequence[TrustResult]) -> list[int]:
+    """Competition places within a group already in league order: ties share a place."""
+    out: list[int] = []
+    for i, t in enumerate(members):
+        tied = i > 0 and members[i - 1].rank == t.rank
+        out.append(out[-1] if tied else i + 1)
+    return out

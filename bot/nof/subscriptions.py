@@ -1,9 +1,10 @@
-"""Which channel hears of what. Pure: movements and subscriptions in, outbox rows out.
+"""Which channel hears of what. Pure: movements and subscriptions in, decisions out.
 
 Per channel and release: one summary message, and in its thread one message per trust whose
 segment changed within the channel's subscriptions, then rank moves the channel asked for.
 Keys carry the content (quarter, trust, from and to), so a run that repeats, a re-issued file
 or a second process adds nothing already queued, and a revision alerts only on what it changed.
+A decision (`Planned`) says who hears which change; whoever sends it renders it.
 """
 
 from __future__ import annotations
@@ -15,11 +16,41 @@ from typing import Literal
 
 from bot.nof.model import normalize
 from bot.nof.movements import MetricMove, Movements, RankChange, SegmentChange, Summary
-from bot.slack.render import messages
-from bot.store.outbox import NewAlert
 
 Scope = Literal["all", "trust", "region", "type"]
 SUMMARY, SEGMENT, RANK = "nof_release_summary", "nof_segment_change", "nof_rank_change"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One message a channel is to get: a release summary (`summary`, `revision`), a trust's
+    segment change (`change` and its biggest metric `moves`), a rank move (`rank`), or the
+    baseline of a first import (`baselines`). `parent_key`: the summary it is threaded under."""
+
+    key: str
+    channel: str
+    event_type: str
+    summary: Summary | None = None
+    revision: int = 1
+    change: SegmentChange | None = None
+    moves: tuple[MetricMove, ...] = ()
+    rank: RankChange | None = None
+    baselines: tuple[Summary, ...] = ()
+    team_id: str | None = None
+    parent_key: str | None = None
+
+    @property
+    def quarter(self) -> str | None:
+        return None if self.summary is None else str(self.summary.quarter)
+
+    @property
+    def trust_type(self) -> str | None:
+        return None if self.summary is None else self.summary.trust_type
+
+    @property
+    def trust_code(self) -> str | None:
+        trust = self.change or self.rank
+        return None if trust is None else trust.trust.code
 
 
 @dataclass(frozen=True)
@@ -63,7 +94,7 @@ def with_alert_channel(
 
 def plan(
     movements: Movements, revision: int, subs: Sequence[Subscription], queued: set[str]
-) -> list[NewAlert]:
+) -> list[Planned]:
     """Return the alerts of one release for every subscribed channel, summaries first.
 
     `queued` holds keys already in the outbox: a later revision only adds what is new, under a
@@ -73,7 +104,7 @@ def plan(
     by_channel: dict[str, list[Subscription]] = defaultdict(list)
     for sub in subs:
         by_channel[sub.channel].append(sub)
-    out: list[NewAlert] = []
+    out: list[Planned] = []
     for channel, channel_subs in sorted(by_channel.items()):
         team = channel_subs[0].team_id
         children = [
@@ -89,13 +120,12 @@ def plan(
             continue
         parent = summary_key(channel, s, revision)
         if parent not in queued:
-            summary = _alert(parent, channel, SUMMARY, messages.summary(s, revision), s)
-            out.append(replace(summary, team_id=team))
+            out.append(Planned(parent, channel, SUMMARY, s, revision, team_id=team))
         out += [replace(a, parent_key=parent) for a in children]
     return out
 
 
-def baseline(summaries: Sequence[Summary], subs: Sequence[Subscription]) -> list[NewAlert]:
+def baseline(summaries: Sequence[Summary], subs: Sequence[Subscription]) -> list[Planned]:
     """One message per subscribed channel for a first import: where things stand, no movements.
 
     A channel that follows trust types hears only of those types.
@@ -111,9 +141,9 @@ def baseline(summaries: Sequence[Summary], subs: Sequence[Subscription]) -> list
         if not mine:
             continue
         tag = ",".join(sorted(f"{s.trust_type}@{s.quarter}" for s in mine))
-        message = messages.baseline(mine)
         team = channel_subs[0].team_id
-        out.append(NewAlert(f"baseline:{channel}:{tag}", channel, SUMMARY, message, team_id=team))
+        key = f"baseline:{channel}:{tag}"
+        out.append(Planned(key, channel, SUMMARY, baselines=tuple(mine), team_id=team))
     return out
 
 
@@ -126,17 +156,22 @@ def summary_key(channel: str, s: Summary, revision: int) -> str:
     return f"summary:{channel}:{s.trust_type}:{s.quarter}:r{revision}"
 
 
-def _children(movements: Movements, channel: str, subs: list[Subscription]) -> list[NewAlert]:
+def _children(movements: Movements, channel: str, subs: list[Subscription]) -> list[Planned]:
     s = movements.summary
     out = []
     changed = set()
     for c in movements.segment_changes:
         if any(sub.covers(s.trust_type, c.trust.code, c.trust.region) for sub in subs):
-            out.append(_segment_alert(channel, s, c, movements.metric_moves.get(c.trust.code, ())))
+            moves = tuple(movements.metric_moves.get(c.trust.code, ()))
+            key = (
+                f"segment:{channel}:{s.trust_type}:{s.quarter}:{c.trust.code}:{c.before}-{c.after}"
+            )
+            out.append(Planned(key, channel, SEGMENT, s, change=c, moves=moves))
             changed.add(c.trust.code)
     for r in sorted(movements.rank_changes, key=lambda r: (-abs(r.places), r.trust.code)):
         if r.trust.code not in changed and _wants_rank(subs, s.trust_type, r):
-            out.append(_rank_alert(channel, s, r))
+            key = f"rank:{channel}:{s.trust_type}:{s.quarter}:{r.trust.code}:{r.before}-{r.after}"
+            out.append(Planned(key, channel, RANK, s, rank=r))
     return out
 
 
@@ -147,27 +182,3 @@ def _wants_rank(subs: list[Subscription], trust_type: str, r: RankChange) -> boo
         and sub.covers(trust_type, r.trust.code, r.trust.region)
         for sub in subs
     )
-
-
-def _segment_alert(
-    channel: str, s: Summary, c: SegmentChange, moves: Sequence[MetricMove]
-) -> NewAlert:
-    key = f"segment:{channel}:{s.trust_type}:{s.quarter}:{c.trust.code}:{c.before}-{c.after}"
-    message = messages.segment_change(s, c, moves)
-    return _alert(key, channel, SEGMENT, message, s, c.trust.code)
-
-
-def _rank_alert(channel: str, s: Summary, r: RankChange) -> NewAlert:
-    key = f"rank:{channel}:{s.trust_type}:{s.quarter}:{r.trust.code}:{r.before}-{r.after}"
-    return _alert(key, channel, RANK, messages.rank_change(s, r), s, r.trust.code)
-
-
-def _alert(
-    key: str,
-    channel: str,
-    event: str,
-    message: dict[str, object],
-    s: Summary,
-    code: str | None = None,
-) -> NewAlert:
-    return NewAlert(key, channel, event, dict(message), None, str(s.quarter), s.trust_type, code)

@@ -1,28 +1,102 @@
-"""Queue the alerts of what was just stored: diff the newest quarters, plan, write the outbox."""
+"""Queue the alerts of what was just stored: diff the newest quarters, plan, write the outbox.
+
+The policy (bot.nof.subscriptions) decides who hears which change; `Wording`, given by whoever
+sends (Slack's Block Kit, bot.slack.render.messages), turns each decision into a message.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
 from bot.nof.movements import Summary, compare
-from bot.nof.subscriptions import Subscription, baseline, plan
-from bot.slack.render import messages
+from bot.nof.subscriptions import Planned, Subscription, baseline, plan, with_alert_channel
 from bot.store import outbox, state
 from bot.store import releases as store
-from bot.store.state import record_failure
 
 if TYPE_CHECKING:
     from bot.nof.parse import Drift
     from bot.service.ingest import ImportReport
 
+Message = dict[str, Any]
+ADMIN_NOTICE = "nof_admin_notice"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a decision and an admin notice become a message (text, blocks, metadata)."""
+
+    alert: Callable[[Planned], Message]
+    admin: Callable[[str], Message]
+
+
+def rows(planned: Sequence[Planned], wording: Wording) -> list[outbox.NewAlert]:
+    """The outbox rows of the decisions, each worded."""
+    return [
+        outbox.NewAlert(
+            p.key,
+            p.channel,
+            p.event_type,
+            wording.alert(p),
+            p.parent_key,
+            p.quarter,
+            p.trust_type,
+            p.trust_code,
+            p.team_id,
+        )
+        for p in planned
+    ]
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """Queue the alerts of stored releases for the subscribed channels (and NOF_ALERT_CHANNEL),
+    and tell NOF_ADMIN_CHANNEL of failures and format differences, once each."""
+
+    wording: Wording
+    alert_channel: str | None = None
+    admin_channel: str | None = None
+
+    def queue(self, conn: Connection, report: ImportReport, now: datetime) -> list[outbox.NewAlert]:
+        """Queue the alerts of every subscribed channel; return what was queued."""
+        subs = with_alert_channel(state.list_subscriptions(conn), self.alert_channel)
+        return queue_alerts(conn, report, subs, now, self.wording)
+
+    def notify(self, conn: Connection, key: str, text: str, now: datetime) -> None:
+        """Record a failure; tell the admin channel the first time it is seen."""
+        failure = state.record_failure(conn, key, text, now)
+        if failure is None or not self.admin_channel:
+            return
+        key = f"admin:{key}:{failure.first_seen.isoformat()}"
+        self._tell(conn, key, text, now)
+
+    def notify_drift(self, conn: Connection, drift: Sequence[Drift], now: datetime) -> list[str]:
+        """Tell the admin channel, in one message, of each kind of format difference not told
+        before. Returns the sentences told (also when no admin channel is set, for the log)."""
+        told = state.new_notices(conn, {d.key: d.detail for d in drift}, now)
+        if told and self.admin_channel:
+            text = "NOF files differ from the known format; stored anyway: " + "; ".join(told)
+            key = "drift:" + hashlib.sha256("\n".join(sorted(told)).encode()).hexdigest()[:16]
+            self._tell(conn, key, text, now)
+        return told
+
+    def _tell(self, conn: Connection, key: str, text: str, now: datetime) -> None:
+        assert self.admin_channel is not None
+        notice = outbox.NewAlert(key, self.admin_channel, ADMIN_NOTICE, self.wording.admin(text))
+        outbox.enqueue(conn, [notice], now)
+
 
 def queue_alerts(
-    conn: Connection, report: ImportReport, subs: Sequence[Subscription], now: datetime
+    conn: Connection,
+    report: ImportReport,
+    subs: Sequence[Subscription],
+    now: datetime,
+    wording: Wording,
 ) -> list[outbox.NewAlert]:
     """Queue the alerts of every trust type whose newest quarter was stored or revised.
 
@@ -31,7 +105,7 @@ def queue_alerts(
     """
     changed = report.changed
     latest = store.list_releases(conn, latest_only=True)
-    planned: list[outbox.NewAlert] = []
+    planned: list[Planned] = []
     baselines: list[Summary] = []
     for trust_type in sorted({s.trust_type for s in changed}):
         quarters = [r for r in latest if r.trust_type == trust_type]
@@ -53,38 +127,6 @@ def queue_alerts(
         queued = outbox.existing_keys(conn, [a.key for a in draft])
         planned += plan(movements, newest.revision, subs, queued)
     planned += baseline(baselines, subs)
-    outbox.enqueue(conn, planned, now)
-    return planned
-
-
-ADMIN_NOTICE = "nof_admin_notice"
-
-
-def notify_drift(
-    conn: Connection, drift: Sequence[Drift], now: datetime, admin_channel: str | None
-) -> list[str]:
-    """Tell the admin channel, in one message, of each kind of format difference not told before.
-
-    Returns the sentences told (also when no admin channel is set, for the log).
-    """
-    told = state.new_notices(conn, {d.key: d.detail for d in drift}, now)
-    if told and admin_channel:
-        text = "NOF files differ from the known format; stored anyway: " + "; ".join(told)
-        key = "drift:" + hashlib.sha256("\n".join(sorted(told)).encode()).hexdigest()[:16]
-        alert = outbox.NewAlert(key, admin_channel, ADMIN_NOTICE, messages.admin(text))
-        outbox.enqueue(conn, [alert], now)
-    return told
-
-
-def notify(conn: Connection, key: str, text: str, now: datetime, admin_channel: str | None) -> None:
-    """Record a failure; tell the admin channel the first time it is seen."""
-    failure = record_failure(conn, key, text, now)
-    if failure is None or not admin_channel:
-        return
-    alert = outbox.NewAlert(
-        f"admin:{key}:{failure.first_seen.isoformat()}",
-        admin_channel,
-        ADMIN_NOTICE,
-        messages.admin(text),
-    )
-    outbox.enqueue(conn, [alert], now)
+    alerts = rows(planned, wording)
+    outbox.enqueue(conn, alerts, now)
+    return alerts

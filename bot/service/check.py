@@ -1,4 +1,6 @@
-"""Units of work: fetch and ingest releases, queue their alerts. Each is safe to run twice."""
+"""The check cycle, as small named steps: scan the pages, download what is new, ingest it, queue
+its alerts, refresh the NHS ODS sites list. Each step is safe to run twice and callable alone
+(tests call them); `Checker.check` runs them in order, in one transaction for what it stores."""
 
 from __future__ import annotations
 
@@ -14,11 +16,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.logs import redact
 from bot.nof.sites import SitesError
-from bot.nof.subscriptions import with_alert_channel
-from bot.service.alerts import notify, notify_drift, queue_alerts
+from bot.service.alerts import Alerts
+from bot.service.delivery import DeliveryResult
 from bot.service.ingest import ImportReport, SourceFile, ingest, ingest_sites
 from bot.service.source import Download, Page, Source, SourceError, is_csv_url
-from bot.slack.delivery import DeliveryResult
 from bot.store import ops, outbox, state
 from bot.store.state import Validators
 
@@ -92,16 +93,28 @@ def record_check(engine: Engine, result: CheckResult, now: datetime) -> str:
 
 
 @dataclass
+class Scan:
+    """What the pages said: the CSV URLs to ask for, the pages that changed, what failed."""
+
+    urls: list[str] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    errors: list[SourceError] = field(default_factory=list)
+    known: dict[str, Validators] = field(default_factory=dict)
+
+
+STOPPED = "stopped before the check finished: nothing stored"
+
+
+@dataclass
 class Checker:
-    """One check cycle over the source, the store and the poster it is given."""
+    """One check cycle over the source and the store it is given."""
 
     engine: Engine
     source: Source
+    alerts: Alerts
     source_urls: Sequence[str]
-    alert_channel: str | None = None
-    admin_channel: str | None = None
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     sites_url: str | None = None  # NHS ODS's trust-sites list, downloaded when due (monthly)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def check(
         self, *, dry_run: bool = False, should_stop: Callable[[], bool] = lambda: False
@@ -115,65 +128,45 @@ class Checker:
         database that fails is raised, for the caller to tell in one line.
         """
         try:
-            return self._check(dry_run, should_stop)
+            return self._cycle(dry_run, should_stop)
         except sa.exc.SQLAlchemyError:
             raise
         except Exception as e:
             log.exception("check failed unexpectedly")
             reason = f"the check failed unexpectedly ({type(e).__name__}: {e})"[:500]
             with self.engine.begin() as conn:
-                notify(
-                    conn, "check:unexpected", f"nof-bot: {reason}", self.clock(), self.admin_channel
-                )
+                self.alerts.notify(conn, "check:unexpected", f"nof-bot: {reason}", self.clock())
             return CheckResult(problems=[redact(reason)])
 
-    def _check(self, dry_run: bool, should_stop: Callable[[], bool]) -> CheckResult:
+    def _cycle(self, dry_run: bool, should_stop: Callable[[], bool]) -> CheckResult:
         result = CheckResult()
-        with self.engine.connect() as conn:
-            known = state.validators(conn)
-            held = state.page_states(conn)
-        urls, pages, errors = self._scan(held, result)
-        downloads: list[Download] = []
-        for url in urls:
-            if should_stop():
-                result.problems.append("stopped before the check finished: nothing stored")
-                return result
-            try:
-                got = self.source.fetch(url, known.get(redact(url)))
-            except SourceError as e:
-                errors.append(e)
-                continue
-            if got is None:
-                result.unchanged.append(redact(url))
-            else:
-                downloads.append(got)
-                result.downloaded.append(redact(url))
-        sites = self._fetch_sites(known, errors)
-        if should_stop():
-            result.problems.append("stopped before the check finished: nothing stored")
+        scan = self.scan_pages(result)
+        downloads = self.download_new(scan, result, should_stop)
+        sites = None if downloads is None else self.download_sites(scan)
+        if downloads is None or should_stop():
+            result.problems.append(STOPPED)
             return result
         with self.engine.connect() as conn, conn.begin() as tx:
-            self._ingest(conn, downloads, errors, result)
-            self._remember_pages(conn, pages, errors, result)
+            self.ingest_new(conn, downloads, scan, result)
+            self.remember_pages(conn, scan, result)
+            self.queue_alerts(conn, result)
             if sites is not None:
-                self._store_sites(conn, sites, result)
+                self.refresh_sites(conn, sites, result)
             if dry_run:
                 tx.rollback()
         return result
 
-    def _scan(
-        self, held: dict[str, state.PageState], result: CheckResult
-    ) -> tuple[list[str], list[Page], list[SourceError]]:
+    def scan_pages(self, result: CheckResult) -> Scan:
         """The CSV URLs to ask for: those given directly, and the links of each page that changed
         (or whose files were last asked for over FILES_EVERY ago). An unchanged page costs one
         conditional request, and its files none."""
-        urls: list[str] = []
-        pages: list[Page] = []
-        errors: list[SourceError] = []
+        with self.engine.connect() as conn:
+            scan = Scan(known=state.validators(conn))
+            held = state.page_states(conn)
         now = self.clock()
         for url in self.source_urls:
             if is_csv_url(url):
-                urls += [url] if url not in urls else []
+                scan.urls += [url] if url not in scan.urls else []
                 continue
             before = held.get(redact(url))
             try:
@@ -182,38 +175,50 @@ class Checker:
                 else:
                     page = self.source.page(url, before.validators, before.links)
             except SourceError as e:
-                errors.append(e)
+                scan.errors.append(e)
                 continue
             fresh = before is not None and now - before.files_checked_at < FILES_EVERY
             if fresh and not page.changed:
                 result.pages_unchanged.append(redact(url))
                 continue
             if not page.links:
-                errors.append(SourceError(url, "no NOF CSV links found"))
+                scan.errors.append(SourceError(url, "no NOF CSV links found"))
                 continue
-            pages.append(page)
-            urls += [u for u in page.links if u not in urls]
-        return urls, pages, errors
+            scan.pages.append(page)
+            scan.urls += [u for u in page.links if u not in scan.urls]
+        return scan
 
-    def _remember_pages(
-        self,
-        conn: Connection,
-        pages: list[Page],
-        errors: list[SourceError],
-        result: CheckResult,
-    ) -> None:
+    def download_new(
+        self, scan: Scan, result: CheckResult, should_stop: Callable[[], bool]
+    ) -> list[Download] | None:
+        """Ask for each file with its validators; None when told to stop on the way."""
+        downloads: list[Download] = []
+        for url in scan.urls:
+            if should_stop():
+                return None
+            try:
+                got = self.source.fetch(url, scan.known.get(redact(url)))
+            except SourceError as e:
+                scan.errors.append(e)
+                continue
+            if got is None:
+                result.unchanged.append(redact(url))
+            else:
+                downloads.append(got)
+                result.downloaded.append(redact(url))
+        return downloads
+
+    def remember_pages(self, conn: Connection, scan: Scan, result: CheckResult) -> None:
         """Keep each page's validators once every file it links to was stored or unchanged: a
         file that failed is asked for again next time, the page's 304 notwithstanding."""
-        failed = {redact(e.url) for e in errors} | {r.name for r in result.report.rejected}
+        failed = {redact(e.url) for e in scan.errors} | {r.name for r in result.report.rejected}
         now = self.clock()
-        for page in pages:
+        for page in scan.pages:
             if not failed & {redact(link) for link in page.links}:
                 kept = state.PageState(Validators(page.etag, page.last_modified), page.paths, now)
                 state.remember_page(conn, redact(page.url), kept, now)
 
-    def _fetch_sites(
-        self, known: dict[str, Validators], errors: list[SourceError]
-    ) -> Download | Literal["unchanged"] | None:
+    def download_sites(self, scan: Scan) -> Download | Literal["unchanged"] | None:
         """Download the trust-sites list if a month has passed; None when not due or failed."""
         if not self.sites_url:
             return None
@@ -222,15 +227,16 @@ class Checker:
         if last is not None and self.clock() - datetime.fromisoformat(last) < SITES_EVERY:
             return None
         try:
-            got = self.source.fetch(self.sites_url, known.get(redact(self.sites_url)))
+            got = self.source.fetch(self.sites_url, scan.known.get(redact(self.sites_url)))
         except SourceError as e:
-            errors.append(e)
+            scan.errors.append(e)
             return None
         return "unchanged" if got is None else got
 
-    def _store_sites(
+    def refresh_sites(
         self, conn: Connection, sites: Download | Literal["unchanged"], result: CheckResult
     ) -> None:
+        """Store a new NHS ODS sites list (a bad one is told, and the stored list kept)."""
         now = self.clock()
         assert self.sites_url is not None
         url = redact(self.sites_url)  # as shown and told: no credentials
@@ -241,26 +247,17 @@ class Checker:
             except SitesError as e:
                 reason = str(e)
                 result.problems.append(reason)
-                notify(
-                    conn,
-                    f"source:{url}",
-                    f"Trust sites not updated: {reason}",
-                    now,
-                    self.admin_channel,
-                )
+                self.alerts.notify(conn, f"source:{url}", f"Trust sites not updated: {reason}", now)
                 return
             digest = hashlib.sha256(sites.data).hexdigest()
             state.remember(conn, url, sites.etag, sites.last_modified, digest, now)
         state.clear_failures(conn, [f"source:{url}"])
         ops.put(conn, ops.SITES_CHECKED, now.isoformat(), now)
 
-    def _ingest(
-        self,
-        conn: Connection,
-        downloads: list[Download],
-        errors: list[SourceError],
-        result: CheckResult,
+    def ingest_new(
+        self, conn: Connection, downloads: list[Download], scan: Scan, result: CheckResult
     ) -> None:
+        """Store the downloads; tell each source problem to the admin channel once."""
         now = self.clock()
         # Files are named, stored and told by their URL without credentials (`user:pass@`);
         # the settings hold those, and every run has them again.
@@ -270,7 +267,7 @@ class Checker:
         for f, d in zip(files, downloads, strict=True):
             if f.name not in rejected:
                 state.remember(conn, f.name, d.etag, d.last_modified, f.sha256, now)
-        problems = [(redact(e.url), e.reason) for e in errors] + list(rejected.items())
+        problems = [(redact(e.url), e.reason) for e in scan.errors] + list(rejected.items())
         failed = {url for url, _ in problems}
         pages = {redact(u) for u in self.source_urls}
         working = (pages | set(result.downloaded) | set(result.unchanged)) - failed
@@ -278,14 +275,12 @@ class Checker:
         for url, reason in problems:
             text = redact(reason if reason.startswith(url) else f"{url}: {reason}")
             result.problems.append(text)
-            notify(
-                conn,
-                f"source:{url}",
-                f"NOF source problem, nothing stored from it: {text}",
-                now,
-                self.admin_channel,
-            )
+            told = f"NOF source problem, nothing stored from it: {text}"
+            self.alerts.notify(conn, f"source:{url}", told, now)
         state.clear_failures(conn, ["check:unexpected"])
-        result.notices = notify_drift(conn, result.report.drift, now, self.admin_channel)
-        subs = with_alert_channel(state.list_subscriptions(conn), self.alert_channel)
-        result.alerts = queue_alerts(conn, result.report, subs, now)
+
+    def queue_alerts(self, conn: Connection, result: CheckResult) -> None:
+        """Tell the format differences of what was stored, and queue its alerts."""
+        now = self.clock()
+        result.notices = self.alerts.notify_drift(conn, result.report.drift, now)
+        result.alerts = self.alerts.queue(conn, result.report, now)

@@ -21,7 +21,7 @@ from bot.nof.model import Snapshot
 from bot.nof.parse import SHORT, Drift, ParsedFile, ParseError, combine, parse_file
 from bot.nof.sites import SitesError, parse_sites
 from bot.store import releases as store
-from bot.store.sites import replace_sites
+from bot.store.sites import replace_sites, sites_of_stored_trusts
 
 log = logging.getLogger(__name__)
 NOF_FILE = re.compile(r"nhs-oversight-framework-.*\.csv$", re.IGNORECASE)
@@ -243,6 +243,14 @@ def ingest_sites(conn: Connection, name: str, data: bytes, today: date) -> int:
     """
     found = parse_sites(name, _unzipped(name, data), today)
     return replace_sites(conn, found)
+
+
+def import_sites(engine: Engine, name: str, data: bytes, today: date) -> tuple[int, int]:
+    """Store a sites file; return how many sites it holds and how many of them belong to trusts
+    with stored results. Raises SitesError; nothing is stored then."""
+    with engine.begin() as conn:
+        stored = ingest_sites(conn, name, data, today)
+        return stored, sites_of_stored_trusts(conn)
 
 
 def _unzipped(name: str, data: bytes) -> bytes:

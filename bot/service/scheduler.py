@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -36,10 +36,8 @@ from sqlalchemy.engine import Engine
 
 from bot.config import DEFAULT_CHECK_SCHEDULE, DEFAULT_RELEASE_CHECK_SCHEDULE, ConfigError
 from bot.nof.model import Quarter
-from bot.service.alerts import notify
 from bot.service.check import Checker, CheckResult, record_check
-from bot.service.source import Source
-from bot.slack.delivery import Delivery, DeliveryResult, Poster, worker_id
+from bot.service.delivery import Delivery, DeliveryResult, Poster, worker_id
 from bot.store import ops
 from bot.store.db import failure, one_line
 from bot.store.releases import newest_quarter
@@ -114,22 +112,26 @@ class ReleaseTrigger(BaseTrigger):  # type: ignore[misc]
 
 @dataclass
 class Jobs:
-    """The units of work, sharing a stop flag and counting what runs, for a clean shutdown."""
+    """The units of work, sharing a stop flag and counting what runs, for a clean shutdown:
+    the check cycle of `checker` (its engine, alerts and clock are the jobs' too), and the
+    delivery of what it queued through `poster`, about one post a second per channel
+    (`interval`)."""
 
-    engine: Engine
-    source: Source
+    checker: Checker
     poster: Poster
-    source_urls: tuple[str, ...]
-    alert_channel: str | None = None
-    admin_channel: str | None = None
     interval: float = 1.0
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    sites_url: str | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     worker: str = field(default_factory=worker_id)
     newest: Quarter | None = None  # the newest stored quarter: when the next release is due
     _running: int = 0
     _idle: threading.Condition = field(default_factory=threading.Condition)
+
+    @property
+    def engine(self) -> Engine:
+        return self.checker.engine
+
+    def clock(self) -> datetime:
+        return self.checker.clock()
 
     def check(self) -> CheckResult | None:
         """Check once if this process holds the check lease; None when another one does."""
@@ -147,16 +149,7 @@ class Jobs:
             log.info("check skipped: another process holds the check lease")
             return None
         try:
-            checker = Checker(
-                self.engine,
-                self.source,
-                self.source_urls,
-                self.alert_channel,
-                self.admin_channel,
-                self.clock,
-                self.sites_url,
-            )
-            result = checker.check(should_stop=self.stop.is_set)
+            result = self.checker.check(should_stop=self.stop.is_set)
             summary = record_check(self.engine, result, self.clock())
             log.info("check %s", summary)
             self.read_newest()
@@ -178,7 +171,7 @@ class Jobs:
         delivery = Delivery(
             self.engine,
             self.poster,
-            admin_channel=self.admin_channel,
+            alerts=self.checker.alerts,
             interval=self.interval,
             clock=self.clock,
             sleep=self.stop.wait,  # waits (spacing, Retry-After) end at once on SIGTERM
@@ -194,7 +187,7 @@ class Jobs:
         health = ops.health(self.engine, now)
         with self.engine.begin() as conn:
             for key, problem in health.issues.items():
-                notify(conn, f"health:{key}", f"nof-bot: {problem}", now, self.admin_channel)
+                self.checker.alerts.notify(conn, f"health:{key}", f"nof-bot: {problem}", now)
             over = [f"health:{key}" for key in ops.ISSUES if key not in health.issues]
             clear_failures(conn, over)
         return list(health.problems)

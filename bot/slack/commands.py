@@ -11,17 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.nof.model import Quarter, normalize, read_trust_type, split_quarter, trust_type_label
+from bot.nof.model import Quarter, read_trust_type, split_quarter, trust_type_label
 
-REGIONS = (
-    "London",
-    "Midlands",
-    "North East and Yorkshire",
-    "South East",
-    "North West",
-    "East",
-    "South West",
-)
 TOP_MAX = 30
 
 Verb = Literal[
@@ -108,11 +99,6 @@ def _metric(rest: str, types: Types) -> Command:
             "Say which metric: `/trust metric 52 weeks`, `/trust metric A&E 4 hour acute`."
         )
     return Command("metric", query=query.strip(), trust_type=found_type, quarter=quarter)
-
-
-def region(text: str) -> str | None:
-    key = normalize(text)
-    return next((r for r in REGIONS if normalize(r) == key), None)
 
 
 def _ranked(verb: Literal["top", "bottom"], rest: str, types: Types) -> Command:

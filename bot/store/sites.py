@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.nof.sites import Site
-from bot.store.schema import sites
+from bot.store.schema import sites, trust_results
 
 
 def replace_sites(conn: Connection, found: Sequence[Site]) -> int:
@@ -27,3 +27,14 @@ def replace_sites(conn: Connection, found: Sequence[Site]) -> int:
 def load_sites(conn: Connection) -> list[Site]:
     rows = conn.execute(sa.select(sites).order_by(sites.c.code)).mappings()
     return [Site(r["code"], r["name"], r["trust_code"], r["postcode"]) for r in rows]
+
+
+def sites_of_stored_trusts(conn: Connection) -> int:
+    """How many stored sites belong to trusts with stored results."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.count())
+            .select_from(sites)
+            .where(sites.c.trust_code.in_(sa.select(trust_results.c.code)))
+        ).scalar_one()
+    )

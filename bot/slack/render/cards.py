@@ -22,6 +22,7 @@ from bot.nof.card import (
     metric_text,
     next_segment_lines,
     peer_texts,
+    placing_line,
     rank_text,
     score_text,
     site_lines,
@@ -354,8 +355,7 @@ def no_match(query: str, suggestions: Sequence[Match]) -> list[Block]:
 
 
 def one_line(p: Placing) -> str:
-    t = p.result
-    return escape(f"{t.code} · segment {t.segment} · {rank_text(p)} · {p.quarter}")
+    return escape(placing_line(p))
 
 
 def table(title: str, placings: Sequence[Placing], *, places: Sequence[int] = ()) -> list[Block]:

@@ -12,9 +12,22 @@ from typing import Any
 
 from bot.nof.model import NHS_PAGE, segment_meaning
 from bot.nof.movements import MetricMove, RankChange, SegmentChange, Summary
+from bot.nof.subscriptions import Planned
 from bot.slack.render.blocks import clip, context, escape, header, section
 
 Message = dict[str, Any]
+
+
+def alert(p: Planned) -> Message:
+    """The message of one decision of the channel policy."""
+    if p.baselines:
+        return baseline(p.baselines)
+    assert p.summary is not None
+    if p.change is not None:
+        return segment_change(p.summary, p.change, p.moves)
+    if p.rank is not None:
+        return rank_change(p.summary, p.rank)
+    return summary(p.summary, p.revision)
 
 
 def _type_plural(s: Summary) -> str:

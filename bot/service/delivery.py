@@ -1,4 +1,5 @@
-"""Post queued alerts: claim a row, post it, record the outcome; never post one twice.
+"""Deliver queued alerts through a `Poster`: claim a row, post it, record the outcome; never post
+one twice.
 
 Errors while posting become one `PostError` whose `kind` carries the decision:
 - rate_limited: Slack said 429; wait Retry-After (within this run when it is short) and retry;
@@ -25,41 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol, TextIO
-from urllib.error import URLError
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
-from bot.service.alerts import notify
+from bot.service.alerts import Alerts
 from bot.store import outbox
 from bot.store.state import clear_failures
 
 log = logging.getLogger(__name__)
 
-CHANNEL_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "channel_is_archived",
-        "restricted_action",
-    }
-)
-AUTH_ERRORS = frozenset(
-    {
-        "invalid_auth",
-        "not_authed",
-        "account_inactive",
-        "token_revoked",
-        "token_expired",
-        "no_permission",
-        "missing_scope",
-    }
-)
-TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
 EXPIRE_AFTER = timedelta(days=7)  # older news is not posted: it would mislead
 
 Kind = Literal["rate_limited", "transient", "channel", "auth", "message"]
@@ -78,60 +53,6 @@ class Poster(Protocol):
         self, channel: str, message: dict[str, Any], thread_ts: str | None, team_id: str | None
     ) -> str | None:
         """Post a message; return its ts (None when nothing was posted to Slack)."""
-
-
-def slack_client(token: str | None, api_url: str) -> WebClient:
-    """A WebClient on SLACK_API_URL that leaves retries to the outbox."""
-    return WebClient(token=token, base_url=api_url, timeout=15, retry_handlers=[])
-
-
-class SlackPoster:
-    """Post through the workspace's client: one client, or one per team (`clients(team_id)`)."""
-
-    def __init__(self, clients: WebClient | Callable[[str | None], WebClient | None]) -> None:
-        self.clients = clients
-
-    def client(self, team_id: str | None) -> WebClient | None:
-        if isinstance(self.clients, WebClient):
-            return self.clients
-        return self.clients(team_id)
-
-    def post(
-        self, channel: str, message: dict[str, Any], thread_ts: str | None, team_id: str | None
-    ) -> str | None:
-        client = self.client(team_id)
-        if client is None:
-            raise PostError("channel", "not_installed")  # the workspace removed the app
-        try:
-            response = client.chat_postMessage(
-                channel=channel,
-                text=message["text"],
-                blocks=message.get("blocks"),
-                metadata=message.get("metadata"),
-                thread_ts=thread_ts,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as e:
-            raise _classify(e) from None
-        except (URLError, TimeoutError, ConnectionError, OSError) as e:
-            raise PostError("transient", f"{type(e).__name__}: {e}") from None
-        return str(response["ts"])
-
-
-def _classify(e: SlackApiError) -> PostError:
-    status = e.response.status_code
-    error = str(e.response.get("error", "") or f"HTTP {status}")
-    if status == 429 or error == "ratelimited":
-        retry_after = e.response.headers.get("Retry-After") or e.response.headers.get("retry-after")
-        return PostError("rate_limited", "ratelimited", float(retry_after or 1))
-    if status >= 500 or error in TRANSIENT_ERRORS:
-        return PostError("transient", error if status < 500 else f"HTTP {status}")
-    if error in CHANNEL_ERRORS:
-        return PostError("channel", error)
-    if error in AUTH_ERRORS:
-        return PostError("auth", error)
-    return PostError("message", error)
 
 
 class PrintPoster:
@@ -188,7 +109,7 @@ class Delivery:
         engine: Engine,
         poster: Poster,
         *,
-        admin_channel: str | None = None,
+        alerts: Alerts,
         interval: float = 1.0,
         lease: timedelta = timedelta(minutes=10),
         max_wait: float = 300.0,
@@ -198,7 +119,7 @@ class Delivery:
     ) -> None:
         self.engine = engine
         self.poster = poster
-        self.admin_channel = admin_channel
+        self.alerts = alerts
         self.interval = timedelta(seconds=interval)
         self.lease = lease
         self.max_wait = max_wait
@@ -294,7 +215,9 @@ class Delivery:
         if e.kind == "channel":
             with self.engine.begin() as conn:
                 newly = outbox.disable_channel(conn, claimed.channel, e.error, now)
-            if newly and claimed.channel != self.admin_channel:  # it cannot be told about itself
+            if (
+                newly and claimed.channel != self.alerts.admin_channel
+            ):  # it cannot be told about itself
                 text = (
                     f"Stopped posting to channel {claimed.channel}: Slack says {e.error}. "
                     "Invite the bot to the channel and subscribe again to resume."
@@ -306,4 +229,4 @@ class Delivery:
 
     def _tell_admin(self, key: str, text: str, now: datetime) -> None:
         with self.engine.begin() as conn:
-            notify(conn, key, text, now, self.admin_channel)
+            self.alerts.notify(conn, key, text, now)

@@ -6,13 +6,26 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
+from bot.nof import subscriptions as policy
 from bot.nof.movements import Movements, compare
 from bot.nof.parse import combine, parse_file
-from bot.nof.subscriptions import Subscription, baseline, plan, with_alert_channel
+from bot.nof.subscriptions import Subscription, with_alert_channel
+from bot.service.alerts import rows
+from bot.slack.poster import WORDING
 from bot.slack.render.blocks import escape
+from bot.store.outbox import NewAlert
 from tests.conftest import fixture
 
 MHC = "mental-health-and-community"
+
+
+def plan(*args: Any) -> list[NewAlert]:
+    """The policy's decisions, worded as Slack shows them (what the outbox holds)."""
+    return rows(policy.plan(*args), WORDING)
+
+
+def baseline(*args: Any) -> list[NewAlert]:
+    return rows(policy.baseline(*args), WORDING)
 
 
 @pytest.fixture(scope="module")

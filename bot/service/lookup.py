@@ -1,0 +1,262 @@
+"""The questions people ask of the stored league tables, answered as plain records for the
+command line and Slack alike: find a trust, a metric's table, the top or bottom of a table, the
+movers of a quarter. Neither surface branches on its own; each only parses, calls and shows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy.engine import Connection
+
+from bot.nof.card import TrustView
+from bot.nof.metrics import MetricInfo, MetricTable
+from bot.nof.model import Placing, Quarter, Snapshot, TrustResult, normalize, read_trust_type
+from bot.nof.movements import Movements, compare
+from bot.nof.peers import group_members, places, region, region_phrase, subtype_group
+from bot.nof.search import Match, SearchResult
+from bot.service.directory import Directory, QuarterNotStored
+
+# --- a trust ---------------------------------------------------------------------------------
+
+
+def find_trust(directory: Directory, query: str, limit: int = 25) -> SearchResult:
+    """The trusts a query names: one clear match, several, or none (the nearest names)."""
+    return directory.search(query, limit)
+
+
+def view_of(
+    directory: Directory,
+    code: str,
+    quarter: Quarter | None = None,
+    confidence: float | None = None,
+    site: str | None = None,
+    conn: Connection | None = None,
+) -> TrustView | str:
+    """A trust's view in `quarter` (its newest by default), or why there is none."""
+    if code not in directory.placings:
+        return f"{code} is not a stored trust: look it up again with /trust."
+    try:
+        return directory.view(conn, code, confidence, quarter, site)
+    except QuarterNotStored as e:
+        return str(e)
+
+
+def views_of(
+    directory: Directory, conn: Connection, matches: Sequence[Match], quarter: Quarter | None
+) -> list[TrustView]:
+    """The views of the matches in `quarter`; those without it are left out, unless all are
+    (then QuarterNotStored is raised for the first)."""
+    views, missing = [], []
+    for m in matches:
+        try:
+            views.append(directory.view(conn, m.candidate.code, m.confidence, quarter, m.site))
+        except QuarterNotStored as e:
+            missing.append(e)
+    if missing and not views:
+        raise missing[0]
+    return views
+
+
+# --- a metric --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricAnswer:
+    """The metrics that match: none (`stored` says whether any is stored), one, or several."""
+
+    found: tuple[MetricInfo, ...] = ()
+    stored: bool = True
+
+    @property
+    def one(self) -> MetricInfo | None:
+        return self.found[0] if len(self.found) == 1 else None
+
+
+def find_metric(
+    directory: Directory,
+    words: str,
+    trust_type: str | None = None,
+    quarter: Quarter | None = None,
+    conn: Connection | None = None,
+) -> MetricAnswer:
+    """The metrics matching `words` in each type's newest quarter, or `quarter`."""
+    index = directory.metric_index(conn, trust_type, quarter)
+    if not index.infos:
+        return MetricAnswer(stored=False)
+    return MetricAnswer(tuple(m.info for m in index.search(words)))
+
+
+def metric_by_id(
+    directory: Directory, metric_id: str, trust_type: str, quarter: Quarter | None
+) -> MetricInfo | None:
+    """The stored metric a button names, or None when it is no longer stored."""
+    infos = directory.metric_index(None, trust_type, quarter).infos
+    return next((i for i in infos if i.metric_id == metric_id), None)
+
+
+def metric_table(
+    directory: Directory, info: MetricInfo, conn: Connection | None = None
+) -> MetricTable:
+    return directory.metric_table(conn, info)
+
+
+# --- the top or bottom of a table, and the movers ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankedList:
+    """The top or bottom of one type's table, within a group: its placings, and with a group
+    each one's place in it."""
+
+    trust_type_label: str
+    quarter: Quarter
+    where: str  # " in London", " (large acute trusts)", or ""
+    placings: tuple[Placing, ...]
+    places: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """The lists asked for, or `problem`: why a group named cannot be read."""
+
+    lists: tuple[RankedList, ...] = ()
+    problem: GroupProblem | None = None
+
+
+@dataclass(frozen=True)
+class GroupProblem:
+    """A region or subtype that cannot be read: `unknown`, or `ambiguous` among `choices`."""
+
+    kind: Literal["unknown", "ambiguous"]
+    text: str
+    type_label: str = ""
+    choices: tuple[str, ...] = field(default=())
+
+
+def types_of(directory: Directory, trust_type: str | None) -> Sequence[str]:
+    return [trust_type] if trust_type else directory.trust_types()
+
+
+def ranked(
+    directory: Directory,
+    end: Literal["top", "bottom"],
+    count: int,
+    trust_type: str | None,
+    quarter: Quarter | None,
+    group: str,
+) -> Ranked:
+    """The top or bottom `count` of each type's table (5 of each without a type), within a
+    region or subtype if `group` names one."""
+    types = types_of(directory, trust_type)
+    one = bool(trust_type) or len(types) == 1
+    count = count if one else min(count, 5)
+    lists: list[RankedList] = []
+    for t in types:
+        stored = directory.quarters(t)
+        q = quarter or (stored[-1] if stored else None)
+        snap = None if q is None else directory.snapshot(t, q)
+        if q is None or snap is None or not snap.trusts:
+            continue
+        found = read_group(snap, group)
+        if isinstance(found, GroupProblem):
+            if one:
+                return Ranked(problem=found)
+            continue
+        where, same = found
+        members = group_members(snap, same)
+        ends = list(zip(members, places(members), strict=True))
+        chosen = ends[:count] if end == "top" else ends[-count:]
+        lists.append(
+            RankedList(
+                snap.trust_type_label,
+                q,
+                where,
+                tuple(snap.placing(t) for t, _ in chosen),
+                tuple(p for _, p in chosen) if group else (),
+            )
+        )
+    return Ranked(tuple(lists))
+
+
+def read_group(
+    snap: Snapshot, text: str
+) -> tuple[str, Callable[[TrustResult], bool]] | GroupProblem:
+    """Read a region or a subtype of this snapshot's trusts."""
+    if not text.strip():
+        return "", lambda _t: True
+    found_region = region(text) or next(
+        (r for r in {t.region for t in snap.trusts} if normalize(r) == normalize(text)), None
+    )
+    if found_region is not None:
+        return f" in {region_phrase(found_region)}", lambda t: t.region == found_region
+    wanted = set(normalize(text).split()) - {"trust", "trusts", "acute"}
+    subtypes = sorted(
+        {
+            t.subtype
+            for t in snap.trusts
+            if t.subtype and wanted and wanted <= set(normalize(subtype_group(t.subtype)).split())
+        }
+    )
+    if len(subtypes) == 1:
+        chosen = subtypes[0]
+        return f" ({subtype_group(chosen)})", lambda t: t.subtype == chosen
+    if subtypes:
+        return GroupProblem("ambiguous", text, choices=tuple(subtype_group(s) for s in subtypes))
+    return GroupProblem("unknown", text, snap.trust_type_label)
+
+
+def movers(
+    directory: Directory, trust_type: str | None, quarter: Quarter | None = None
+) -> list[Movements]:
+    """Each type's movements into `quarter` (its newest by default) from the quarter before."""
+    out = []
+    for t in types_of(directory, trust_type):
+        stored = directory.quarters(t)
+        q = quarter or (stored[-1] if stored else None)
+        if q is None or q not in stored:
+            continue
+        before = [x for x in stored if x < q]
+        previous = directory.snapshot(t, before[-1]) if before else None
+        out.append(compare(previous, directory.snapshot(t, q)))
+    return out
+
+
+# --- a subscription's target ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a subscription names: `all`, a type, a region or a trust (`scope`, `value`), or
+    why it cannot be read (`problem`: `not_type`, `not_region`, `several`, `none`)."""
+
+    scope: Literal["all", "trust", "region", "type"] | None = None
+    value: str = ""
+    problem: Literal["not_type", "not_region", "several", "none"] | None = None
+    text: str = ""
+    matches: tuple[Match, ...] = ()
+
+
+def subscription_target(directory: Directory, text: str) -> Target:
+    """Read a subscription target. `type icb`, `region London` and `trust RGD` say which kind
+    is meant; without the word, all, a type, a region and a trust are tried in that order."""
+    if normalize(text) in ("all", "everything", "all trusts", "every trust"):
+        return Target("all")
+    kind, _, rest = text.strip().partition(" ")
+    only = kind.lower() if kind.lower() in ("type", "region", "trust") and rest.strip() else ""
+    text = rest.strip() if only else text
+    found_type = read_trust_type(text, directory.type_labels()) if only in ("", "type") else None
+    if found_type is not None:
+        return Target("type", found_type)
+    found_region = region(text) if only in ("", "region") else None
+    if found_region is not None:
+        return Target("region", found_region)
+    if only in ("type", "region"):
+        return Target(problem="not_type" if only == "type" else "not_region", text=text)
+    result = directory.search(text, limit=8)
+    if result.clear is not None:
+        return Target("trust", result.clear.candidate.code)
+    if result.matches:
+        return Target(problem="several", text=text, matches=tuple(result.matches))
+    return Target(problem="none", text=text)

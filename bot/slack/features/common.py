@@ -1,0 +1,58 @@
+"""What every Slack feature shares: ephemeral replies, the acknowledgement that comes first, and
+the one answer for a database that is away."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from slack_bolt import Ack, Respond
+
+from bot.service.directory import Directory, DirectoryUnavailable
+from bot.slack.render.blocks import Block
+from bot.slack.services import Services
+
+EPHEMERAL = "ephemeral"
+# The database is down or silent: lookups go on from memory; what needs it says so at once.
+AWAY = (DirectoryUnavailable, sa.exc.SQLAlchemyError)
+
+
+def away_text(error: Exception) -> str:
+    if isinstance(error, DirectoryUnavailable):
+        return (
+            "The league tables are not loaded yet: the database is not answering. "
+            "Try again in a minute."
+        )
+    return (
+        "The database is not answering just now, so this can't be done; trust lookups still "
+        "work. Try again in a minute."
+    )
+
+
+def directory_or_away(services: Services, respond: Respond) -> Directory | None:
+    """The directory in memory; None after telling the user it is not loaded yet."""
+    try:
+        return services.directory.get()
+    except DirectoryUnavailable as e:
+        respond(replace_original=False, response_type=EPHEMERAL, text=away_text(e))
+        return None
+
+
+def ack_now(ack: Ack) -> None:
+    """Acknowledge at once; the work follows, after the answer."""
+    ack()
+
+
+def selected(action: dict[str, Any]) -> str:
+    """The value of a button, or of the option picked in a select."""
+    return str(action.get("value") or action["selected_option"]["value"])
+
+
+def ephemeral(text: str, blocks: Sequence[Block] = ()) -> str:
+    """An acknowledgement's body, as Bolt's `ack(response_type="ephemeral", ...)` writes it."""
+    body: dict[str, Any] = {"text": text, "response_type": EPHEMERAL}
+    if blocks:
+        body["blocks"] = list(blocks)
+    return json.dumps(body)

@@ -1,0 +1,26 @@
+"""What the Slack features use, passed in so tests build it with their own parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from sqlalchemy.engine import Engine
+
+from bot.config import Settings
+from bot.service.directory import LiveDirectory
+from bot.slack.status import SlackStatus
+
+
+@dataclass
+class Services:
+    """What the listeners use, passed in so tests build it with their own parts."""
+
+    engine: Engine
+    directory: LiveDirectory
+    settings: Settings
+    installation_store: SQLAlchemyInstallationStore | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    slack: SlackStatus = field(default_factory=SlackStatus)
