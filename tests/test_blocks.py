@@ -24,7 +24,7 @@ from bot.service.alerts import rows
 from bot.service.directory import Directory
 from bot.service.ingest import SourceFile, import_files
 from bot.slack.poster import WORDING
-from bot.slack.render import cards
+from bot.slack.render import cards, home, tables
 from bot.slack.render.blocks import option
 from bot.store.db import create_engine, ensure_schema
 from bot.store.outbox import NewAlert
@@ -82,7 +82,7 @@ def test_the_card_of_every_real_trust_is_valid(real: Directory) -> None:
     for code in real.placings:
         view = real.view(None, code)
         valid(cards.card(view))
-        View(**cards.modal(view)).validate_json()
+        View(**home.modal(view)).validate_json()
         assert len(cards.card_text(view)) < 4000
 
 
@@ -93,7 +93,7 @@ def test_every_real_alert_is_valid(real: Directory) -> None:
     count = 0
     for before, after in itertools.pairwise(quarters):
         m = compare(real.snapshot(t, before), real.snapshot(t, after))
-        valid(cards.movers(m))
+        valid(tables.movers(m))
         for alert in plan(m, 1, subs, set()):
             valid(alert.message["blocks"])
             count += 1
@@ -106,7 +106,7 @@ def test_tables_and_lists_of_real_trusts_are_valid(real: Directory) -> None:
     t = "mental-health-and-community"
     snap = real.snapshot(t, real.quarters(t)[-1])
     ranked = sorted((x for x in snap.trusts if x.rank), key=lambda x: x.rank or 0)
-    valid(cards.table("Top 30", [snap.placing(x) for x in ranked[:30]]))
+    valid(tables.table("Top 30", [snap.placing(x) for x in ranked[:30]]))
     result = real.search("NHS Foundation Trust partnership", limit=100)
     matches = result.matches or result.suggestions
     lines = {m.candidate.code: cards.one_line(real.newest(m.candidate.code)) for m in matches}
@@ -118,7 +118,11 @@ def test_golden_cards_of_real_trusts(real: Directory, code: str) -> None:
     got = cards.card(real.view(None, code))
     path = GOLDEN / f"card-{code}.json"
     if os.environ.get("NOF_UPDATE_GOLDEN") == "1":
+        before = path.read_text() if path.exists() else ""
         path.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n")
+        # A test that wrote its own expectation proves nothing: say so, and what changed.
+        changed = "changed: read it by eye" if path.read_text() != before else "unchanged"
+        pytest.fail(f"{path.name} written from the code ({changed}); run again without updating")
     assert got == json.loads(path.read_text())
 
 

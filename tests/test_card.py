@@ -10,8 +10,8 @@ from bot.nof.card import (
     metric_rank_text,
     text_card,
     text_metrics,
-    view_json,
 )
+from bot.nof.card_json import view_json
 from bot.nof.model import Domain, Metric, MetricPlacing, Placing, Quarter, Range, TrustResult
 
 Q1, Q2 = Quarter(2025, 1), Quarter(2025, 2)

@@ -23,6 +23,7 @@ from bot.nof.model import parse_quarter
 from bot.service.directory import Directory
 from bot.service.ingest import SourceFile, import_files
 from bot.slack.render import cards
+from bot.slack.render import tables as table_blocks
 from bot.store.db import create_engine, ensure_schema
 from tests.conftest import REAL_DATA, REAL_LEAGUE, SHARED_NOF
 
@@ -332,7 +333,7 @@ def test_every_metric_list_and_metric_table_of_the_real_data_fits_slack(
     for quarter in map(parse_quarter, QUARTERS):
         assert quarter is not None
         for info in real.metric_index(None, quarter=quarter).infos:
-            valid(cards.metric_table_blocks(real.metric_table(None, info)))
+            valid(table_blocks.metric_table_blocks(real.metric_table(None, info)))
             tables += 1
     ids = {(r["Quarter"], r["Metric_ID"]) for r in rows}
     metrics = {

@@ -16,6 +16,7 @@ from bot.service.directory import DirectoryUnavailable
 from bot.slack.features.common import ack_now
 from bot.slack.features.lookup import picked
 from bot.slack.render import cards
+from bot.slack.render import home as views
 from bot.slack.services import Services
 
 
@@ -28,9 +29,9 @@ def _home_pick(services: Services) -> Callable[..., None]:
     def handle(action: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         view = picked(services, action)
         if isinstance(view, str):
-            client.views_open(trigger_id=body["trigger_id"], view=cards.notice_modal(view))
+            client.views_open(trigger_id=body["trigger_id"], view=views.notice_modal(view))
             return
-        client.views_open(trigger_id=body["trigger_id"], view=cards.modal(view))
+        client.views_open(trigger_id=body["trigger_id"], view=views.modal(view))
 
     return handle
 
@@ -39,7 +40,7 @@ def _home(services: Services) -> Callable[..., None]:
     def handle(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        statuses: list[cards.TypeStatus] = []
+        statuses: list[views.TypeStatus] = []
         labels: Mapping[str, str] = {}
         try:
             directory = services.directory.get()
@@ -50,7 +51,7 @@ def _home(services: Services) -> Callable[..., None]:
             for t in directory.trust_types():
                 snap = directory.snapshot(t, directory.quarters(t)[-1])
                 statuses.append(
-                    cards.TypeStatus(
+                    views.TypeStatus(
                         snap.trust_type_label, str(snap.quarter), snap.segment_counts, snap.cohort
                     )
                 )
@@ -59,7 +60,7 @@ def _home(services: Services) -> Callable[..., None]:
             subs = subscriptions.subscriptions_of(services.engine, created_by=event["user"])
         except sa.exc.SQLAlchemyError:
             subs = None  # unknown while the database does not answer
-        view = cards.home(statuses, subs, labels)
+        view = views.home(statuses, subs, labels)
         client.views_publish(user_id=event["user"], view=view)
 
     return handle

@@ -15,6 +15,7 @@ from bot.service.directory import Directory
 from bot.slack import commands
 from bot.slack.features.common import ack_now, directory_or_away, selected
 from bot.slack.render import cards
+from bot.slack.render import tables as render
 from bot.slack.render.blocks import Block, escape, section
 from bot.slack.services import Services
 
@@ -40,13 +41,13 @@ def metric(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block
         return f"No metric matches {escape(cmd.query)}", [section(text)]
     if found.one is None:
         text = f"{len(found.found)} metrics match {escape(cmd.query)}"
-        return text, cards.metric_choices(cmd.query, found.found)
+        return text, render.metric_choices(cmd.query, found.found)
     return table(directory, found.one)
 
 
 def table(directory: Directory, info: MetricInfo) -> tuple[str, list[Block]]:
     text = escape(f"{info.name}: {info.label}s, {info.quarter}")
-    return text, cards.metric_table_blocks(lookup.metric_table(directory, info))
+    return text, render.metric_table_blocks(lookup.metric_table(directory, info))
 
 
 def ranked(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block]]:
@@ -59,7 +60,7 @@ def ranked(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block
     blocks: list[Block] = []
     for r in found.lists:
         title = f"{end.title()} {len(r.placings)}: {r.trust_type_label}s{r.where}, {r.quarter}"
-        blocks += cards.table(title, r.placings, places=r.places)
+        blocks += render.table(title, r.placings, places=r.places)
     if not blocks:
         text = nothing_for(cmd)
         return text, [section(text)]
@@ -69,7 +70,7 @@ def ranked(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block
 def movers(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block]]:
     blocks: list[Block] = []
     for m in lookup.movers(directory, cmd.trust_type, cmd.quarter):
-        blocks += cards.movers(m)
+        blocks += render.movers(m)
     if not blocks:
         text = nothing_for(
             commands.Command("movers", trust_type=cmd.trust_type, quarter=cmd.quarter)
@@ -102,7 +103,7 @@ def _group_problem(p: lookup.GroupProblem) -> str:
 
 def _metric_choice(services: Services) -> Callable[..., None]:
     def handle(action: dict[str, Any], respond: Respond) -> None:
-        metric_id, trust_type, quarter = cards.read_metric_value(selected(action))
+        metric_id, trust_type, quarter = render.read_metric_value(selected(action))
         directory = directory_or_away(services, respond)
         if directory is None:
             return

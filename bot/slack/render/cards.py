@@ -8,7 +8,6 @@ view), header 150 characters, section text 3,000, 10 fields of 2,000, button and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from bot.nof.card import (
     NO_EARLIER,
@@ -26,9 +25,7 @@ from bot.nof.card import (
     rank_text,
     score_text,
     site_lines,
-    value_text,
 )
-from bot.nof.metrics import MetricInfo, MetricRow, MetricTable, ties_line
 from bot.nof.model import (
     NHS_PAGE,
     Placing,
@@ -38,7 +35,6 @@ from bot.nof.model import (
     segment_meaning,
     trust_type_label,
 )
-from bot.nof.movements import Movements
 from bot.nof.search import Match
 from bot.nof.subscriptions import Subscription
 from bot.slack.render.blocks import Block, button, clip, context, escape, fields, header, section
@@ -201,87 +197,7 @@ def metrics_pages(view: TrustView, turn: str = METRICS) -> list[list[Block]]:
     return pages
 
 
-def metric_value(info: MetricInfo) -> str:
-    return f"{info.metric_id}|{info.trust_type}|{info.quarter}"
-
-
-def read_metric_value(value: str) -> tuple[str, str, Quarter | None]:
-    metric_id, trust_type, quarter = [*value.split("|"), "", ""][:3]
-    return metric_id, trust_type, parse_quarter(quarter)
-
-
-def metric_choices(query: str, infos: Sequence[MetricInfo]) -> list[Block]:
-    """Several metrics match: a button for each of the first few, and how many more there are."""
-    shown = infos[:CHOICES_MAX]
-    blocks = [section(f"{len(infos)} metrics match *{escape(query)}*. Which one?")]
-    for info in shown:
-        text = (
-            f"*{escape(info.name)}* ({escape(info.published_id)})\n"
-            f"{escape(info.label)}s · {info.quarter} · {info.ranked} ranked"
-        )
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": clip(text, 3000)},
-                "accessory": button("Show", METRIC, metric_value(info)),
-            }
-        )
-    if len(infos) > len(shown):
-        blocks.append(
-            context(f"{len(infos) - len(shown)} more match: add words to narrow the search.")
-        )
-    return blocks
-
-
-def metric_table_blocks(table: MetricTable) -> list[Block]:
-    """A metric's league table: the top and bottom trusts, values, rank of N, national median."""
-    info = table.info
-    about = [f"{escape(info.label)}s", str(info.quarter), f"{table.ranked} ranked"]
-    if table.median is not None:
-        about.append(f"national median {escape(value_text(table.median, info.units))}")
-        if table.lower_quartile is not None and table.upper_quartile is not None:
-            low = value_text(table.lower_quartile, info.units)
-            high = value_text(table.upper_quartile, info.units)
-            about.append(f"quartiles {escape(low)} to {escape(high)}")
-    blocks = [header(info.name), context(f"{escape(info.published_id)} · " + " · ".join(about))]
-    top, bottom = table.ends(TABLE_ENDS)
-    if not top:
-        return [*blocks, *_unranked(table, all_unranked=True)]
-    after_top, before_bottom = table.unshown_ties(TABLE_ENDS)
-    first = "*Every ranked trust*" if not bottom else f"*Top {len(top)}*"
-    lines = [_table_line(table, r) for r in top]
-    if after_top:
-        lines.append(f"_{ties_line(after_top, top[-1].rank)}_")
-    blocks += split_sections(first, lines)
-    if bottom:
-        lines = [f"_{ties_line(before_bottom, bottom[0].rank)}_"] if before_bottom else []
-        lines += [_table_line(table, r) for r in bottom]
-        blocks += split_sections(f"*Bottom {len(bottom)}*", lines)
-    return [*blocks, *_unranked(table)][:BLOCKS_MAX]
-
-
-def _table_line(table: MetricTable, r: MetricRow) -> str:
-    value = "no value" if r.value is None else value_text(r.value, table.info.units)
-    joint = ", joint" if r.joint else ""
-    where = f"rank {r.rank} of {table.ranked}{joint}"
-    return f"{r.rank}. *{escape(r.name)}* ({escape(r.code)}): {escape(value)} ({where})"
-
-
-def _unranked(table: MetricTable, *, all_unranked: bool = False) -> list[Block]:
-    if not table.unranked:
-        return []
-    if all_unranked:
-        lines = [
-            f"*{escape(r.name)}* ({escape(r.code)}): score {score_text(r.score)}"
-            for r in table.unranked
-        ]
-        title = "_NHS England publishes no rank for this metric: trusts by score, 1 best_"
-        return split_sections(title, lines)[: BLOCKS_MAX - 2]
-    n = len(table.unranked)
-    return [context(f"{n} trust{'s' if n != 1 else ''} published without a rank on this metric.")]
-
-
-def _plural(label: str) -> str:
+def plural(label: str) -> str:
     """`Acute trust` -> `acute trusts`, `Integrated care board` -> `integrated care boards`."""
     text = label.strip()
     text = text[:1].lower() + text[1:] if not text[:2].isupper() else text
@@ -358,47 +274,6 @@ def one_line(p: Placing) -> str:
     return escape(placing_line(p))
 
 
-def table(title: str, placings: Sequence[Placing], *, places: Sequence[int] = ()) -> list[Block]:
-    """A ranked list (top or bottom of a league table, or of a region or subtype in it).
-
-    `places` numbers the lines by place in the group; the published rank follows each name.
-    """
-    lines = []
-    for i, p in enumerate(placings):
-        number = places[i] if places else p.result.rank or "-"
-        rank = f"rank {p.result.rank} of {p.cohort}, " if places else ""
-        lines.append(
-            f"{number}. *{escape(p.result.name)}* ({rank}segment {p.result.segment}, "
-            f"score {score_text(p.result.score)}{', joint' if p.joint else ''})"
-        )
-    if not lines:
-        return [header(title), section("No trusts stored.")]
-    return [header(title), *split_sections("", lines)]
-
-
-def movers(m: Movements, top: int = 5) -> list[Block]:
-    """The newest quarter's segment changes and biggest rank moves of one trust type."""
-    s = m.summary
-    title = f"{s.quarter}: {s.trust_type_label}"
-    if s.previous is None:
-        return [header(title), section("Only one quarter is stored: nothing to compare yet.")]
-    ups = [c for c in m.segment_changes if c.direction == "up"]
-    downs = [c for c in m.segment_changes if c.direction == "down"]
-    blocks = [
-        header(title),
-        context(f"Since {s.previous}: {len(ups)} up, {len(downs)} down a segment"),
-    ]
-    for label, changes in (("Moved up a segment", ups), ("Moved down a segment", downs)):
-        if changes:
-            lines = [f"*{escape(c.trust.name)}*: {c.before} → {c.after}" for c in changes]
-            blocks.append(section(f"*{label}*\n" + "\n".join(lines)))
-    for label, moves in (("Biggest risers", s.risers[:top]), ("Biggest fallers", s.fallers[:top])):
-        if moves:
-            lines = [f"*{escape(r.trust.name)}*: rank {r.before} → {r.after}" for r in moves]
-            blocks.append(section(f"*{label}*\n" + "\n".join(lines)))
-    return blocks
-
-
 def subscriptions(
     channel: str, subs: Sequence[Subscription], labels: Mapping[str, str] | None = None
 ) -> list[Block]:
@@ -415,7 +290,7 @@ def describe(s: Subscription, labels: Mapping[str, str] | None = None) -> str:
         "all": "every segment change",
         "trust": f"segment changes of {escape(s.value)}",
         "region": f"segment changes in {escape(s.value)}",
-        "type": f"segment changes of {escape(_plural(label))}",
+        "type": f"segment changes of {escape(plural(label))}",
     }[s.scope]
     n = s.rank_threshold
     if n is not None:
@@ -445,67 +320,3 @@ HELP = "\n".join(
 
 def help_blocks() -> list[Block]:
     return [section(HELP)]
-
-
-@dataclass(frozen=True)
-class TypeStatus:
-    """The newest stored quarter of one trust type."""
-
-    label: str
-    quarter: str
-    segments: dict[int, int]
-    cohort: int
-
-
-def home(
-    latest: Sequence[TypeStatus],
-    subs: Sequence[Subscription] | None,
-    labels: Mapping[str, str] | None = None,
-) -> Block:
-    """The Home tab: newest release per trust type, the user's subscriptions, a trust search.
-
-    `subs` is None when they could not be read (the database did not answer)."""
-    blocks = [header("NHS Oversight Framework league tables")]
-    blocks.append({"type": "actions", "elements": [trust_picker(HOME_PICK, "Look up a trust")]})
-    blocks.append({"type": "divider"})
-    for status in latest:
-        counts = " · ".join(f"segment {seg}: {n}" for seg, n in status.segments.items())
-        blocks.append(
-            section(
-                f"*{escape(status.label)}s*, {status.quarter} ({status.cohort} ranked)\n{counts}"
-            )
-        )
-    if not latest:
-        blocks.append(section("No release is loaded yet."))
-    blocks.append({"type": "divider"})
-    if subs is None:
-        unread = "They can't be read just now: the database is not answering."
-        blocks.append(section(f"*Your channels' subscriptions*\n{unread}"))
-    elif subs:
-        lines = [f"• <#{s.channel}>: {describe(s, labels)}" for s in subs]
-        blocks += split_sections("*Your channels' subscriptions*", lines)[:80]
-    else:
-        none = "None yet: type `/trust subscribe all` in a channel."
-        blocks.append(section(f"*Your channels' subscriptions*\n{none}"))
-    blocks.append(
-        context(f"<{NHS_PAGE}|NHS England: segmentation and league tables> · `/trust help`")
-    )
-    return {"type": "home", "blocks": blocks[:100]}
-
-
-def notice_modal(text: str) -> Block:
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Trust"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [section(escape(text))],
-    }
-
-
-def modal(view: TrustView) -> Block:
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Trust"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": card(view, share=False),
-    }

@@ -1,0 +1,117 @@
+"""A trust's view as the JSON of `nof-bot lookup --json` (the outside contract). Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.nof.card import TrustView
+from bot.nof.model import (
+    Domain,
+    MetricPlacing,
+    Placing,
+    Range,
+    segment_meaning,
+    trust_type_label,
+)
+from bot.nof.peers import place_text
+
+
+def placing_json(p: Placing) -> dict[str, Any]:
+    t = p.result
+    return {
+        "code": t.code,
+        "name": t.name,
+        "trust_type": p.trust_type,
+        "trust_type_label": trust_type_label(p.trust_type),
+        "subtype": t.subtype,
+        "region": t.region,
+        "quarter": str(p.quarter),
+        "segment": t.segment,
+        "segment_meaning": segment_meaning(t.segment),
+        "unadjusted_segment": t.unadjusted_segment,
+        "rank": t.rank,
+        "joint": p.joint,
+        "cohort": p.cohort,
+        "rank_range": _range_json(t.rank_range),
+        "score": t.score,
+        "score_range": _range_json(t.score_range),
+        "score_rank": t.score_rank,
+        "in_deficit": t.in_deficit,
+        "financial_override_applied": t.override_applied,
+        "recovery_support": t.recovery_support,
+    }
+
+
+def metric_json(mp: MetricPlacing) -> dict[str, Any]:
+    """One metric of `lookup --json`'s `metrics` (the outside contract's keys)."""
+    m = mp.metric
+    return {
+        "metric_id": m.published_id,
+        "description": m.description,
+        "domain": m.domain,
+        "subdomain": m.subdomain,
+        "units": m.units,
+        "value": m.value,
+        "median": m.median,
+        "lower_quartile": m.lower_quartile,
+        "upper_quartile": m.upper_quartile,
+        "reporting_date": m.reporting_date,
+        "score": m.score,
+        "rank": m.rank,
+        "joint": mp.joint,
+        "ranked": mp.ranked,
+    }
+
+
+def view_json(view: TrustView) -> dict[str, Any]:
+    """Return the `lookup --json` object: the placing, `previous`, metrics, peers, next step."""
+    out = placing_json(view.current)
+    out["confidence"] = view.confidence
+    out["matched_site"] = view.matched_site
+    prev = view.previous
+    out["previous"] = None if prev is None else placing_json(prev)
+    out["metrics"] = [metric_json(mp) for mp in view.metrics]
+    out["domains"] = [_domain_json(view, d) for d in view.result.domains]
+    out["peers"] = [
+        {"place": g.place, "of": g.size, "joint": g.joint, "group": g.group, "text": place_text(g)}
+        for g in view.peers
+    ]
+    out["next_segment"] = _next_json(view)
+    return out
+
+
+def _domain_json(view: TrustView, d: Domain) -> dict[str, Any]:
+    snap = view.snapshot
+    return {
+        "domain_id": d.domain_id,
+        "name": d.name,
+        "segment": d.segment,
+        "score": d.score,
+        "rank": d.rank,
+        "joint": None if snap is None else snap.metric_joint(d.domain_id, d.rank),
+        "ranked": None if snap is None else snap.ranked(d.domain_id),
+    }
+
+
+def _next_json(view: TrustView) -> dict[str, Any] | None:
+    step, cuts = view.next_step, view.cuts
+    if step is None or cuts is None:
+        return None
+    b = step.boundary
+    return {
+        "segment": step.target,
+        "worst_score_placed": b.worst_in,
+        "best_score_placed_lower": b.best_below,
+        "readable": b.readable,
+        "gap": step.gap,
+        "held_by_financial_override": step.held_by_override,
+        "capped_by_financial_override": step.capped,
+        "read_from_trusts": cuts.trusts,
+    }
+
+
+def _range_json(r: Range | None) -> list[float] | None:
+    return None if r is None else [r.low, r.high]
+
+
+# --- sentences shared by the terminal and Slack ---------------------------------------------

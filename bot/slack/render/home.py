@@ -1,0 +1,86 @@
+"""The Home tab and the modal that shows a card from it, as Block Kit views. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.nof.card import (
+    TrustView,
+)
+from bot.nof.model import (
+    NHS_PAGE,
+)
+from bot.nof.subscriptions import Subscription
+from bot.slack.render.blocks import Block, context, escape, header, section
+from bot.slack.render.cards import (
+    HOME_PICK,
+    card,
+    describe,
+    split_sections,
+    trust_picker,
+)
+
+
+@dataclass(frozen=True)
+class TypeStatus:
+    """The newest stored quarter of one trust type."""
+
+    label: str
+    quarter: str
+    segments: dict[int, int]
+    cohort: int
+
+
+def home(
+    latest: Sequence[TypeStatus],
+    subs: Sequence[Subscription] | None,
+    labels: Mapping[str, str] | None = None,
+) -> Block:
+    """The Home tab: newest release per trust type, the user's subscriptions, a trust search.
+
+    `subs` is None when they could not be read (the database did not answer)."""
+    blocks = [header("NHS Oversight Framework league tables")]
+    blocks.append({"type": "actions", "elements": [trust_picker(HOME_PICK, "Look up a trust")]})
+    blocks.append({"type": "divider"})
+    for status in latest:
+        counts = " · ".join(f"segment {seg}: {n}" for seg, n in status.segments.items())
+        blocks.append(
+            section(
+                f"*{escape(status.label)}s*, {status.quarter} ({status.cohort} ranked)\n{counts}"
+            )
+        )
+    if not latest:
+        blocks.append(section("No release is loaded yet."))
+    blocks.append({"type": "divider"})
+    if subs is None:
+        unread = "They can't be read just now: the database is not answering."
+        blocks.append(section(f"*Your channels' subscriptions*\n{unread}"))
+    elif subs:
+        lines = [f"• <#{s.channel}>: {describe(s, labels)}" for s in subs]
+        blocks += split_sections("*Your channels' subscriptions*", lines)[:80]
+    else:
+        none = "None yet: type `/trust subscribe all` in a channel."
+        blocks.append(section(f"*Your channels' subscriptions*\n{none}"))
+    blocks.append(
+        context(f"<{NHS_PAGE}|NHS England: segmentation and league tables> · `/trust help`")
+    )
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def notice_modal(text: str) -> Block:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Trust"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [section(escape(text))],
+    }
+
+
+def modal(view: TrustView) -> Block:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Trust"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": card(view, share=False),
+    }
