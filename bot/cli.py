@@ -368,7 +368,7 @@ def metric(
         directory = _directory(conn)
         slug = _type(directory, trust_type) if trust_type else None
         asked = _quarter(quarter) if quarter else None
-        found = use.find_metric(directory, text, slug, asked, conn)
+        found = use.find_metric(directory, text, slug, asked, conn=conn)
         if not found.stored:
             raise click.ClickException(_no_metrics(directory, slug, quarter))
         if not found.found:

@@ -16,30 +16,37 @@ from bot.nof.model import (
 from bot.nof.peers import place_text
 
 
+def _as_given(thing: object, names: str) -> dict[str, Any]:
+    """The named attributes, each under its own name (the contract's key where they agree)."""
+    return {name: getattr(thing, name) for name in names.split()}
+
+
 def placing_json(p: Placing) -> dict[str, Any]:
+    """A trust's place in one quarter: the keys `lookup --json` and its `previous` share."""
     t = p.result
     return {
-        "code": t.code,
-        "name": t.name,
+        **_as_given(t, "code name"),
         "trust_type": p.trust_type,
         "trust_type_label": trust_type_label(p.trust_type),
-        "subtype": t.subtype,
-        "region": t.region,
+        **_as_given(t, "subtype region"),
         "quarter": str(p.quarter),
         "segment": t.segment,
         "segment_meaning": segment_meaning(t.segment),
-        "unadjusted_segment": t.unadjusted_segment,
-        "rank": t.rank,
-        "joint": p.joint,
-        "cohort": p.cohort,
+        **_as_given(t, "unadjusted_segment rank"),
+        **_as_given(p, "joint cohort"),
         "rank_range": _range_json(t.rank_range),
         "score": t.score,
         "score_range": _range_json(t.score_range),
-        "score_rank": t.score_rank,
-        "in_deficit": t.in_deficit,
+        **_as_given(t, "score_rank in_deficit"),
         "financial_override_applied": t.override_applied,
         "recovery_support": t.recovery_support,
     }
+
+
+_METRIC_KEYS = (
+    "description domain subdomain units value median lower_quartile upper_quartile "
+    "reporting_date score rank"
+)
 
 
 def metric_json(mp: MetricPlacing) -> dict[str, Any]:
@@ -47,19 +54,8 @@ def metric_json(mp: MetricPlacing) -> dict[str, Any]:
     m = mp.metric
     return {
         "metric_id": m.published_id,
-        "description": m.description,
-        "domain": m.domain,
-        "subdomain": m.subdomain,
-        "units": m.units,
-        "value": m.value,
-        "median": m.median,
-        "lower_quartile": m.lower_quartile,
-        "upper_quartile": m.upper_quartile,
-        "reporting_date": m.reporting_date,
-        "score": m.score,
-        "rank": m.rank,
-        "joint": mp.joint,
-        "ranked": mp.ranked,
+        **_as_given(m, _METRIC_KEYS),
+        **_as_given(mp, "joint ranked"),
     }
 
 
@@ -83,11 +79,7 @@ def view_json(view: TrustView) -> dict[str, Any]:
 def _domain_json(view: TrustView, d: Domain) -> dict[str, Any]:
     snap = view.snapshot
     return {
-        "domain_id": d.domain_id,
-        "name": d.name,
-        "segment": d.segment,
-        "score": d.score,
-        "rank": d.rank,
+        **_as_given(d, "domain_id name segment score rank"),
         "joint": None if snap is None else snap.metric_joint(d.domain_id, d.rank),
         "ranked": None if snap is None else snap.ranked(d.domain_id),
     }

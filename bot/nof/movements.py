@@ -23,19 +23,26 @@ from bot.nof.model import Quarter, Range, Snapshot, TrustResult
 
 NO_RANGE_THRESHOLD = 0.5
 METRIC_MOVES = 3  # each trust's biggest metric rank moves kept
-Direction = Literal["up", "down"]
-Cause = Literal["override applied", "override removed", "score"]
 
 
 @dataclass(frozen=True)
 class TrustRef:
+    """Who moved: enough to name a trust in an alert and match it to a subscription."""
+
     code: str
     name: str
     region: str
 
 
+Direction = Literal["up", "down"]
+Cause = Literal["override applied", "override removed", "score"]
+
+
 @dataclass(frozen=True)
 class SegmentChange:
+    """A trust that changed segment between two quarters, with its rank and score either side
+    and why (`cause`): the financial override applied or lifted, or its average score."""
+
     trust: TrustRef
     before: int
     after: int

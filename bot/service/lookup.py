@@ -27,18 +27,14 @@ def find_trust(directory: Directory, query: str, limit: int = 25) -> SearchResul
 
 
 def view_of(
-    directory: Directory,
-    code: str,
-    quarter: Quarter | None = None,
-    confidence: float | None = None,
-    site: str | None = None,
-    conn: Connection | None = None,
+    directory: Directory, code: str, quarter: Quarter | None = None, site: str | None = None
 ) -> TrustView | str:
-    """A trust's view in `quarter` (its newest by default), or why there is none."""
+    """A trust's view in `quarter` (its newest by default), from memory, or why there is none;
+    `site`: the hospital whose name found it."""
     if code not in directory.placings:
         return f"{code} is not a stored trust: look it up again with /trust."
     try:
-        return directory.view(conn, code, confidence, quarter, site)
+        return directory.view(None, code, None, quarter, site)
     except QuarterNotStored as e:
         return str(e)
 
@@ -79,6 +75,7 @@ def find_metric(
     words: str,
     trust_type: str | None = None,
     quarter: Quarter | None = None,
+    *,
     conn: Connection | None = None,
 ) -> MetricAnswer:
     """The metrics matching `words` in each type's newest quarter, or `quarter`."""

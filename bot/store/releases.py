@@ -32,8 +32,6 @@ from bot.store.schema import (
     trust_results,
 )
 
-Outcome = Literal["new", "revised", "unchanged"]
-
 
 @dataclass(frozen=True)
 class Release:
@@ -56,6 +54,9 @@ class Release:
     def key(self) -> tuple[Quarter, str]:
         """The quarter and type, as `Snapshot.key` gives them."""
         return (self.quarter, self.trust_type)
+
+
+Outcome = Literal["new", "revised", "unchanged"]
 
 
 @dataclass(frozen=True)

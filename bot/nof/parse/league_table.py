@@ -8,35 +8,19 @@ from collections import defaultdict
 import numpy as np
 
 from bot.nof.model import Quarter, Snapshot, TrustResult
-from bot.nof.parse.common import (
-    LEAGUE_COLUMNS,
-    LEAGUE_REQUIRED,
-    LEAGUE_TABLE,
-    Options,
-    ParsedFile,
-    check_ranks,
-    known_columns,
-    ranges,
-    require_codes,
-    resolve_quarters,
-    result_drift,
-    score_at,
-    segment_at,
-    short_quarters,
-    yes_no,
-)
+from bot.nof.parse import common
 from bot.nof.parse.common import slug as type_slug
 from bot.nof.parse.reader import ParseError, Table, first_repeat, whole_numbers
 
 
-def parse_league_table(t: Table, options: Options) -> ParsedFile:
+def parse_league_table(t: Table, options: common.Options) -> common.ParsedFile:
     """Read a league table: each organisation's segment, average score, rank and likely ranges."""
-    ignored, drift = known_columns(t, LEAGUE_COLUMNS, LEAGUE_REQUIRED)
+    ignored, drift = common.known_columns(t, common.LEAGUE_COLUMNS, common.LEAGUE_REQUIRED)
     if "Average_score" not in t.columns and "Rank" not in t.columns:
         raise ParseError(f"{t.name}: missing columns Average_score and Rank: it needs one")
-    quarters, quarter_of = resolve_quarters(t, options)
+    quarters, quarter_of = common.resolve_quarters(t, options)
     codes = t.text["Trust_code"]
-    require_codes(t, codes)
+    common.require_codes(t, codes)
     repeat = first_repeat(quarter_of * len(codes.categories) + codes.codes)
     if repeat is not None:
         i, j = repeat
@@ -47,9 +31,9 @@ def parse_league_table(t: Table, options: Options) -> ParsedFile:
     scores = t.number_list("Average_score")
     ranks = whole_numbers(t, "Rank", low=1)
     segments = t.number_list("Segment")
-    score_ranges = ranges(t, "Likely_range_of_average_score")
-    rank_ranges = ranges(t, "Likely_range_of_rank")
-    deficits = yes_no(t, "Trust_in_financial_deficit")
+    score_ranges = common.ranges(t, "Likely_range_of_average_score")
+    rank_ranges = common.ranges(t, "Likely_range_of_rank")
+    deficits = common.yes_no(t, "Trust_in_financial_deficit")
     types = t.text["Trust_type"]
     names, regions, subtypes = (t.text[c].rows() for c in ("Trust_name", "Region", "Trust_subtype"))
     code_rows, type_rows = codes.rows(), types.rows()
@@ -68,9 +52,9 @@ def parse_league_table(t: Table, options: Options) -> ParsedFile:
                 name=names[i],
                 region=regions[i],
                 subtype=subtypes[i],
-                segment=segment_at(t, i, segments[i], "Segment"),
+                segment=common.segment_at(t, i, segments[i], "Segment"),
                 rank=ranks[i],
-                score=score_at(t, i, scores[i], "Average_score"),
+                score=common.score_at(t, i, scores[i], "Average_score"),
                 in_deficit=deficits[i],
                 score_range=score_ranges[i],
                 rank_range=rank_ranges[i],
@@ -78,12 +62,12 @@ def parse_league_table(t: Table, options: Options) -> ParsedFile:
         )
     keys = list(groups)
     snapshot_of = np.array([keys.index(k) for k in row_keys], dtype=np.int64)
-    check_ranks(t, np.arange(t.rows), snapshot_of, keys)
+    common.check_ranks(t, np.arange(t.rows), snapshot_of, keys)
     snapshots = []
     for key_, trusts in groups.items():
         snap = Snapshot(key_[0], key_[1], tuple(trusts), labels[key_], (t.name,))
-        drift += result_drift(snap, f"{labels[key_]} {key_[0]} in {t.name}")
+        drift += common.result_drift(snap, f"{labels[key_]} {key_[0]} in {t.name}")
         snapshots.append(snap)
     if not options.accept_suspects:
-        short_quarters(t, {k: len(v) for k, v in groups.items()})
-    return ParsedFile(t.name, LEAGUE_TABLE, tuple(snapshots), ignored, tuple(drift))
+        common.short_quarters(t, {k: len(v) for k, v in groups.items()})
+    return common.ParsedFile(t.name, common.LEAGUE_TABLE, tuple(snapshots), ignored, tuple(drift))

@@ -4,7 +4,7 @@ the one answer for a database that is away."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +38,21 @@ def directory_or_away(services: Services, respond: Respond) -> Directory | None:
     except DirectoryUnavailable as e:
         respond(replace_original=False, response_type=EPHEMERAL, text=away_text(e))
         return None
+
+
+Work = Callable[[Directory, dict[str, Any], Respond], None]
+
+
+def on_directory(services: Services, work: Work) -> Callable[..., None]:
+    """A button's lazy listener that does `work` with the directory in memory, or tells the
+    user it is not loaded yet."""
+
+    def handle(action: dict[str, Any], respond: Respond) -> None:
+        directory = directory_or_away(services, respond)
+        if directory is not None:
+            work(directory, action, respond)
+
+    return handle
 
 
 def ack_now(ack: Ack) -> None:

@@ -22,8 +22,8 @@ from bot.slack.features.common import (
     EPHEMERAL,
     ack_now,
     away_text,
-    directory_or_away,
     ephemeral,
+    on_directory,
     selected,
 )
 from bot.slack.render import cards
@@ -124,8 +124,7 @@ def find(
     result = lookup.find_trust(directory, query, limit=25)
     best = result.clear
     if best is not None:
-        code, confidence = best.candidate.code, best.confidence
-        return card(directory, code, quarter, confidence, metrics=metrics, site=best.site)
+        return card(directory, best.candidate.code, quarter, metrics=metrics, site=best.site)
     if result.matches:
         lines = {
             m.candidate.code: cards.one_line(directory.newest(m.candidate.code))
@@ -141,7 +140,6 @@ def card(
     directory: Directory,
     code: str,
     quarter: Quarter | None,
-    confidence: float | None = None,
     *,
     metrics: bool = False,
     page: int = 1,
@@ -151,11 +149,11 @@ def card(
     """A trust's card (or a page of its metrics); a polite reply when it cannot be had.
 
     Made once per directory and kept (`Directory.remembered`): the same card is not built again
-    until a new release is stored. `confidence` is not shown on a card.
+    until a new release is stored. A search's confidence is not shown on a card.
     """
 
     def make() -> tuple[str, list[Block]]:
-        view = lookup.view_of(directory, code, quarter, confidence, site)
+        view = lookup.view_of(directory, code, quarter, site)
         if isinstance(view, str):
             return view, [section(escape(view))]
         if metrics:
@@ -183,15 +181,12 @@ def picked(services: Services, action: dict[str, Any]) -> TrustView | str:
 
 
 def _show(services: Services) -> Callable[..., None]:
-    def handle(action: dict[str, Any], respond: Respond) -> None:
+    def show(directory: Directory, action: dict[str, Any], respond: Respond) -> None:
         code, quarter, _ = cards.read_value(selected(action))
-        directory = directory_or_away(services, respond)
-        if directory is None:
-            return
         text, blocks = card(directory, code, quarter)
         respond(replace_original=True, text=text, blocks=blocks)
 
-    return handle
+    return on_directory(services, show)
 
 
 def _share(services: Services) -> Callable[..., None]:
@@ -218,18 +213,15 @@ def _share(services: Services) -> Callable[..., None]:
 def _metrics_page(services: Services, *, replace: bool) -> Callable[..., None]:
     """`Every metric` on a card (a new reply) and the pages of that list (in place)."""
 
-    def handle(action: dict[str, Any], respond: Respond) -> None:
-        code, quarter, page = cards.read_value(selected(action))
-        directory = directory_or_away(services, respond)
-        if directory is None:
-            return
+    def page(directory: Directory, action: dict[str, Any], respond: Respond) -> None:
+        code, quarter, number = cards.read_value(selected(action))
         # page buttons replace the page they are on
         text, blocks = card(
-            directory, code, quarter, metrics=True, page=page, turn=cards.METRICS_PAGE
+            directory, code, quarter, metrics=True, page=number, turn=cards.METRICS_PAGE
         )
         respond(replace_original=replace, response_type=EPHEMERAL, text=text, blocks=blocks)
 
-    return handle
+    return on_directory(services, page)
 
 
 def _options(services: Services) -> Callable[..., None]:

@@ -13,7 +13,7 @@ from bot.nof.model import trust_type_label
 from bot.service import lookup
 from bot.service.directory import Directory
 from bot.slack import commands
-from bot.slack.features.common import ack_now, directory_or_away, selected
+from bot.slack.features.common import ack_now, on_directory, selected
 from bot.slack.render import cards
 from bot.slack.render import tables as render
 from bot.slack.render.blocks import Block, escape, section
@@ -102,11 +102,8 @@ def _group_problem(p: lookup.GroupProblem) -> str:
 
 
 def _metric_choice(services: Services) -> Callable[..., None]:
-    def handle(action: dict[str, Any], respond: Respond) -> None:
+    def choose(directory: Directory, action: dict[str, Any], respond: Respond) -> None:
         metric_id, trust_type, quarter = render.read_metric_value(selected(action))
-        directory = directory_or_away(services, respond)
-        if directory is None:
-            return
         info = lookup.metric_by_id(directory, metric_id, trust_type, quarter)
         if info is None:
             respond(replace_original=False, text="That metric is no longer stored.")
@@ -114,4 +111,4 @@ def _metric_choice(services: Services) -> Callable[..., None]:
         text, blocks = table(directory, info)
         respond(replace_original=True, text=text, blocks=blocks)
 
-    return handle
+    return on_directory(services, choose)
