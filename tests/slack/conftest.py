@@ -1,0 +1,64 @@
+"""The Slack app through its real HTTP entry point: signed requests in, replies and Web API calls
+out. The fixture `bot` serves it over HTTP with the fixture releases stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+from sqlalchemy.engine import Engine
+
+from bot.config import Settings
+from bot.service.directory import LiveDirectory
+from bot.service.ingest import SourceFile, import_files
+from bot.slack.app import build_app
+from bot.slack.server import wsgi
+from tests import slackreq as req
+from tests.conftest import fixture
+from tests.fakes.slack import FakeSlack
+from tests.fakes.wsgi import WsgiServer
+
+FILES = ("mhc-trust-data-q1-q2.csv", "mhc-league-table-q2.csv", "acute-league-table-q2.csv")
+
+
+@dataclass
+class Bot:
+    url: str
+    slack: FakeSlack
+    engine: Engine
+
+    @property
+    def response_url(self) -> str:
+        return f"{self.slack.base_url}/response/1"
+
+    def trust(self, text: str, **kw: Any) -> dict[str, Any]:
+        r = req.command(self.url, text, self.response_url, **kw)
+        assert r.status_code == 200, r.text
+        return r.json() if r.content else {}
+
+
+def assert_blocks(blocks: list[dict[str, Any]], limit: int = 50) -> None:
+    assert 0 < len(blocks) <= limit
+    for b in blocks:
+        parsed = Block.parse(b)
+        assert parsed is not None, b
+        parsed.validate_json()
+
+
+def text_of(reply: dict[str, Any]) -> str:
+    return json.dumps(reply.get("blocks", []), ensure_ascii=False) + reply.get("text", "")
+
+
+@pytest.fixture
+def bot(engine: Engine, slack: FakeSlack) -> Iterator[Bot]:
+    import_files(engine, [SourceFile(n, fixture(n)) for n in FILES])
+    settings = Settings(
+        slack_bot_token="xoxb-test", slack_signing_secret=req.SECRET, slack_api_url=slack.api_url
+    )
+    app = build_app(settings, engine, directory=LiveDirectory(engine, check_every=0.0))
+    with WsgiServer(wsgi(app, engine, signing_secret=req.SECRET)) as server:
+        yield Bot(server.url, slack, engine)
