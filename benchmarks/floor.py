@@ -26,6 +26,9 @@ def app(settings: Settings) -> Callable[..., Iterable[bytes]]:
     handler = SlackRequestHandler(bolt)
 
     def application(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":  # up as soon as it listens
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"ok": true}']
         return handler(environ, start_response)
 
     return application

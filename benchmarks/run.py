@@ -229,6 +229,8 @@ def main() -> None:
             "slack-every-type",
             "hostile",
             "slack-stalled",
+            "slack-cold",
+            "slack-attack",
         ],
         action="append",
     )
@@ -251,6 +253,8 @@ def main() -> None:
             "slack",
             "slack-every-type",
             "slack-stalled",
+            "slack-cold",
+            "slack-attack",
         ]
     )
     if "import" in only:
@@ -279,6 +283,14 @@ def main() -> None:
         from benchmarks import slack
 
         slack.run_stalled(args.data)
+    if "slack-cold" in only:
+        from benchmarks import slack
+
+        slack.run_cold(args.data)
+    if "slack-attack" in only:
+        from benchmarks import slack
+
+        slack.run_attack(args.data)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def healthy(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a server and return as soon as its /healthz answers 200 (nothing else asked)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        cmd, env={**env, "PORT": str(port)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.02)
+    proc.kill()
+    raise SystemExit(f"{cmd} did not start")
+
+
 def start(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
@@ -224,15 +243,29 @@ def _stored(
     return env, names
 
 
-def _stall(url: str, count: int) -> list[socket.socket]:
-    """Connections that send half a header and then nothing."""
+HALF_HEADER = b"POST /slack/events HTTP/1.1\r\nHost: slack\r\nContent-Ty"
+# Content-Length before the other headers, its body never sent.
+LENGTH_FIRST = (
+    b"POST /slack/events HTTP/1.1\r\nContent-Length: 100\r\nHost: slack\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\n\r\ntext=ab"
+)
+# A chunked body stopped after its last chunk's `0\r\n`, before the final line.
+CHUNKED_STALL = (
+    b"POST /slack/events HTTP/1.1\r\nHost: slack\r\nTransfer-Encoding: chunked\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\n\r\n5\r\ntext=\r\n0\r\n"
+)
+
+
+def _stall(url: str, shapes: list[tuple[bytes, int]]) -> list[socket.socket]:
+    """Connections that send the start of a request and then nothing: `count` of each shape."""
     host, port = url.removeprefix("http://").split(":")
     stalled = []
-    for _ in range(count):
-        s = socket.create_connection((host, int(port)))
-        s.sendall(b"POST /slack/events HTTP/1.1\r\nHost: slack\r\nContent-Ty")
-        stalled.append(s)
-    time.sleep(0.5)  # they reach the workers before the load does
+    for shape, count in shapes:
+        for _ in range(count):
+            s = socket.create_connection((host, int(port)))
+            s.sendall(shape)
+            stalled.append(s)
+    time.sleep(0.5)  # they reach the server before the load does
     return stalled
 
 
@@ -247,7 +280,7 @@ class Results:
 
 
 def _measure(
-    servers: list[tuple[str, list[str], int]],
+    servers: list[tuple[str, list[str], list[tuple[bytes, int]]]],
     env: dict[str, str],
     texts: list[str],
     concurrency: int,
@@ -321,9 +354,9 @@ def run(
         env, names = _stored(tmp, data_dir, slack, every_type)
         texts = queries(names, requests)
         floor = "bare Bolt app, fixed text  [floor]"
-        servers = [
-            (floor, [sys.executable, "-m", "benchmarks.floor"], 0),
-            ("nof-bot serve", [sys.executable, "-m", "bot", "serve"], 0),
+        servers: list[tuple[str, list[str], list[tuple[bytes, int]]]] = [
+            (floor, [sys.executable, "-m", "benchmarks.floor"], []),
+            ("nof-bot serve", [sys.executable, "-m", "bot", "serve"], []),
         ]
         results = _measure(servers, env, texts, concurrency, rounds)
     loaded = f"{len(names)} organisations of every type" if every_type else f"{len(names)} trusts"
@@ -341,13 +374,74 @@ def run_stalled(
         texts = queries(names, requests)
         serve = [sys.executable, "-m", "bot", "serve"]
         base = "nof-bot serve  [baseline: no stalled clients]"
-        servers = [
-            (base, serve, 0),
-            (f"nof-bot serve, {stalled} stalled connections open", serve, stalled),
+        servers: list[tuple[str, list[str], list[tuple[bytes, int]]]] = [
+            (base, serve, []),
+            (f"nof-bot serve, {stalled} stalled connections open", serve, [(HALF_HEADER, stalled)]),
         ]
         results = _measure(servers, env, texts, concurrency, rounds)
     print(
         f"/trust with {stalled} connections that sent half a header and stalled: {requests} "
         f"signed requests x {rounds} rounds each way"
+    )
+    _report(results, base, rounds, concurrency)
+
+
+WARM_AFTER = 20.0  # seconds from /healthz 200 to the warm measurement
+
+
+def run_cold(data_dir: Path, requests: int = 400, concurrency: int = 16, rounds: int = 3) -> None:
+    """/trust right after a start: from the first request after /healthz answers 200, then
+    again after WARM_AFTER seconds, in bursts, against the bare Bolt floor started the same way.
+    """
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack().start() as slack:
+        env, names = _stored(tmp, data_dir, slack, every_type=False)
+        texts = queries(names, requests)
+        floor = "bare Bolt app, fixed text  [floor]"
+        servers = [
+            (floor, [sys.executable, "-m", "benchmarks.floor"]),
+            ("nof-bot serve", [sys.executable, "-m", "bot", "serve"]),
+        ]
+        cold: dict[str, list[float]] = {}
+        warm: dict[str, list[float]] = {}
+        for _ in range(rounds):
+            for label, cmd in servers:
+                proc, url = healthy(cmd, env)
+                try:
+                    cold.setdefault(label, []).extend(bursts(url, texts, concurrency))
+                    time.sleep(WARM_AFTER)
+                    warm.setdefault(label, []).extend(bursts(url, texts, concurrency))
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=20)
+    print(
+        f"/trust after a start, {len(names)} trusts: {requests} signed requests in bursts of "
+        f"{concurrency} every {BURST_EVERY * 1000:.0f} ms x {rounds} rounds, each server;"
+    )
+    print(f"  {env['WEB_CONCURRENCY']} waitress processes x 8 threads each")
+    print("  cold: from the first request after /healthz answers 200")
+    _table(cold, floor, rounds)
+    print(f"  warm: {WARM_AFTER:.0f} s later, the same process")
+    _table(warm, floor, rounds)
+
+
+def run_attack(
+    data_dir: Path, requests: int = 400, concurrency: int = 16, rounds: int = 3, each: int = 200
+) -> None:
+    """`nof-bot serve` with `each` stalled requests of two shapes open (Content-Length before the
+    other headers; a chunked body stopped after `0\\r\\n`), against the same load without them."""
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack().start() as slack:
+        env, names = _stored(tmp, data_dir, slack, every_type=False)
+        texts = queries(names, requests)
+        serve = [sys.executable, "-m", "bot", "serve"]
+        base = "nof-bot serve  [baseline: no stalled clients]"
+        label = f"nof-bot serve, {2 * each} stalled requests open"
+        servers: list[tuple[str, list[str], list[tuple[bytes, int]]]] = [
+            (base, serve, []),
+            (label, serve, [(LENGTH_FIRST, each), (CHUNKED_STALL, each)]),
+        ]
+        results = _measure(servers, env, texts, concurrency, rounds)
+    print(
+        f"/trust with {each} requests stalled after Content-Length and {each} chunked bodies "
+        f"stalled after 0\\r\\n: {requests} signed requests x {rounds} rounds each way"
     )
     _report(results, base, rounds, concurrency)

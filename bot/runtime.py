@@ -112,7 +112,10 @@ class Runtime:
         return LiveDirectory(self.engine, prepare=prepare, freeze=True)
 
     def start_directory(self, directory: LiveDirectory) -> None:
-        directory.start()
+        """Load the directory, and make its cards ahead, before the process answers anything;
+        if the database does not give it now, go on loading it in the background."""
+        if not directory.load_first():
+            directory.start()
 
     def slack_app(self, directory: LiveDirectory, **kw: Any) -> App:
         from bot.slack.app import build_app
@@ -128,7 +131,7 @@ class Runtime:
         directory = self.live_directory()
         # the guard in wsgi() checks each request's signature
         app = self.slack_app(directory, slack=slack, verified=True)
-        self.start_directory(directory)
+        self.start_directory(directory)  # before this process takes its first request
         self._closers.append(watch_slack(self.settings, slack).set)
         secret = self.settings.slack_signing_secret or ""
         return wsgi(app, self.engine, signing_secret=secret, slack=slack)

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -227,6 +227,19 @@ class Directory:
 
 
 SETTLE_AFTER = 1.0  # seconds from a directory's load to its freeze (LiveDirectory)
+# Seconds the cards made ahead of a new release pause between two, while requests are answered:
+# each request then waits for one card at most, not for the interpreter's switch interval.
+PREPARE_PAUSE = 0.001
+
+
+class Prepare(Protocol):
+    """What is made ahead when a directory loads (the cards): `pause` seconds between items."""
+
+    def __call__(self, directory: Directory, *, pause: float = 0.0) -> object: ...
+
+
+def _nothing_ahead(directory: Directory, *, pause: float = 0.0) -> None:
+    """Nothing is made ahead: each answer is made when first asked for."""
 
 
 def _settle() -> None:
@@ -272,7 +285,7 @@ class LiveDirectory:
         patience: float = 0.5,
         first_patience: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
-        prepare: Callable[[Directory], object] = lambda _: None,
+        prepare: Prepare = _nothing_ahead,
         freeze: bool = False,
     ) -> None:
         self.engine = engine
@@ -309,6 +322,13 @@ class LiveDirectory:
         """Load ahead of the first request (in the background)."""
         self._start()
 
+    def load_first(self) -> bool:
+        """Load now, in this thread, with everything made ahead and the freeze done, before the
+        process answers anything (nothing then competes with the first requests); False when
+        the database did not give a directory (requests then wait for one, as without this)."""
+        self._reload(serving=False)
+        return self._directory is not None
+
     def _start(self) -> tuple[threading.Thread, bool]:
         """Start a refresh unless one is running; True when this call started it."""
         with self._lock:
@@ -324,7 +344,7 @@ class LiveDirectory:
     def failure(self) -> str | None:
         return self._failure
 
-    def _reload(self) -> None:
+    def _reload(self, *, serving: bool = True) -> None:
         started = self.clock()
         loaded = None
         try:
@@ -348,10 +368,12 @@ class LiveDirectory:
         self._checked = started
         if loaded is not None:  # answering already; what it makes ahead is kept
             try:
-                self.prepare(loaded)
+                self.prepare(loaded, pause=PREPARE_PAUSE if serving else 0.0)
             except Exception:  # a card that cannot be made ahead is made (or fails) on request
                 log.exception("making the cards ahead failed")
-            if self.freeze:  # once the requests that held the last directory are done
+            if self.freeze and not serving:
+                _settle()
+            elif self.freeze:  # once the requests that held the last directory are done
                 settle = threading.Timer(SETTLE_AFTER, _settle)
                 settle.daemon = True
                 settle.start()

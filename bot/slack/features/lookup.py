@@ -6,6 +6,7 @@ made when the directory loads (`prepare`)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -47,11 +48,12 @@ def register(app: App, services: Services) -> None:
         app.options(action_id)(_options(services))
 
 
-def prepare(directory: Directory, limit: int = AHEAD_MAX) -> None:
+def prepare(directory: Directory, limit: int = AHEAD_MAX, *, pause: float = 0.0) -> None:
     """Make the trusts' cards ahead, when a directory loads: each trust's newest card, then the
     first page of its metrics, then its cards of earlier quarters, newest first, `limit` at
     most (half the memo); and the index of the metrics. The first `/trust` for each then costs
-    its search alone."""
+    its search alone. `pause`: seconds between two cards, so that requests answered meanwhile
+    wait for one card at most."""
     held = {c: {sp.placing.quarter for sp in rows} for c, rows in directory.placings.items()}
     ahead: list[tuple[str, Quarter | None, bool]] = [(c, None, False) for c in held]
     ahead += [(c, None, True) for c in held]
@@ -59,6 +61,8 @@ def prepare(directory: Directory, limit: int = AHEAD_MAX) -> None:
         ahead += [(c, q, False) for c, quarters in held.items() if q in quarters]
     for code, quarter, metrics in ahead[:limit]:
         card(directory, code, quarter, metrics=metrics)
+        if pause:
+            time.sleep(pause)
     directory.metric_index(None)  # what `/trust metric WORDS` searches
 
 
