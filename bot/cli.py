@@ -186,7 +186,7 @@ def serve(host: str | None) -> None:
         raise click.ClickException(
             "set SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"
         )
-    _runtime(settings).engine  # migrate once, before the processes start  # noqa: B018
+    _runtime(settings).upgrade()  # migrate once, before the processes start
     run_server(settings, lambda: _web_app(settings))
 
 
@@ -438,6 +438,4 @@ def db() -> None:
 @db.command()
 def upgrade() -> None:
     """Apply pending migrations (also run at every start)."""
-    from bot.store.db import current_revision
-
-    click.echo(f"schema at revision {current_revision(_runtime().engine)}")
+    click.echo(f"schema at revision {_runtime().upgrade()}")

@@ -56,6 +56,12 @@ class Runtime:
             ensure_schema(engine)
         return engine
 
+    def upgrade(self) -> str | None:
+        """Bring the schema up to date now; return its revision."""
+        from bot.store.db import current_revision
+
+        return current_revision(self.engine)
+
     @cached_property
     def alerts(self) -> Alerts:
         from bot.service.alerts import Alerts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -108,3 +110,32 @@ def test_subscribe_with_a_kind_word_says_what_it_accepts(bot: Bot, text: str, re
     assert req.wait_for(lambda: len(bot.slack.responses()) == 2)
     with bot.engine.connect() as conn:
         assert [(s.scope, s.value) for s in list_subscriptions(conn)] == [("region", "London")]
+
+
+def test_a_slow_write_is_reported_as_the_database_did_it(bot: Bot) -> None:
+    """The write waits past the 5 s a read may take; the reply comes when it has committed and
+    says so, so the reply and the database agree."""
+    held = threading.Event()
+
+    def hold_the_write_lock() -> None:
+        with bot.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.begin()
+                conn.exec_driver_sql("LOCK TABLE subscriptions IN EXCLUSIVE MODE")
+            held.set()
+            time.sleep(6.5)
+            conn.rollback()
+
+    locker = threading.Thread(target=hold_the_write_lock)
+    locker.start()
+    try:
+        assert held.wait(5)
+        assert bot.trust("subscribe all") == {}
+        reply = req.wait_for(bot.slack.responses, timeout=20)[0]
+    finally:
+        locker.join()
+    assert reply["text"] == "Subscribed."
+    with bot.engine.connect() as conn:
+        assert list_subscriptions(conn) == [Subscription(req.CHANNEL, "all", "", None, req.TEAM)]
