@@ -644,3 +644,39 @@ def test_an_unexpected_failure_in_a_check_is_recorded_and_told(engine: Engine) -
         assert failure.key == "check:unexpected"
         assert ops.get(conn, ops.LAST_CHECK_OK) is None
         assert "RuntimeError: the transport broke" in (ops.get(conn, ops.LAST_CHECK_SUMMARY) or "")
+
+
+def test_each_step_of_the_cycle_runs_alone_and_twice(engine: Engine, nhs: FakeNHS) -> None:
+    """The steps of `Checker.check`, called one by one as a test or an operator may: each does
+    its part, and running it again adds nothing."""
+    path = f"{UPLOADS}/2025/12/nhs-oversight-framework-mental-health-and-community-trust-data.csv"
+    publish(nhs, {path: fixture("mhc-trust-data-q1-q2.csv")})
+    subscribe_all(engine, Subscription("CALL", "all"))
+    with httpx.Client(timeout=2.0) as http:
+        checker = Checker(
+            engine, Source(http, backoff=0.0, sleep=lambda _: None), make_alerts(), [nhs.url(PAGE)]
+        )
+        result = CheckResult()
+        scan = checker.scan_pages(result)
+        assert scan.urls == [nhs.url(path)]
+        assert checker.scan_pages(CheckResult()).urls == scan.urls  # nothing was kept by a scan
+        downloads = checker.download_new(scan, result, lambda: False)
+        assert downloads is not None
+        assert result.downloaded == scan.urls
+        with engine.begin() as conn:
+            checker.ingest_new(conn, downloads, scan, result)
+            checker.queue_alerts(conn, result)
+        assert [s.outcome for s in result.report.saved] == ["new", "new"]
+        queued = len(result.alerts)
+        assert queued > 0
+        again = CheckResult()
+        with engine.begin() as conn:
+            checker.ingest_new(conn, downloads, scan, again)
+            checker.queue_alerts(conn, again)
+        assert [f.status for f in again.report.files] == ["already imported"]  # the same bytes
+        assert again.report.saved == []
+        assert again.alerts == []
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM releases")).scalar()
+        assert stored == 2
+        assert conn.execute(sa.text("SELECT count(*) FROM alerts")).scalar() == queued
