@@ -20,7 +20,8 @@ from bot.nof.subscriptions import Subscription
 from bot.service.alerts import queue_alerts
 from bot.service.delivery import Delivery
 from bot.service.ingest import SourceFile, import_files
-from bot.slack.poster import WORDING, SlackPoster, slack_client
+from bot.slack.poster import SlackPoster, slack_client
+from bot.slack.wording import WORDING
 from bot.store.db import create_engine, ensure_schema
 from bot.store.schema import alerts
 from bot.store.state import list_subscriptions, subscribe

@@ -65,7 +65,7 @@ class Runtime:
     @cached_property
     def alerts(self) -> Alerts:
         from bot.service.alerts import Alerts
-        from bot.slack.poster import WORDING
+        from bot.slack.wording import WORDING
 
         s = self.settings
         return Alerts(WORDING, alert_channel=s.alert_channel, admin_channel=s.admin_channel)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.service.alerts import Alerts
-from bot.slack.poster import WORDING
+from bot.slack.wording import WORDING
 from bot.store.db import create_engine, ensure_schema
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack

@@ -23,9 +23,9 @@ from bot.nof.subscriptions import Subscription
 from bot.service.alerts import rows
 from bot.service.directory import Directory
 from bot.service.ingest import SourceFile, import_files
-from bot.slack.poster import WORDING
 from bot.slack.render import cards, home, tables
 from bot.slack.render.blocks import option
+from bot.slack.wording import WORDING
 from bot.store.db import create_engine, ensure_schema
 from bot.store.outbox import NewAlert
 from tests.conftest import REAL_DATA, REAL_LEAGUE

@@ -11,8 +11,8 @@ from bot.nof.movements import Movements, compare
 from bot.nof.parse import combine, parse_file
 from bot.nof.subscriptions import Subscription, with_alert_channel
 from bot.service.alerts import rows
-from bot.slack.poster import WORDING
 from bot.slack.render.blocks import escape
+from bot.slack.wording import WORDING
 from bot.store.outbox import NewAlert
 from tests.conftest import fixture
 

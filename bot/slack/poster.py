@@ -12,13 +12,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.service.alerts import Wording
 from bot.service.delivery import PostError
 from bot.slack.installs import installation_store
-from bot.slack.render import messages
-
-# Alerts and admin notices as Slack shows them.
-WORDING = Wording(messages.alert, messages.admin)
 
 CHANNEL_ERRORS = frozenset(
     {
