@@ -106,7 +106,9 @@ def test_it_prints_json_matches_best_first(nof: CliRunner) -> None:
         True,
         2.1,
     )
-    assert "previous" not in prev
+    assert set(prev) == set(out[0])  # the same keys, as the contract says
+    assert prev["previous"] is None
+    assert prev["change"] is None
 
 
 def test_it_says_when_nothing_is_stored_yet(nof: CliRunner) -> None:

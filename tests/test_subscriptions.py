@@ -70,9 +70,19 @@ def test_it_posts_a_summary_and_each_segment_change_in_its_thread(movements: Mov
             "to_segment": 2,
             "from_rank": 3,
             "to_rank": 3,
+            # 2 scores counted: OF1016 2.05 -> 2.00 is (2.00 - 2.05) / 2 on the average; OF1035
+            # stayed 2.50 and moved nothing, so it is not named
+            "drivers": [
+                {"metric_id": "OF1016", "score_before": 2.05, "score_after": 2.0, "effect": -0.025}
+            ],
         },
     }
     assert "financial override was lifted" in zz3["blocks"][0]["text"]["text"]
+    assert (
+        "What moved its average score most:\n• Percentage of patients in mental health crisis"
+        in zz3["blocks"][0]["text"]["text"]
+    )
+    assert "score 2.05 → 2.00, -0.03 on the average" in zz3["blocks"][0]["text"]["text"]
     assert (
         zz3["text"]
         == "Tees, Moor and Vale NHS Foundation Trust (ZZ3) moved up from segment 3 to segment 2 in Q2 2025/26"

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from bot.nof.drivers import Counting, Driver, drivers
 from bot.nof.model import (
     NHS_PAGE,
     Domain,
@@ -43,6 +44,40 @@ class TrustView:
     snapshot: Snapshot | None = None
     cuts: CutPoints | None = None
     matched_site: str | None = None  # the hospital whose name found the trust
+    before: TrustView | None = None  # the trust's previous stored quarter, as its own view
+    counting: Counting | None = None  # which scores the quarter's averages count
+
+    @cached_property
+    def earlier(self) -> TrustView | None:
+        """The view of the trust's previous stored quarter (from its placing alone where the
+        view was made without one)."""
+        if self.before is not None:
+            return self.before
+        prev = self.previous
+        if prev is None:
+            return None
+        return TrustView(prev, tuple(p for p in self.history if p.quarter <= prev.quarter))
+
+    @cached_property
+    def change(self) -> Change | None:
+        """Why the trust moved since its previous quarter; None without one."""
+        before = self.earlier
+        if before is None:
+            return None
+        drivers_: tuple[Driver, ...] = ()
+        if self.counting is not None and before.counting is not None:
+            was = [mp.metric for mp in before.metrics]
+            now = [mp.metric for mp in self.metrics]
+            drivers_ = tuple(drivers(was, now, before.counting, self.counting))
+        return Change(_significant(before.result, self.result), drivers_, self.joint_with)
+
+    @property
+    def joint_with(self) -> tuple[str, ...]:
+        """The codes of the trusts sharing this trust's rank, in league order."""
+        t = self.result
+        if self.snapshot is None or t.rank is None:
+            return ()
+        return tuple(x.code for x in self.snapshot.trusts if x.rank == t.rank and x.code != t.code)
 
     @property
     def result(self) -> TrustResult:
@@ -74,6 +109,25 @@ class TrustView:
             return "not ranked" if d.rank is None else f"rank {d.rank}"
         joint = self.snapshot.metric_joint(d.domain_id, d.rank)
         return _rank_of(d.rank, self.snapshot.ranked(d.domain_id), joint)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a trust's move since its previous quarter was made of: whether its average score
+    moved outside the previous quarter's likely range (`significant`, None where no range was
+    published), the metric scores that moved it (`drivers`), who shares its rank now."""
+
+    significant: bool | None
+    drivers: tuple[Driver, ...]
+    joint_with: tuple[str, ...]
+
+
+def _significant(before: TrustResult, after: TrustResult) -> bool | None:
+    """Outside the previous quarter's likely range of the score: the contract's `significant`."""
+    r = before.score_range
+    if r is None or after.score is None:
+        return None
+    return not r.low <= after.score <= r.high
 
 
 def rank_text(p: Placing) -> str:

@@ -59,13 +59,16 @@ def metric_json(mp: MetricPlacing) -> dict[str, Any]:
     }
 
 
-def view_json(view: TrustView) -> dict[str, Any]:
-    """Return the `lookup --json` object: the placing, `previous`, metrics, peers, next step."""
+def view_json(view: TrustView, *, nested: bool = True) -> dict[str, Any]:
+    """Return the `lookup --json` object: the placing, `previous` (the previous quarter's object
+    with the same keys, its own `previous` and `change` null), metrics, peers, next step, and
+    `change`: why it moved since then."""
     out = placing_json(view.current)
     out["confidence"] = view.confidence
     out["matched_site"] = view.matched_site
-    prev = view.previous
-    out["previous"] = None if prev is None else placing_json(prev)
+    before = view.earlier if nested else None
+    out["previous"] = None if before is None else view_json(before, nested=False)
+    out["change"] = _change_json(view) if nested else None
     out["metrics"] = [metric_json(mp) for mp in view.metrics]
     out["domains"] = [_domain_json(view, d) for d in view.result.domains]
     out["peers"] = [
@@ -74,6 +77,17 @@ def view_json(view: TrustView) -> dict[str, Any]:
     ]
     out["next_segment"] = _next_json(view)
     return out
+
+
+def _change_json(view: TrustView) -> dict[str, Any] | None:
+    change = view.change
+    if change is None:
+        return None
+    return {
+        "significant": change.significant,
+        "joint_with": list(change.joint_with),
+        "drivers": [d.as_dict() for d in change.drivers],
+    }
 
 
 def _domain_json(view: TrustView, d: Domain) -> dict[str, Any]:

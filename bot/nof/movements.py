@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Literal
 
+from bot.nof.drivers import Driver, drivers, snapshot_counting
 from bot.nof.model import Quarter, Range, Snapshot, TrustResult
 
 NO_RANGE_THRESHOLD = 0.5
@@ -153,6 +154,11 @@ class Movements:
     metric_moves: dict[str, tuple[MetricMove, ...]] = field(default_factory=dict)
     appeared: tuple[TrustRef, ...] = ()
     disappeared: tuple[TrustRef, ...] = ()
+    # what moved each trust that changed segment: its metric scores' effects on its average
+    drivers: dict[str, tuple[Driver, ...]] = field(default_factory=dict)
+    # how many trusts' published averages the counting rule (bot.nof.drivers) does not
+    # reproduce, before and now: the drivers are to be trusted where both are 0
+    unexplained: tuple[int, int] = (0, 0)
 
 
 def ref(t: TrustResult) -> TrustRef:
@@ -167,6 +173,8 @@ def compare(previous: Snapshot | None, current: Snapshot, *, top: int = 5) -> Mo
     now = {t.code: t for t in current.trusts}
     both = [(before[c], now[c]) for c in sorted(now) if c in before]
     across = method_changed(previous.quarter, current.quarter)
+    segments = tuple(_segment_change(b, a, across) for b, a in both if b.segment != a.segment)
+    rules = (snapshot_counting(previous), snapshot_counting(current))
     ranks = tuple(
         RankChange(
             ref(b), b.rank, a.rank, current.cohort, previous.is_joint(b), current.is_joint(a)
@@ -176,9 +184,7 @@ def compare(previous: Snapshot | None, current: Snapshot, *, top: int = 5) -> Mo
     )
     return Movements(
         summary=_summary(previous, current, ranks, top),
-        segment_changes=tuple(
-            _segment_change(b, a, across) for b, a in both if b.segment != a.segment
-        ),
+        segment_changes=segments,
         rank_changes=ranks,
         score_changes=tuple(
             ScoreChange(ref(a), b.score, a.score)
@@ -194,6 +200,16 @@ def compare(previous: Snapshot | None, current: Snapshot, *, top: int = 5) -> Mo
         },
         appeared=tuple(ref(now[c]) for c in sorted(now.keys() - before.keys())),
         disappeared=tuple(ref(before[c]) for c in sorted(before.keys() - now.keys())),
+        drivers={
+            c.trust.code: found
+            for c in segments
+            if (
+                found := tuple(
+                    drivers(before[c.trust.code].metrics, now[c.trust.code].metrics, *rules)
+                )
+            )
+        },
+        unexplained=(rules[0].unexplained, rules[1].unexplained),
     )
 
 

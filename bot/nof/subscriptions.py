@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from bot.nof.drivers import Driver
 from bot.nof.model import normalize
 from bot.nof.movements import MetricMove, Movements, RankChange, SegmentChange, Summary
 
@@ -24,7 +25,8 @@ SUMMARY, SEGMENT, RANK = "nof_release_summary", "nof_segment_change", "nof_rank_
 @dataclass(frozen=True)
 class Planned:
     """One message a channel is to get: a release summary (`summary`, `revision`), a trust's
-    segment change (`change` and its biggest metric `moves`), a rank move (`rank`), or the
+    segment change (`change`, the metric scores that moved it, `drivers`, and its biggest metric
+    rank `moves`), a rank move (`rank`), or the
     baseline of a first import (`baselines`). `parent_key`: the summary it is threaded under."""
 
     key: str
@@ -34,6 +36,7 @@ class Planned:
     revision: int = 1
     change: SegmentChange | None = None
     moves: tuple[MetricMove, ...] = ()
+    drivers: tuple[Driver, ...] = ()
     rank: RankChange | None = None
     baselines: tuple[Summary, ...] = ()
     team_id: str | None = None
@@ -163,10 +166,11 @@ def _children(movements: Movements, channel: str, subs: list[Subscription]) -> l
     for c in movements.segment_changes:
         if any(sub.covers(s.trust_type, c.trust.code, c.trust.region) for sub in subs):
             moves = tuple(movements.metric_moves.get(c.trust.code, ()))
+            found = movements.drivers.get(c.trust.code, ())
             key = (
                 f"segment:{channel}:{s.trust_type}:{s.quarter}:{c.trust.code}:{c.before}-{c.after}"
             )
-            out.append(Planned(key, channel, SEGMENT, s, change=c, moves=moves))
+            out.append(Planned(key, channel, SEGMENT, s, change=c, moves=moves, drivers=found))
             changed.add(c.trust.code)
     for r in sorted(movements.rank_changes, key=lambda r: (-abs(r.places), r.trust.code)):
         if r.trust.code not in changed and _wants_rank(subs, s.trust_type, r):

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
-from bot.nof.movements import Summary, compare
+from bot.nof.movements import Movements, Summary, compare
+from bot.nof.parse import Drift
 from bot.nof.subscriptions import Planned, Subscription, baseline, plan, with_alert_channel
 from bot.store import outbox, state
 from bot.store import releases as store
 
 if TYPE_CHECKING:
-    from bot.nof.parse import Drift
     from bot.service.ingest import ImportReport
 
 Message = dict[str, Any]
@@ -65,7 +65,11 @@ class Alerts:
     def queue(self, conn: Connection, report: ImportReport, now: datetime) -> list[outbox.NewAlert]:
         """Queue the alerts of every subscribed channel; return what was queued."""
         subs = with_alert_channel(state.list_subscriptions(conn), self.alert_channel)
-        return queue_alerts(conn, report, subs, now, self.wording)
+        planned, drift = plan_alerts(conn, report, subs)
+        self.notify_drift(conn, drift, now)
+        alerts = rows(planned, self.wording)
+        outbox.enqueue(conn, alerts, now)
+        return alerts
 
     def notify(self, conn: Connection, key: str, text: str, now: datetime) -> None:
         """Record a failure; tell the admin channel the first time it is seen."""
@@ -98,12 +102,23 @@ def queue_alerts(
     now: datetime,
     wording: Wording,
 ) -> list[outbox.NewAlert]:
-    """Queue the alerts of every trust type whose newest quarter was stored or revised.
+    """Queue the alerts of every trust type whose newest quarter was stored or revised."""
+    alerts = rows(plan_alerts(conn, report, subs)[0], wording)
+    outbox.enqueue(conn, alerts, now)
+    return alerts
+
+
+def plan_alerts(
+    conn: Connection, report: ImportReport, subs: Sequence[Subscription]
+) -> tuple[list[Planned], list[Drift]]:
+    """The alerts of every trust type whose newest quarter was stored or revised, and what the
+    admin channel is to hear of the averages (a rule that no longer reproduces them).
 
     A trust type seen for the first time (a backfill) gets one baseline summary per channel,
     never its historical movements. A revised older quarter is history: no alerts.
     """
     changed = report.changed
+    drift: list[Drift] = []
     latest = store.list_releases(conn, latest_only=True)
     planned: list[Planned] = []
     baselines: list[Summary] = []
@@ -126,7 +141,21 @@ def queue_alerts(
         draft = plan(movements, newest.revision, subs, set())
         queued = outbox.existing_keys(conn, [a.key for a in draft])
         planned += plan(movements, newest.revision, subs, queued)
+        drift += _averages_drift(movements)
     planned += baseline(baselines, subs)
-    alerts = rows(planned, wording)
-    outbox.enqueue(conn, alerts, now)
-    return alerts
+    return planned, drift
+
+
+def _averages_drift(m: Movements) -> list[Drift]:
+    """The mean of the counted metric scores reproduced the published averages the quarter
+    before and no longer does: what moved the trusts (bot.nof.drivers) may be misread."""
+    before, now = m.unexplained
+    if before or not now:
+        return []
+    s = m.summary
+    detail = (
+        f"the mean of the metric scores no longer gives the published average score (OF5002) "
+        f"of {now} of {s.cohort} {s.trust_type_label.lower()}s in {s.quarter} (it did in "
+        f"{s.previous}): the metric scores named as what moved them may be wrong"
+    )
+    return [Drift("average-rule", f"{s.trust_type}:{s.quarter}", detail)]

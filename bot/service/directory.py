@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot.nof.card import TrustView
+from bot.nof.drivers import Counting, counting
 from bot.nof.metrics import MetricIndex, MetricInfo, MetricTable, catalogue, metric_table
 from bot.nof.model import MetricPlacing, Placing, Quarter, Snapshot, trust_type_label
 from bot.nof.search import Candidate, SearchResult, TrustIndex
@@ -140,14 +141,42 @@ class Directory:
             assert quarter is not None
             name = rows[-1].placing.result.name
             raise QuarterNotStored(name, quarter, [r.placing.quarter for r in rows])
+        earlier = [r for r in rows if r.placing.quarter < chosen.placing.quarter]
+        before = self._view(conn, earlier[-1], rows, None, None) if earlier else None
+        return self._view(conn, chosen, rows, confidence, site, before)
+
+    def _view(
+        self,
+        conn: Connection | None,
+        chosen: store.StoredPlacing,
+        rows: Sequence[store.StoredPlacing],
+        confidence: float | None,
+        site: str | None,
+        before: TrustView | None = None,
+    ) -> TrustView:
         p = chosen.placing
+        code = p.result.code
         metrics = self.metrics.get(chosen.release_id, {}).get(code, ())
         if conn is not None and not metrics:
             metrics = store.trust_metrics(conn, chosen.release_id, code)
         history = tuple(r.placing for r in rows if r.placing.quarter <= p.quarter)
         snapshot = self.snapshots.get((p.trust_type, p.quarter))
         cuts = self.cuts.get(p.quarter)
-        return TrustView(p, history, metrics, confidence, snapshot, cuts, site)
+        rule = self.counting(conn, p.trust_type, p.quarter)
+        return TrustView(p, history, metrics, confidence, snapshot, cuts, site, before, rule)
+
+    def counting(self, conn: Connection | None, trust_type: str, quarter: Quarter) -> Counting:
+        """Which scores a quarter's averages count (bot.nof.drivers), read once per directory."""
+
+        def make() -> Counting:
+            snap = self.snapshot(trust_type, quarter)
+            by_code = self.release_metrics(conn, trust_type, quarter)
+            trusts = [
+                (t.domains, [mp.metric for mp in by_code.get(t.code, ())]) for t in snap.trusts
+            ]
+            return counting(trusts, [t.score for t in snap.trusts])
+
+        return self.remembered(("counting", trust_type, quarter), make)
 
     def newest(self, code: str) -> Placing:
         return self.placings[code][-1].placing

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.nof.drivers import Driver
 from bot.nof.model import NHS_PAGE, segment_meaning
 from bot.nof.movements import MetricMove, RankChange, SegmentChange, Summary
 from bot.nof.subscriptions import Planned
@@ -24,7 +25,7 @@ def alert(p: Planned) -> Message:
         return baseline(p.baselines)
     assert p.summary is not None
     if p.change is not None:
-        return segment_change(p.summary, p.change, p.moves)
+        return segment_change(p.summary, p.change, p.moves, p.drivers)
     if p.rank is not None:
         return rank_change(p.summary, p.rank)
     return summary(p.summary, p.revision)
@@ -92,8 +93,14 @@ def _rank_line(r: RankChange) -> str:
     )
 
 
-def segment_change(s: Summary, c: SegmentChange, moves: Sequence[MetricMove] = ()) -> Message:
-    """One trust's segment change, with its rank, score, cause and biggest metric moves."""
+def segment_change(
+    s: Summary,
+    c: SegmentChange,
+    moves: Sequence[MetricMove] = (),
+    drivers: Sequence[Driver] = (),
+) -> Message:
+    """One trust's segment change, with its rank, score and cause; the metric scores that moved
+    its average most (what moved it), then its biggest metric rank moves, labelled so."""
     word = "up" if c.direction == "up" else "down"
     text = escape(
         f"{c.trust.name} ({c.trust.code}) moved {word} from segment {c.before} "
@@ -113,8 +120,11 @@ def segment_change(s: Summary, c: SegmentChange, moves: Sequence[MetricMove] = (
     lines.append(f"Why: {_cause(c, s)}")
     if s.method_changed:
         lines.append(f":warning: {method_note(s)}")
+    if drivers:
+        lines.append("What moved its average score most:")
+        lines += [f"• {escape(d.text)}" for d in drivers[:DRIVERS_SHOWN]]
     if moves:
-        lines.append("Biggest metric moves:")
+        lines.append("Biggest metric rank moves:")
         lines += [f"• {escape(metric_move_text(m))}" for m in moves]
     blocks = [
         section("\n".join(lines)),
@@ -127,8 +137,15 @@ def segment_change(s: Summary, c: SegmentChange, moves: Sequence[MetricMove] = (
         "to_segment": c.after,
         "from_rank": c.from_rank,
         "to_rank": c.to_rank,
+        "drivers": [
+            {k: d.as_dict()[k] for k in ("metric_id", "score_before", "score_after", "effect")}
+            for d in drivers[:DRIVERS_SHOWN]
+        ],
     }
     return _message(text, blocks, "nof_segment_change", payload)
+
+
+DRIVERS_SHOWN = 3  # the metric scores named as what moved a trust
 
 
 def metric_move_text(m: MetricMove) -> str:
