@@ -168,6 +168,31 @@ def test_replaying_the_real_releases_posts_each_segment_change_once(
         assert all(p["metadata"]["event_type"] == "nof_segment_change" for p in changes)
         assert all(p["thread_ts"] == summary["_ts"] for p in changes)
         assert all(p["metadata"]["event_payload"]["quarter"] == quarter for p in changes)
+        for p in changes:  # what moved each: metric scores that changed, never one that did not
+            drivers = p["metadata"]["event_payload"]["drivers"]
+            assert len(drivers) <= 3
+            said = p["blocks"][0]["text"]["text"].split("What moved its average score most:")
+            named = said[1].split("Biggest metric rank moves:")[0] if len(said) > 1 else ""
+            for line in named.strip().splitlines():
+                if line.startswith("•"):
+                    before, after = line.split(": score ")[1].split(",")[0].split(" → ")
+                    assert before != after, line
+
+    rxy = next(
+        p for p in slack.posts("CALERTS")
+        if p["metadata"]["event_payload"].get("trust_code") == "RXY"
+        and p["metadata"]["event_payload"]["quarter"] == "Q4 2025/26"
+    )  # fmt: skip
+    assert rxy["metadata"]["event_payload"]["drivers"][0] == {
+        "metric_id": "OF1035", "score_before": 2.0, "score_after": 4.0, "effect": 0.222,
+    }  # fmt: skip
+    said = rxy["blocks"][0]["text"]["text"]
+    assert (
+        "What moved its average score most:\n• CQC community mental health survey satisfaction "
+        "rate: score 2.00 → 4.00, +0.22 on the average"
+    ) in said
+    assert said.index("What moved its average") < said.index("Biggest metric rank moves:")
+    assert not any("OF5002" in p["text"] for p in slack.posts("CADMIN"))  # the rule held
 
     rgd = [payload for event, payload in events(slack, "CRGD") if event != "nof_release_summary"]
     assert rgd

@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from bot.nof.model import Domain, Metric, Snapshot
 
 ROUNDING = 0.007  # published scores are rounded to 2 places: a mean may differ by this much
+REWEIGHED = (
+    "The other scores count for more or less than before: the number of scores counted in the "
+    "average changed."
+)
 MAX_COMBINED = 20  # scores published alone that may stand in for others (NHS England's: 1)
 
 
@@ -169,6 +173,15 @@ def drivers(
             description = (a or b).description  # type: ignore[union-attr]
             out.append(Driver(sid, description, sb, sa, effect))
     return sorted(out, key=lambda d: (-abs(d.effect), d.metric_id))
+
+
+def moved(found: Iterable[Driver], most: int = 3) -> tuple[list[Driver], bool]:
+    """The drivers to name: the biggest `most` whose score changed (or began or stopped being
+    counted); and whether others moved the average only because the number of scores counted
+    changed (each unchanged score then weighs differently)."""
+    found = list(found)
+    changed = [d for d in found if d.score_before != d.score_after]
+    return changed[:most], len(changed) < len(found)
 
 
 def counted_scores(metrics: Sequence[Metric], rule: Counting) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.nof.drivers import Driver
+from bot.nof.drivers import REWEIGHED, Driver, moved
 from bot.nof.model import NHS_PAGE, segment_meaning
 from bot.nof.movements import MetricMove, RankChange, SegmentChange, Summary
 from bot.nof.subscriptions import Planned
@@ -120,9 +120,12 @@ def segment_change(
     lines.append(f"Why: {_cause(c, s)}")
     if s.method_changed:
         lines.append(f":warning: {method_note(s)}")
-    if drivers:
+    named, reweighed = moved(drivers, DRIVERS_SHOWN)
+    if named:
         lines.append("What moved its average score most:")
-        lines += [f"• {escape(d.text)}" for d in drivers[:DRIVERS_SHOWN]]
+        lines += [f"• {escape(d.text)}" for d in named]
+    if reweighed:
+        lines.append(REWEIGHED)
     if moves:
         lines.append("Biggest metric rank moves:")
         lines += [f"• {escape(metric_move_text(m))}" for m in moves]
