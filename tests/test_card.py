@@ -85,22 +85,30 @@ def test_it_explains_the_financial_override() -> None:
     assert deficit_text(replace(TRUST, in_deficit=None)) == "Financial deficit: not published"
 
 
-def test_it_picks_best_and_worst_metrics_by_place_among_those_ranked() -> None:
+def test_it_picks_best_and_worst_metrics_by_nhs_englands_score() -> None:
+    def scored(
+        metric_id: str, score: float | None, rank: int | None, ranked: int = 61
+    ) -> MetricPlacing:
+        mp = metric(metric_id, rank, ranked=ranked)
+        return replace(mp, metric=mp.metric._replace(score=score))
+
     metrics = (
-        metric("OF0001", 28, ranked=45),  # 61% of the way down: worse half, but not the worst
-        metric("OF0002", 40, ranked=41),  # second worst
-        metric("OF0003", 1, ranked=10),
-        metric("OF0004", 2, ranked=61),
-        metric("OF0005", None),
-        metric("OF0006", 30, ranked=59),  # exactly halfway: neither best nor worst
-        metric("OF0007", 50, ranked=61),
-        metric("OF0008", 3, ranked=5),  # half way down a table of 5
-        metric("OF0048/count", 60, ranked=61),  # a count beside its rate: left out
+        scored("OF0001", 3.1, 28),
+        scored("OF0002", 3.9, 40, ranked=41),  # the worst score
+        scored("OF0003", 1.0, 60),  # the best score, though ranked low: never a worst
+        scored("OF0004", 1.0, 2),  # the best score, and ranked higher than OF0003: first
+        scored("OF0005", None, None),  # no score: neither
+        scored("OF0006", 2.5, 30),  # the middle of the scale: a best, not a worst
+        scored("OF0007", 3.1, 50),  # scored as OF0001, ranked lower: worse
+        scored("OF1035", 3.1, None, ranked=0),  # a score alone, unranked: after the ranked
+        scored("OF0048/count", 4.0, 60),  # a count beside its rate: left out
     )
     best, worst = metric_extremes(metrics)
-    assert [m.metric.metric_id for m in best] == ["OF0003", "OF0004"]
+    assert [m.metric.metric_id for m in best] == ["OF0004", "OF0003", "OF0006"]
     assert [m.metric.metric_id for m in worst] == ["OF0002", "OF0007", "OF0001"]
-    assert metric_extremes(metrics[:1]) == ([], [metrics[0]])
+    _, more = metric_extremes(metrics, n=5)
+    assert [m.metric.metric_id for m in more] == ["OF0002", "OF0007", "OF0001", "OF1035"]
+    assert metric_extremes(metrics[2:3]) == ([metrics[2]], [])
 
 
 def test_metric_ranks_read_of_the_trusts_ranked_on_the_metric() -> None:
@@ -123,8 +131,10 @@ def test_it_lists_metrics_on_the_card() -> None:
     card = text_card(
         view(metrics=(metric("OF0016", 6, 79.63, ranked=45), metric("OF1035", None, None)))
     )
-    assert "Best metric ranks\n  Metric OF0016: 79.63%, rank 6 of 45" in card
-    assert "OF1035" not in card  # unranked metrics are not placed
+    assert (
+        "Best metric scores\n  Metric OF0016: score 2.00 (79.63%, rank 6 of 45)\n"
+        "  Metric OF1035: score 2.00\n"  # a score alone: unranked, after the ranked
+    ) in card
 
 
 def test_every_metric_is_listed_with_national_figures_by_domain() -> None:

@@ -155,7 +155,10 @@ def test_the_card_of_a_real_trust(imported: Engine) -> None:
     assert "Rank 48 of 61 (joint), likely 12 to 59" in card
     assert "Average score 2.60, likely 1.91 to 3.22" in card
     assert "Since Q3 2025/26: segment 3 → 4 ↓ worse" in card
-    assert "Worst metric ranks" in card
+    assert "Worst metric scores" in card
+    assert (
+        "Why: its average score changed within NHS England's likely range (not significant)" in card
+    )
 
 
 def test_lookup_json_from_the_command_line(real_nof: Path, tmp_path: Path) -> None:

@@ -240,12 +240,12 @@ def test_the_card_names_the_override_as_the_reason(nof: CliRunner) -> None:
     ) in card
     assert (
         "Cut-points read from the published segments and scores of the 61 trusts stored for "
-        "Q1 2025/26 (every type); NHS England does not publish them."
+        "Q1 2025/26; NHS England does not publish them."  # one type stored: no "every type"
     ) in card
     rgd = nof.invoke(main, ["lookup", "RGD"]).output
     assert (
-        "Segment 3 or better went to average scores up to 2.57 in Q4 2025/26; RGD scored "
-        "2.60, 0.03 above that."
+        "To reach segment 3: an average of 2.57 or lower, 0.03 below now (2.60). One metric "
+        "scored one point better lowers the average by 0.11 (9 scores counted)."
     ) in rgd
 
 

@@ -78,16 +78,19 @@ def view(t: TrustResult, cuts_from: list[TrustResult] = ACUTE) -> TrustView:
 
 def test_the_card_says_what_the_next_segment_took_and_how_far_off_it_is() -> None:
     lines = next_segment_lines(view(trust("RR8", 3, 2.56, deficit=False)))
-    assert lines[0] == (
-        "Segment 2 or better went to average scores up to 2.35 in Q3 2025/26; RR8 scored 2.56, "
-        "0.21 above that."
-    )
+    assert lines[0] == "To reach segment 2: an average of 2.35 or lower, 0.21 below now (2.56)."
     assert lines[-1] == (
         "Cut-points read from the published segments and scores of the 9 trusts stored for "
-        "Q3 2025/26 (every type); NHS England does not publish them."
+        "Q3 2025/26; NHS England does not publish them."
+    )
+    every = replace(view(trust("RR8", 3, 2.56, deficit=False)).cuts, types=3)  # type: ignore[type-var]
+    assert next_segment_lines(replace(view(trust("RR8", 3, 2.56, deficit=False)), cuts=every))[
+        -1
+    ].startswith(
+        "Cut-points read from the published segments and scores of the 9 trusts of every type"
     )
     top = next_segment_lines(view(trust("A3", 2, 2.13)))
-    assert top[0].startswith("Segment 1 went to average scores up to 2.06 in Q3 2025/26")
+    assert top[0] == "To reach segment 1: an average of 2.06 or lower, 0.07 below now (2.13)."
     assert next_segment_lines(view(trust("A1", 1, 1.36))) == []
 
 
@@ -101,12 +104,12 @@ def test_a_trust_in_deficit_hears_that_the_override_holds_it() -> None:
     # No unadjusted segment published, but its score sat inside segment 2's range.
     assert next_step(trust("X", 3, 2.20, deficit=True), held.cuts).held_by_override  # type: ignore[arg-type,union-attr]
     capped = next_segment_lines(view(trust("X", 3, 2.50, deficit=True)))
-    assert capped[0].endswith("X scored 2.50, 0.15 above that.")
+    assert capped[0] == "To reach segment 2: an average of 2.35 or lower, 0.15 below now (2.50)."
     assert capped[1] == (
         "While it is in financial deficit, the override would still hold it at segment 3."
     )
     four = next_segment_lines(view(trust("X", 4, 2.80, deficit=True)))
-    assert four[0].startswith("Segment 3 or better went to average scores up to 2.69")
+    assert four[0] == "To reach segment 3: an average of 2.69 or lower, 0.11 below now (2.80)."
     assert "would still hold" not in " ".join(four)  # reaching 3 is allowed in deficit
 
 

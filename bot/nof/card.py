@@ -10,7 +10,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from bot.nof.drivers import Counting, Driver, drivers
+from bot.nof.drivers import (
+    REWEIGHED,
+    Counting,
+    Driver,
+    counted_scores,
+    drivers,
+    moved,
+    score_id,
+)
 from bot.nof.model import (
     NHS_PAGE,
     Domain,
@@ -22,7 +30,7 @@ from bot.nof.model import (
     segment_meaning,
     trust_type_label,
 )
-from bot.nof.movements import method_changed
+from bot.nof.movements import method_changed, why
 from bot.nof.peers import GroupPlace, place_text, region_place, subtype_place
 from bot.nof.segments import OVERRIDE_CAP, CutPoints, NextStep, next_step
 
@@ -70,6 +78,14 @@ class TrustView:
             now = [mp.metric for mp in self.metrics]
             drivers_ = tuple(drivers(was, now, before.counting, self.counting))
         return Change(_significant(before.result, self.result), drivers_, self.joint_with)
+
+    @property
+    def counted_metrics(self) -> tuple[MetricPlacing, ...]:
+        """The metrics whose scores the average counts (every one where that is not known)."""
+        if self.counting is None:
+            return self.metrics
+        counted = set(self.counting.counted(mp.metric for mp in self.metrics))
+        return tuple(mp for mp in self.metrics if score_id(mp.metric) in counted)
 
     @property
     def joint_with(self) -> tuple[str, ...]:
@@ -201,6 +217,8 @@ def next_segment_lines(view: TrustView) -> list[str]:
         )
     else:
         lines.append(_gap_sentence(view, step, b.worst_in))
+        if step.gap is not None and step.gap > 0 and (look := places_to_look(view)):
+            lines.append(look)
     if step.capped and not step.held_by_override:
         lines.append(
             f"While it is in financial deficit, the override would still hold it at segment "
@@ -210,25 +228,49 @@ def next_segment_lines(view: TrustView) -> list[str]:
         lines.append(
             "In the Recovery Support Programme: NHS England decides when a trust leaves it."
         )
+    every = " of every type" if cuts.types > 1 else ""
     lines.append(
-        f"Cut-points read from the published segments and scores of the {cuts.trusts} trusts "
-        f"stored for {q} (every type); NHS England does not publish them."
+        f"Cut-points read from the published segments and scores of the {cuts.trusts} trusts"
+        f"{every} stored for {q}; NHS England does not publish them."
     )
     return lines
 
 
 def _gap_sentence(view: TrustView, step: NextStep, threshold: float) -> str:
     q, t = view.current.quarter, view.result
-    said = f"{_or_better(step.target)} went to average scores up to {threshold:.2f} in {q}"
     gap = step.gap
     if t.score is None or gap is None:
+        said = f"{_or_better(step.target)} went to average scores up to {threshold:.2f} in {q}"
         return said + "; its average score is not published."
     if gap <= 0:
         return (
-            f"{said}; {t.code} scored {t.score:.2f}, inside that range: it was placed lower "
-            "for another reason (the financial override or NHS England's decision)."
+            f"{_or_better(step.target)} went to average scores up to {threshold:.2f} in {q}; "
+            f"{t.code} scored {t.score:.2f}, inside that range: it was placed lower for another "
+            "reason (the financial override or NHS England's decision)."
         )
-    return f"{said}; {t.code} scored {t.score:.2f}, {gap:.2f} above that."
+    said = (
+        f"To reach segment {step.target}: an average of {threshold:.2f} or lower, "
+        f"{gap:.2f} below now ({t.score:.2f})."
+    )
+    n = counted_scores([mp.metric for mp in view.metrics], view.counting) if view.counting else 0
+    if n:
+        said += (
+            f" One metric scored one point better lowers the average by {1 / n:.2f} "
+            f"({n} scores counted)."
+        )
+    return said
+
+
+def places_to_look(view: TrustView, n: int = EXTREMES) -> str | None:
+    """The trust's highest-scored counted metrics: where a better score moves the average."""
+    if view.counting is None:
+        return None
+    counted = view.counting.counted(mp.metric for mp in view.metrics).values()
+    worst = sorted((m for m in counted if (m.score or 0) > 1), key=lambda m: -(m.score or 0))
+    if not worst:
+        return None
+    named = "; ".join(f"{m.description} ({score_text(m.score)})" for m in worst[:n])
+    return f"Its highest metric scores: {named}."
 
 
 def _or_better(segment: int) -> str:
@@ -265,19 +307,15 @@ def text_card(view: TrustView) -> str:
     if t.recovery_support:
         lines.append("  In the Recovery Support Programme (segment 5)")
     lines.append(f"  {change_text(view)}")
+    lines += [f"  {line}" for line in why_lines(view)]
     if view.peers:
         lines.append(f"  Among peers: {'; '.join(peer_texts(view))}")
     if steps := next_segment_lines(view):
         lines += ["", "Next segment up", *(f"  {line}" for line in steps)]
     if t.domains:
-        lines += ["", "Domains"]
-        lines += [
-            f"  {d.name}: segment {d.segment or '-'}, score {score_text(d.score)}, "
-            f"{view.domain_rank(d)}"
-            for d in t.domains
-        ]
-    best, worst = metric_extremes(view.metrics)
-    for title, chosen in (("Best metric ranks", best), ("Worst metric ranks", worst)):
+        lines += ["", "Domains", *(f"  {line}" for line in domain_lines(view))]
+    best, worst = metric_extremes(view.counted_metrics)
+    for title, chosen in (("Best metric scores", best), ("Worst metric scores", worst)):
         if chosen:
             lines += ["", title]
             lines += [f"  {metric_text(m)}" for m in chosen]
@@ -381,6 +419,44 @@ def change_text(view: TrustView) -> str:
     return NO_EARLIER if found is None else f"{found[0]}: " + ", ".join(found[1])
 
 
+def why_lines(view: TrustView) -> list[str]:
+    """Why the trust moved since its previous quarter, in the words alerts use: the cause of a
+    segment change or whether the score change is significant, then the metric scores that
+    moved its average most (those whose score changed), and a word when the others weigh
+    differently because the number of scores counted changed."""
+    before = view.earlier
+    if before is None:
+        return []
+    method = method_changed(before.current.quarter, view.current.quarter)
+    lines = [found] if (found := why(before.result, view.result, method)) else []
+    change = view.change
+    named, reweighed = moved(change.drivers if change else ())
+    if named:
+        lines.append("What moved its average score most:")
+        lines += [f"• {d.text}" for d in named]
+    if reweighed:
+        lines.append(REWEIGHED)
+    return lines
+
+
+def domain_lines(view: TrustView) -> list[str]:
+    """Each domain's segment, score and rank, with the change since the previous quarter:
+    `Patient safety: segment 3 (was 2 ↓ worse), score 2.86 (was 2.70), rank 41 of 61`."""
+    earlier = view.earlier
+    was = {d.domain_id: d for d in earlier.result.domains} if earlier else {}
+    out = []
+    for d in view.result.domains:
+        b = was.get(d.domain_id)
+        segment = f"segment {d.segment or '-'}"
+        if b is not None and None not in (b.segment, d.segment) and b.segment != d.segment:
+            segment += f" (was {b.segment} {_arrow(b.segment or 0, d.segment or 0)})"
+        score = f"score {score_text(d.score)}"
+        if b is not None and b.score is not None and d.score is not None and b.score != d.score:
+            score += f" (was {b.score:.2f})"
+        out.append(f"{d.name}: {segment}, {score}, {view.domain_rank(d)}")
+    return out
+
+
 def _arrow(before: float, after: float) -> str:
     """Lower numbers are better for segments, ranks and scores alike."""
     if after < before:
@@ -393,27 +469,43 @@ def _arrow(before: float, after: float) -> str:
 def metric_extremes(
     metrics: Iterable[MetricPlacing], n: int = EXTREMES
 ) -> tuple[list[MetricPlacing], list[MetricPlacing]]:
-    """Return the n best and n worst metrics by place among the trusts ranked on each.
+    """Return the n best and n worst metrics by NHS England's metric score (1 best, 4 worst),
+    ties broken by place among the trusts ranked on each (unranked last).
 
-    Best come from the better half (0 is first), worst from the worse half, so a metric ranked
-    28 of 45 is never shown as a worst while a 40 of 41 is missed. A count given beside its
-    rate (`OF0048/count`) is left out: its rate stands for it.
+    Best come from the better half of the scale (up to 2.5), worst from the worse half, so a
+    metric scored 1, the best score, is never shown as a worst. A count given beside its rate
+    (`OF0048/count`) is left out: its rate stands for it.
     """
-    placed = [
-        (pos, mp)
-        for mp in metrics
-        if (pos := mp.position) is not None and "/" not in mp.metric.metric_id
+    scored = [
+        mp for mp in metrics if mp.metric.score is not None and "/" not in mp.metric.metric_id
     ]
-    best = sorted((x for x in placed if x[0] < 0.5), key=lambda x: (x[0], x[1].metric.metric_id))
-    worst = sorted((x for x in placed if x[0] > 0.5), key=lambda x: (-x[0], x[1].metric.metric_id))
-    return [mp for _, mp in best[:n]], [mp for _, mp in worst[:n]]
+
+    def place(mp: MetricPlacing, worse_first: bool) -> float:
+        pos = mp.position
+        return 2.0 if pos is None else (-pos if worse_first else pos)
+
+    best = sorted(
+        (mp for mp in scored if (mp.metric.score or 0) <= MIDPOINT),
+        key=lambda mp: (mp.metric.score, place(mp, False), mp.metric.metric_id),
+    )
+    worst = sorted(
+        (mp for mp in scored if (mp.metric.score or 0) > MIDPOINT),
+        key=lambda mp: (-(mp.metric.score or 0), place(mp, True), mp.metric.metric_id),
+    )
+    return best[:n], worst[:n]
+
+
+MIDPOINT = 2.5  # between the best metric score (1) and the worst (4)
 
 
 def metric_text(mp: MetricPlacing) -> str:
-    """Return e.g. `Sickness absence rate: 7.41%, rank 49 of 61`."""
+    """Return e.g. `Sickness absence rate: score 3.78 (7.41%, rank 49 of 61)`."""
     m = mp.metric
-    value = "" if m.value is None else f"{value_text(m.value, m.units)}, "
-    return f"{m.description}: {value}{metric_rank_text(mp)}"
+    figures = [value_text(m.value, m.units)] if m.value is not None else []
+    if m.rank is not None:
+        figures.append(metric_rank_text(mp))
+    shown = f" ({', '.join(figures)})" if figures else ""
+    return f"{m.description}: score {score_text(m.score)}{shown}"
 
 
 def national_text(

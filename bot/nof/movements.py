@@ -328,3 +328,31 @@ def _summary(
 def _mean_score(s: Snapshot) -> float | None:
     scores = [t.score for t in s.trusts if t.score is not None]
     return round(fmean(scores), 4) if scores else None
+
+
+def cause_text(cause: Cause, significant_: bool, method: bool) -> str:
+    """Why a segment changed, in the words alerts and cards share."""
+    if cause == "override applied":
+        return "the financial override was applied (a trust in deficit is capped at segment 3)"
+    if cause == "override removed":
+        return "the financial override was lifted"
+    if method:
+        return "its average score changed, under a new method: no significance is claimed"
+    if significant_:
+        return "its average score changed beyond NHS England's likely range"
+    return "its average score changed within NHS England's likely range (not significant)"
+
+
+def why(b: TrustResult, a: TrustResult, method: bool) -> str | None:
+    """The sentence a card gives for a move since the previous quarter: the cause of a segment
+    change, or whether a changed average score is significant; None when nothing moved."""
+    if b.segment != a.segment:
+        c = _segment_change(b, a, method)
+        return f"Why: {cause_text(c.cause, c.significant, method)}"
+    if b.score is None or a.score is None or b.score == a.score:
+        return None
+    if method:
+        return "Its average score changed under a new method: no significance is claimed."
+    if significant(b.score, a.score, b.score_range, a.score_range):
+        return "Its average score changed beyond NHS England's likely range (significant)."
+    return "Its average score changed within NHS England's likely range (not significant)."

@@ -48,6 +48,7 @@ class CutPoints:
     quarter: Quarter
     trusts: int
     boundaries: dict[int, Boundary]
+    types: int = 1  # trust types read
 
 
 def earned(t: TrustResult) -> tuple[int, int] | None:
@@ -63,15 +64,16 @@ def earned(t: TrustResult) -> tuple[int, int] | None:
     return t.segment, t.segment
 
 
-def cut_points(quarter: Quarter, results: Iterable[TrustResult]) -> CutPoints:
-    """Read the boundaries of one quarter from the results of every trust type in it."""
+def cut_points(quarter: Quarter, results: Iterable[TrustResult], types: int = 1) -> CutPoints:
+    """Read the boundaries of one quarter from the results of every trust type in it (`types`
+    of them)."""
     bounded = [(t.score, span) for t in results if t.score is not None and (span := earned(t))]
     boundaries = {}
     for s in SEGMENTS[:-1]:
         inside = [score for score, (_, high) in bounded if high <= s]
         below = [score for score, (low, _) in bounded if low > s]
         boundaries[s] = Boundary(s, max(inside, default=None), min(below, default=None))
-    return CutPoints(quarter, len(bounded), boundaries)
+    return CutPoints(quarter, len(bounded), boundaries, types)
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ class Directory:
         for snap in snapshots.values():
             quarters[snap.quarter].append(snap)
         cuts = {
-            q: cut_points(q, (t for snap in snaps for t in snap.trusts))
+            q: cut_points(q, (t for snap in snaps for t in snap.trusts), len(snaps))
             for q, snaps in quarters.items()
         }
         metrics: Metrics = defaultdict(dict)

@@ -14,6 +14,7 @@ from bot.nof.card import (
     TrustView,
     change_parts,
     deficit_text,
+    domain_lines,
     metric_code,
     metric_extremes,
     metric_figures,
@@ -25,6 +26,7 @@ from bot.nof.card import (
     rank_text,
     score_text,
     site_lines,
+    why_lines,
 )
 from bot.nof.model import (
     NHS_PAGE,
@@ -81,18 +83,19 @@ def card(view: TrustView, *, share: bool = True) -> list[Block]:
             f"*Change*\n{_change(view)}",
         ),
     ]
+    if why := why_lines(view):
+        blocks.append(section("*Why it moved*\n" + "\n".join(escape(line) for line in why)))
     if steps := next_segment_lines(view):
         blocks.append(section("*Next segment up*\n" + escape(" ".join(steps[:-1]))))
         blocks.append(context(escape(steps[-1])))
     if len(view.history) > 1:
         blocks.append(section(f"*Rank over time* (taller is better)\n{sparkline(view.history)}"))
     if t.domains:
-        lines = [f"{escape(d.name)}: segment {d.segment or '-'}" for d in t.domains]
-        blocks.append(section("*Domains*\n" + "\n".join(lines)))
-    best, worst = metric_extremes(view.metrics)
+        blocks.append(section("*Domains*\n" + "\n".join(map(escape, domain_lines(view)))))
+    best, worst = metric_extremes(view.counted_metrics)
     columns = [
         f"*{title}*\n" + "\n".join(escape(metric_text(m)) for m in ms)
-        for title, ms in (("Best metric ranks", best), ("Worst metric ranks", worst))
+        for title, ms in (("Best metric scores", best), ("Worst metric scores", worst))
         if ms
     ]
     if columns:

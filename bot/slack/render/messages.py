@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.nof.drivers import REWEIGHED, Driver, moved
 from bot.nof.model import NHS_PAGE, segment_meaning
-from bot.nof.movements import MetricMove, RankChange, SegmentChange, Summary
+from bot.nof.movements import MetricMove, RankChange, SegmentChange, Summary, cause_text
 from bot.nof.subscriptions import Planned
 from bot.slack.render.blocks import clip, context, escape, header, section
 
@@ -117,7 +117,7 @@ def segment_change(
         )
     if c.from_score is not None and c.to_score is not None:
         lines.append(f"Average score {c.from_score:.2f} → {c.to_score:.2f}")
-    lines.append(f"Why: {_cause(c, s)}")
+    lines.append(f"Why: {cause_text(c.cause, c.significant, s.method_changed)}")
     if s.method_changed:
         lines.append(f":warning: {method_note(s)}")
     named, reweighed = moved(drivers, DRIVERS_SHOWN)
@@ -156,18 +156,6 @@ def metric_move_text(m: MetricMove) -> str:
     before = f"{m.before} of {m.ranked_before}" if m.ranked_before != m.ranked_after else m.before
     arrow = _arrow(m.before, m.after)
     return f"{m.description}: rank {before} → {m.after} of {m.ranked_after} {arrow}"
-
-
-def _cause(c: SegmentChange, s: Summary) -> str:
-    if c.cause == "override applied":
-        return "the financial override was applied (a trust in deficit is capped at segment 3)"
-    if c.cause == "override removed":
-        return "the financial override was lifted"
-    if s.method_changed:
-        return "its average score changed, under a new method: no significance is claimed"
-    if c.significant:
-        return "its average score changed beyond NHS England's likely range"
-    return "its average score changed within NHS England's likely range (not significant)"
 
 
 def rank_change(s: Summary, r: RankChange) -> Message:
