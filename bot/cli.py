@@ -379,7 +379,8 @@ def metric(
             tables = [use.metric_table(directory, info, conn) for info in found.found]
             click.echo(json.dumps([table_json(t) for t in tables], indent=2))
         elif found.one is not None:
-            click.echo(text_table(use.metric_table(directory, found.one, conn), top))
+            table = use.metric_table(directory, found.one, conn)
+            click.echo(text_table(table, top, found.trust))
         else:
             click.echo(f"{len(found.found)} metrics match {text!r}; narrow with --type or by id:")
             for info in found.found:

@@ -182,12 +182,15 @@ def test_the_metric_command(nof: CliRunner) -> None:
     assert table.output.splitlines()[:3] == [
         "NHS staff survey engagement theme sub-score (OF0084)",
         "Mental health and community trusts · Q2 2025/26 · 4 ranked",
-        "National median 7.08 (quartiles 6.95 to 7.21) out of 10",
+        "Median of mental health and community trusts 7.08 (quartiles 6.95 to 7.21) out of 10",
     ]
     (data,) = json.loads(invoke(nof, "metric", "OF0016", "--json").output)
     assert [(t["code"], t["rank"]) for t in data["trusts"]] == [
         ("ZZ1", 1), ("ZZ2", 2), ("ZZ3", 3), ("G6V9Z", 4),
     ]  # fmt: skip
+    mine = invoke(nof, "metric", "engagement", "ZZ3", "--type", "mental health").output
+    assert mine.splitlines()[3].startswith("ZZ3: ")  # a trust named after the metric: its line
+    assert ", score " in mine.splitlines()[6]  # every trust's score beside its value
     none = nof.invoke(main, ["metric", "dentistry"])
     assert none.exit_code == 1
     assert "no metric matches 'dentistry'" in none.output

@@ -342,3 +342,34 @@ def test_every_metric_list_and_metric_table_of_the_real_data_fits_slack(
         if m.startswith("OF0") or (m.startswith("OF1") and (q, "OF0" + m[3:]) not in ids)
     }
     assert tables == len(metrics)  # a table for every metric of every quarter
+
+
+def test_every_metric_says_what_is_not_published_for_the_trust(
+    rows: list[Row], nof: CliRunner
+) -> None:
+    q4 = [r for r in rows if r["Quarter"] == "Q4 2025/26"]
+    have = {(r["Trust_code"], r["Metric_ID"]) for r in q4}
+    codes = sorted({r["Trust_code"] for r in q4})
+    without = [c for c in codes if (c, "OF0005") not in have]
+    assert without  # some trusts publish no 52-week community waits
+    listed = nof.invoke(main, ["lookup", "--metrics", without[0]]).output
+    described = next(r["Metric_description"] for r in q4 if r["Metric_ID"] == "OF0005").strip()
+    assert f"{described} (OF0005): not published for this trust" in listed
+    with_it = next(c for c in codes if (c, "OF0005") in have)
+    assert (
+        "(OF0005): not published" not in nof.invoke(main, ["lookup", "--metrics", with_it]).output
+    )
+
+
+def test_a_score_only_metric_is_a_table_of_scores(rows: list[Row], nof: CliRunner) -> None:
+    table = nof.invoke(main, ["metric", "community mental health survey"]).output
+    assert "scores only, no ranks published" in table
+    assert "of 0" not in table
+    assert "0 ranked" not in table
+    published = sorted(
+        float(r["Value"])
+        for r in rows
+        if r["Quarter"] == "Q4 2025/26" and r["Metric_ID"] == "OF1035"
+    )
+    shown = [float(line.split()[0]) for line in table.splitlines() if line.startswith("   ")]
+    assert shown == published  # every trust's score, best first

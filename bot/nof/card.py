@@ -19,6 +19,7 @@ from bot.nof.drivers import (
     moved,
     score_id,
 )
+from bot.nof.metrics import MetricInfo
 from bot.nof.model import (
     NHS_PAGE,
     Domain,
@@ -54,6 +55,7 @@ class TrustView:
     matched_site: str | None = None  # the hospital whose name found the trust
     before: TrustView | None = None  # the trust's previous stored quarter, as its own view
     counting: Counting | None = None  # which scores the quarter's averages count
+    absent: tuple[MetricInfo, ...] = ()  # metrics others of its type have and it has not
 
     @cached_property
     def earlier(self) -> TrustView | None:
@@ -336,9 +338,17 @@ def text_metrics(view: TrustView) -> str:
         for mp in metrics:
             lines.append(f"  {mp.metric.description} ({metric_code(mp)})")
             lines.append(f"    {metric_figures(mp)}")
+    if view.absent:
+        lines += ["", "NOT PUBLISHED FOR THIS TRUST", *(f"  {line}" for line in absent_lines(view))]
     if not view.metrics:
         lines += ["", "No individual metrics are stored for this quarter (a league table only)."]
     return "\n".join(lines)
+
+
+def absent_lines(view: TrustView) -> list[str]:
+    """`Waits over 52 weeks (OF0005): not published for this trust`, for each metric others of
+    its type have that quarter."""
+    return [f"{i.name} ({i.published_id}): not published for this trust" for i in view.absent]
 
 
 def metric_groups(view: TrustView) -> list[tuple[str, list[MetricPlacing]]]:

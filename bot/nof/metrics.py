@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from bot.nof.model import MetricPlacing, Quarter, Snapshot, trust_type_label
+from bot.nof.peers import ordinal
 
 # Spellings of one thing, made one before words are compared.
 _SAME = (
@@ -173,6 +174,32 @@ class MetricTable:
             return self.rows, ()
         return self.rows[:n], self.rows[-n:]
 
+    def row_of(self, code: str) -> MetricRow | None:
+        """A trust's row, ranked or not."""
+        return next((r for r in (*self.rows, *self.unranked) if r.code == code), None)
+
+    def place_of(self, code: str) -> str | None:
+        """`RT5: 40th of 41 (joint), score 3.78`, or that it has no figure: a trust's own line."""
+        row = self.row_of(code)
+        if row is None:
+            return f"{code}: not published for this trust"
+        score = f"score {_score(row.score)}"
+        if row.rank is None:
+            return f"{code}: not ranked on this metric, {score}"
+        joint = " (joint)" if row.joint else ""
+        return f"{code}: {ordinal(row.rank)} of {self.ranked}{joint}, {score}"
+
+    @property
+    def median_label(self) -> str:
+        """`median of mental health and community trusts`: of the type shown, not the nation."""
+        label = self.info.label.lower()
+        return f"median of {label if label.endswith('s') else label + 's'}"
+
+    @property
+    def ranked_text(self) -> str:
+        """`41 ranked`, or `scores only` where NHS England publishes no rank."""
+        return f"{self.ranked} ranked" if self.ranked else "scores only, no ranks published"
+
     def unshown_ties(self, n: int) -> tuple[int, int]:
         """How many trusts not shown share the last rank of the top, and the first of the bottom."""
         top, bottom = self.ends(n)
@@ -183,6 +210,10 @@ class MetricTable:
             sum(1 for r in middle if r.rank == top[-1].rank),
             sum(1 for r in middle if r.rank == bottom[0].rank),
         )
+
+
+def _score(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
 
 
 def ties_line(count: int, rank: int | None) -> str:
@@ -238,14 +269,15 @@ def catalogue(snapshot: Snapshot, metrics: Iterable[MetricPlacing]) -> list[Metr
 # --- rendering ------------------------------------------------------------------------------
 
 
-def text_table(table: MetricTable, n: int = 10) -> str:
-    """A metric's table for a terminal: top and bottom n, values, rank of N, national median."""
+def text_table(table: MetricTable, n: int = 10, trust: str | None = None) -> str:
+    """A metric's table for a terminal: top and bottom n, values, scores, rank of N, the
+    type's median; `trust`, a code: that trust's own line and place."""
     from bot.nof.card import national_text, score_text, value_text
 
     info = table.info
     lines = [
         f"{info.name} ({info.published_id})",
-        f"{info.label}s · {info.quarter} · {table.ranked} ranked",
+        f"{info.label}s · {info.quarter} · {table.ranked_text}",
     ]
     if table.median is not None:
         lines.append(
@@ -254,16 +286,20 @@ def text_table(table: MetricTable, n: int = 10) -> str:
                 table.lower_quartile,
                 table.upper_quartile,
                 info.units,
-                "National median",
+                table.median_label.capitalize(),
             )
         )
+    if trust is not None:
+        lines.append(table.place_of(trust) or "")
     top, bottom = table.ends(n)
     width = max((len(r.name) for r in (*top, *bottom)), default=0)
 
     def line(r: MetricRow) -> str:
         value = "-" if r.value is None else value_text(r.value, info.units)
         joint = " (joint)" if r.joint else ""
-        return f"  {r.rank:>4}  {r.name:<{width}}  {r.code:<6} {value}{joint}"
+        return (
+            f"  {r.rank:>4}  {r.name:<{width}}  {r.code:<6} {value}, score {_score(r.score)}{joint}"
+        )
 
     after_top, before_bottom = table.unshown_ties(n)
     if top:
@@ -281,7 +317,12 @@ def text_table(table: MetricTable, n: int = 10) -> str:
         lines += [f"  {score_text(r.score):>5}  {r.name} ({r.code})" for r in table.unranked]
     elif table.unranked:
         lines += ["", f"{len(table.unranked)} trust(s) published without a rank on it."]
-    lines += ["", f'Rank 1 is best; "of {table.ranked}" counts the trusts ranked on this metric.']
+    if table.ranked:
+        lines += [
+            "",
+            f'Rank 1 is best; "of {table.ranked}" counts the trusts ranked on this metric.',
+        ]
+    lines.append("Scores are NHS England's: 1 best, 4 worst.")
     return "\n".join(lines)
 
 

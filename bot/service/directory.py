@@ -163,7 +163,25 @@ class Directory:
         snapshot = self.snapshots.get((p.trust_type, p.quarter))
         cuts = self.cuts.get(p.quarter)
         rule = self.counting(conn, p.trust_type, p.quarter)
-        return TrustView(p, history, metrics, confidence, snapshot, cuts, site, before, rule)
+        have = {mp.metric.metric_id for mp in metrics}
+        absent = tuple(
+            i for i in self.catalogue(conn, p.trust_type, p.quarter) if i.metric_id not in have
+        )
+        return TrustView(
+            p, history, metrics, confidence, snapshot, cuts, site, before, rule, absent
+        )
+
+    def catalogue(
+        self, conn: Connection | None, trust_type: str, quarter: Quarter
+    ) -> list[MetricInfo]:
+        """The metrics of one quarter of one type, read once per directory."""
+
+        def make() -> list[MetricInfo]:
+            by_code = self.release_metrics(conn, trust_type, quarter)
+            snap = self.snapshot(trust_type, quarter)
+            return catalogue(snap, (mp for ms in by_code.values() for mp in ms))
+
+        return self.remembered(("catalogue", trust_type, quarter), make)
 
     def counting(self, conn: Connection | None, trust_type: str, quarter: Quarter) -> Counting:
         """Which scores a quarter's averages count (bot.nof.drivers), read once per directory."""
@@ -246,8 +264,7 @@ class Directory:
             q = stored[-1] if quarter is None and stored else quarter
             if q is None or q not in stored:
                 continue
-            by_code = self.release_metrics(conn, t, q)
-            infos += catalogue(self.snapshot(t, q), (mp for ms in by_code.values() for mp in ms))
+            infos += self.catalogue(conn, t, q)
         return MetricIndex(infos)
 
     def metric_table(self, conn: Connection | None, info: MetricInfo) -> MetricTable:

@@ -60,10 +60,12 @@ def views_of(
 
 @dataclass(frozen=True)
 class MetricAnswer:
-    """The metrics that match: none (`stored` says whether any is stored), one, or several."""
+    """The metrics that match: none (`stored` says whether any is stored), one, or several;
+    `trust`: the code of a trust the query named after the metric (`52 weeks RT5`)."""
 
     found: tuple[MetricInfo, ...] = ()
     stored: bool = True
+    trust: str | None = None
 
     @property
     def one(self) -> MetricInfo | None:
@@ -82,7 +84,27 @@ def find_metric(
     index = directory.metric_index(conn, trust_type, quarter)
     if not index.infos:
         return MetricAnswer(stored=False)
-    return MetricAnswer(tuple(m.info for m in index.search(words)))
+    metric_words, trust = _named_trust(directory, words)
+    found = tuple(m.info for m in index.search(metric_words))
+    if trust is not None and not found:  # the words were a metric's after all
+        return MetricAnswer(tuple(m.info for m in index.search(words)))
+    return MetricAnswer(found, trust=trust)
+
+
+def _named_trust(directory: Directory, words: str) -> tuple[str, str | None]:
+    """The metric words and the trust named after them: a stored trust's code as the last word
+    (`52 weeks RT5`), or up to four last words that find one trust beyond doubt."""
+    parts = words.split()
+    if len(parts) > 1 and parts[-1].upper() in directory.placings:
+        return " ".join(parts[:-1]), parts[-1].upper()
+    for n in range(min(4, len(parts) - 1), 1, -1):
+        best = directory.search(" ".join(parts[-n:]), limit=3).clear
+        if best is not None and best.confidence >= NAMED_TRUST and best.site is None:
+            return " ".join(parts[:-n]), best.candidate.code
+    return words, None
+
+
+NAMED_TRUST = 0.95  # how sure a search must be that words after a metric's name a trust
 
 
 def metric_by_id(

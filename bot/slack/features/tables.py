@@ -42,12 +42,15 @@ def metric(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block
     if found.one is None:
         text = f"{len(found.found)} metrics match {escape(cmd.query)}"
         return text, render.metric_choices(cmd.query, found.found)
-    return table(directory, found.one)
+    return table(directory, found.one, found.trust)
 
 
-def table(directory: Directory, info: MetricInfo) -> tuple[str, list[Block]]:
+def table(
+    directory: Directory, info: MetricInfo, trust: str | None = None
+) -> tuple[str, list[Block]]:
+    """A metric's table; `trust`, a code: that trust's own line and place first."""
     text = escape(f"{info.name}: {info.label}s, {info.quarter}")
-    return text, render.metric_table_blocks(lookup.metric_table(directory, info))
+    return text, render.metric_table_blocks(lookup.metric_table(directory, info), trust)
 
 
 def ranked(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block]]:

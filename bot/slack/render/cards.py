@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from bot.nof.card import (
     NO_EARLIER,
     TrustView,
+    absent_lines,
     change_parts,
     deficit_text,
     domain_lines,
@@ -178,6 +179,9 @@ def metrics_pages(view: TrustView, turn: str = METRICS) -> list[list[Block]]:
             for mp in metrics
         ]
         content += split_sections(title, lines)
+    if view.absent:
+        lines = [escape(line) for line in absent_lines(view)]
+        content += split_sections("*Not published for this trust*", lines)
     if not content:
         content = [section("No individual metrics are stored for this quarter.")]
     chunks = [content[i : i + PAGE_BLOCKS] for i in range(0, len(content), PAGE_BLOCKS)]

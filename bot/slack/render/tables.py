@@ -42,7 +42,8 @@ def metric_choices(query: str, infos: Sequence[MetricInfo]) -> list[Block]:
     for info in shown:
         text = (
             f"*{escape(info.name)}* ({escape(info.published_id)})\n"
-            f"{escape(info.label)}s · {info.quarter} · {info.ranked} ranked"
+            f"{escape(info.label)}s · {info.quarter} · "
+            + (f"{info.ranked} ranked" if info.ranked else "scores only")
         )
         blocks.append(
             {
@@ -58,17 +59,20 @@ def metric_choices(query: str, infos: Sequence[MetricInfo]) -> list[Block]:
     return blocks
 
 
-def metric_table_blocks(table: MetricTable) -> list[Block]:
-    """A metric's league table: the top and bottom trusts, values, rank of N, national median."""
+def metric_table_blocks(table: MetricTable, trust: str | None = None) -> list[Block]:
+    """A metric's league table: the top and bottom trusts, values, scores, rank of N, the
+    type's median; `trust`, a code: that trust's own line and place first."""
     info = table.info
-    about = [f"{escape(info.label)}s", str(info.quarter), f"{table.ranked} ranked"]
+    about = [f"{escape(info.label)}s", str(info.quarter), table.ranked_text]
     if table.median is not None:
-        about.append(f"national median {escape(value_text(table.median, info.units))}")
+        about.append(f"{table.median_label} {escape(value_text(table.median, info.units))}")
         if table.lower_quartile is not None and table.upper_quartile is not None:
             low = value_text(table.lower_quartile, info.units)
             high = value_text(table.upper_quartile, info.units)
             about.append(f"quartiles {escape(low)} to {escape(high)}")
     blocks = [header(info.name), context(f"{escape(info.published_id)} · " + " · ".join(about))]
+    if trust is not None:
+        blocks.append(section(f"*{escape(table.place_of(trust) or '')}*"))
     top, bottom = table.ends(TABLE_ENDS)
     if not top:
         return [*blocks, *_unranked(table, all_unranked=True)]
@@ -88,7 +92,7 @@ def metric_table_blocks(table: MetricTable) -> list[Block]:
 def _table_line(table: MetricTable, r: MetricRow) -> str:
     value = "no value" if r.value is None else value_text(r.value, table.info.units)
     joint = ", joint" if r.joint else ""
-    where = f"rank {r.rank} of {table.ranked}{joint}"
+    where = f"rank {r.rank} of {table.ranked}{joint}, score {score_text(r.score)}"
     return f"{r.rank}. *{escape(r.name)}* ({escape(r.code)}): {escape(value)} ({where})"
 
 

@@ -43,11 +43,14 @@ def test_a_metric_league_table(bot: Bot) -> None:
     body = text_of(reply)
     assert (
         "OF0016 · Mental health and community trusts · Q2 2025/26 · 4 ranked · "
-        "national median 68.7% · quartiles 56% to 76.3%"
+        "median of mental health and community trusts 68.7% · quartiles 56% to 76.3%"
     ) in body
     assert (
-        "1. *Northmoor and Dale Partnership NHS Foundation Trust* (ZZ1): 82% (rank 1 of 4)" in body
+        "1. *Northmoor and Dale Partnership NHS Foundation Trust* (ZZ1): 82% (rank 1 of 4, "
+        "score 1.10)" in body
     )
+    mine = text_of(bot.trust("metric crisis ZZ3"))
+    assert "*ZZ3: 3rd of 4, score " in mine
     older = bot.trust("metric crisis mental health Q1 2025/26")
     assert "Q1 2025/26 · 4 ranked" in text_of(older)
 
