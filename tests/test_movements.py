@@ -5,7 +5,16 @@ from dataclasses import replace
 import pytest
 
 from bot.nof.model import Domain, Metric, Range, Snapshot, TrustResult
-from bot.nof.movements import compare, significant
+from bot.nof.movements import (
+    RankChange,
+    SegmentChange,
+    TrustRef,
+    biggest,
+    by_size,
+    compare,
+    reason,
+    significant,
+)
 from bot.nof.parse import combine, parse_file
 from bot.slack.render import messages
 from tests.conftest import fixture
@@ -163,3 +172,40 @@ def test_a_first_quarter_gets_a_summary_alone(quarters: tuple[Snapshot, Snapshot
     assert m.segment_changes == ()
     assert m.rank_changes == ()
     assert (m.summary.previous, m.summary.segments) == (None, {2: 2, 3: 1, 4: 1})
+
+
+def _moves(*places: int) -> list[RankChange]:
+    return [
+        RankChange(TrustRef(f"T{i}", f"Trust {i}", "London"), 30, 30 - p, 61, False, False)
+        for i, p in enumerate(places)
+    ]
+
+
+def test_the_biggest_risers_and_fallers_keep_their_ties_whole() -> None:
+    moves = _moves(9, 7, 7, 7, 5, -2, -8, -8, 1)
+    assert [r.places for r in biggest(moves, 2, rising=True)] == [9, 7, 7, 7]  # a tie at 2nd
+    assert [r.places for r in biggest(moves, 1, rising=False)] == [-8, -8]
+    assert [r.places for r in biggest(moves, 10, rising=True)] == [9, 7, 7, 7, 5, 1]
+
+
+def test_movers_come_biggest_first_with_the_reason_when_not_the_score() -> None:
+    def change(
+        code: str, before: int, after: int, ranks: tuple[int, int], cause: str
+    ) -> SegmentChange:
+        return SegmentChange(
+            TrustRef(code, f"Trust {code}", "London"),
+            before,
+            after,
+            cause,
+            False,
+            *ranks,
+            2.0,
+            2.1,  # type: ignore[arg-type]
+        )
+
+    small = change("A", 2, 3, (10, 12), "score")
+    far = change("B", 1, 3, (5, 30), "score")
+    override = change("C", 2, 3, (8, 30), "override applied")
+    assert [c.trust.code for c in by_size([small, far, override])] == ["B", "C", "A"]
+    assert reason(override) == "the financial override was applied"
+    assert reason(small) is None

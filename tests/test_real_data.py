@@ -143,7 +143,7 @@ def test_importing_the_same_files_again_changes_nothing(imported: Engine, real_n
     assert [s.outcome for s in import_files(imported, renamed).saved] == ["unchanged"] * 4
 
 
-def test_the_card_of_a_real_trust(imported: Engine) -> None:
+def test_the_card_of_a_real_trust(imported: Engine, real_nof: Path) -> None:
     with imported.connect() as conn:
         directory = Directory.load(conn)
         assert sorted(m.candidate.code for m in directory.search("Leeds").matches) == ["RGD", "RY6"]
@@ -159,6 +159,13 @@ def test_the_card_of_a_real_trust(imported: Engine) -> None:
     assert (
         "Why: its average score changed within NHS England's likely range (not significant)" in card
     )
+    league = rows(real_nof / REAL_LEAGUE)
+    rank = next(r["Rank"] for r in league if r["Trust_code"] == "RGD")
+    sharing = sorted(
+        r["Trust_name"] for r in league if r["Rank"] == rank and r["Trust_code"] != "RGD"
+    )
+    assert sharing  # RGD's rank is joint in the published table
+    assert f"Joint with {' and '.join(sharing)}" in card
 
 
 def test_lookup_json_from_the_command_line(real_nof: Path, tmp_path: Path) -> None:

@@ -91,11 +91,12 @@ class TrustView:
 
     @property
     def joint_with(self) -> tuple[str, ...]:
-        """The codes of the trusts sharing this trust's rank, in league order."""
+        """The codes of the trusts sharing this trust's rank, by name."""
         t = self.result
         if self.snapshot is None or t.rank is None:
             return ()
-        return tuple(x.code for x in self.snapshot.trusts if x.rank == t.rank and x.code != t.code)
+        shared = [x for x in self.snapshot.trusts if x.rank == t.rank and x.code != t.code]
+        return tuple(x.code for x in sorted(shared, key=lambda x: x.name))
 
     @property
     def result(self) -> TrustResult:
@@ -303,6 +304,7 @@ def text_card(view: TrustView) -> str:
         f"{p.quarter}",
         f"  Segment {t.segment}: {segment_meaning(t.segment)}",
         f"  {_cap(rank_text(p))}{_likely(t.rank_range)}",
+        *([f"  {joint}"] if (joint := joint_text(view)) else []),
         f"  Average score {score_text(t.score)}{_likely(t.score_range)} (1 best, 4 worst)",
         f"  {deficit_text(t)}",
     ]
@@ -427,6 +429,22 @@ def change_text(view: TrustView) -> str:
     """Say what changed since the trust's previous stored quarter, on one line."""
     found = change_parts(view)
     return NO_EARLIER if found is None else f"{found[0]}: " + ", ".join(found[1])
+
+
+JOINT_NAMED = 3  # the trusts named as sharing a rank; the rest are counted
+
+
+def joint_text(view: TrustView) -> str | None:
+    """`Joint with Sussex Community NHS Foundation Trust and 2 more`: who shares the rank."""
+    codes, snap = view.joint_with, view.snapshot
+    if not codes or snap is None:
+        return None
+    names = [t.name for c in codes[:JOINT_NAMED] if (t := snap.trust(c)) is not None]
+    more = len(codes) - len(names)
+    if more > 0:
+        names.append(f"{more} more")
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"Joint with {listed}"
 
 
 def why_lines(view: TrustView) -> list[str]:

@@ -15,6 +15,7 @@ change is called significant.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Literal
@@ -356,3 +357,33 @@ def why(b: TrustResult, a: TrustResult, method: bool) -> str | None:
     if significant(b.score, a.score, b.score_range, a.score_range):
         return "Its average score changed beyond NHS England's likely range (significant)."
     return "Its average score changed within NHS England's likely range (not significant)."
+
+
+def biggest(ranks: Iterable[RankChange], n: int, *, rising: bool) -> list[RankChange]:
+    """The n biggest rank moves one way, ties at the last place kept whole."""
+    moves = sorted(
+        (r for r in ranks if (r.places > 0 if rising else r.places < 0)),
+        key=lambda r: (-abs(r.places), r.trust.name),
+    )
+    if len(moves) <= n:
+        return moves
+    last = abs(moves[n - 1].places)
+    return [r for r in moves if abs(r.places) >= last]
+
+
+def by_size(changes: Iterable[SegmentChange]) -> list[SegmentChange]:
+    """Segment changes, the biggest first (segments moved, then rank places), then by name."""
+
+    def places(c: SegmentChange) -> int:
+        return 0 if c.from_rank is None or c.to_rank is None else abs(c.to_rank - c.from_rank)
+
+    return sorted(changes, key=lambda c: (-abs(c.after - c.before), -places(c), c.trust.name))
+
+
+def reason(c: SegmentChange) -> str | None:
+    """Why a segment changed when it is not the score: the financial override."""
+    if c.cause == "override applied":
+        return "the financial override was applied"
+    if c.cause == "override removed":
+        return "the financial override was lifted"
+    return None

@@ -16,6 +16,7 @@ from bot.nof.card import (
     change_parts,
     deficit_text,
     domain_lines,
+    joint_text,
     metric_code,
     metric_extremes,
     metric_figures,
@@ -71,7 +72,10 @@ def card(view: TrustView, *, share: bool = True) -> list[Block]:
     place = " · ".join(
         escape(x) for x in (t.code, trust_type_label(p.trust_type), t.subtype, t.region) if x
     )
-    position = "\n".join([rank_text(p) + _likely(t.rank_range), *map(escape, peer_texts(view))])
+    joint = [escape(j)] if (j := joint_text(view)) else []
+    position = "\n".join(
+        [rank_text(p) + _likely(t.rank_range), *joint, *map(escape, peer_texts(view))]
+    )
     blocks = [
         header(t.name),
         context(place),

@@ -15,7 +15,7 @@ from bot.nof.model import (
     Quarter,
     parse_quarter,
 )
-from bot.nof.movements import Movements
+from bot.nof.movements import Movements, SegmentChange, biggest, by_size, reason
 from bot.slack.render.blocks import Block, button, clip, context, escape, header, section
 from bot.slack.render.cards import (
     BLOCKS_MAX,
@@ -129,23 +129,29 @@ def table(title: str, placings: Sequence[Placing], *, places: Sequence[int] = ()
 
 
 def movers(m: Movements, top: int = 5) -> list[Block]:
-    """The newest quarter's segment changes and biggest rank moves of one trust type."""
+    """The quarter's segment changes of one trust type, the biggest first, with the reason when
+    it was not the score; then its biggest rank moves each way, ties kept whole."""
     s = m.summary
     title = f"{s.quarter}: {s.trust_type_label}"
     if s.previous is None:
         return [header(title), section("Only one quarter is stored: nothing to compare yet.")]
-    ups = [c for c in m.segment_changes if c.direction == "up"]
-    downs = [c for c in m.segment_changes if c.direction == "down"]
+    changes = by_size(m.segment_changes)
+    ups = [c for c in changes if c.direction == "up"]
+    downs = [c for c in changes if c.direction == "down"]
     blocks = [
         header(title),
         context(f"Since {s.previous}: {len(ups)} up, {len(downs)} down a segment"),
     ]
-    for label, changes in (("Moved up a segment", ups), ("Moved down a segment", downs)):
-        if changes:
-            lines = [f"*{escape(c.trust.name)}*: {c.before} → {c.after}" for c in changes]
-            blocks.append(section(f"*{label}*\n" + "\n".join(lines)))
-    for label, moves in (("Biggest risers", s.risers[:top]), ("Biggest fallers", s.fallers[:top])):
-        if moves:
-            lines = [f"*{escape(r.trust.name)}*: rank {r.before} → {r.after}" for r in moves]
-            blocks.append(section(f"*{label}*\n" + "\n".join(lines)))
-    return blocks
+    for label, moved in (("Moved up a segment", ups), ("Moved down a segment", downs)):
+        if moved:
+            blocks += split_sections(f"*{label}*", [_segment_line(c) for c in moved])
+    for label, rising in (("Biggest risers", True), ("Biggest fallers", False)):
+        if found := biggest(m.rank_changes, top, rising=rising):
+            lines = [f"*{escape(r.trust.name)}*: rank {r.before} → {r.after}" for r in found]
+            blocks += split_sections(f"*{label}*", lines)
+    return blocks[:BLOCKS_MAX]
+
+
+def _segment_line(c: SegmentChange) -> str:
+    why = reason(c)
+    return f"*{escape(c.trust.name)}*: {c.before} → {c.after}" + (f" ({why})" if why else "")
