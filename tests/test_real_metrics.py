@@ -373,3 +373,29 @@ def test_a_score_only_metric_is_a_table_of_scores(rows: list[Row], nof: CliRunne
     )
     shown = [float(line.split()[0]) for line in table.splitlines() if line.startswith("   ")]
     assert shown == published  # every trust's score, best first
+
+
+def test_no_card_names_an_unchanged_score_as_a_driver_nor_a_score_of_1_as_worst(
+    real: Directory,
+) -> None:
+    from bot.nof.card import text_card
+
+    cards = drivers = worst = 0
+    for code in sorted(real.placings):
+        for sp in real.placings[code]:
+            card = text_card(real.view(None, code, quarter=sp.placing.quarter))
+            section = ""
+            for line in card.splitlines():
+                if line and not line.startswith(" "):
+                    section = line
+                elif section == "Worst metric scores":
+                    assert ": score 1.00" not in line, (code, line)
+                    worst += 1
+                if line.startswith("  • ") and ": score " in line:
+                    before, after = line.split(": score ")[-1].split(",")[0].split(" → ")
+                    assert before != after, (code, line)
+                    drivers += 1
+            cards += 1
+    assert cards == 61 * 4
+    assert drivers > 3 * 61 * 2  # every card after the first quarter names what moved it
+    assert worst > 61 * 4
