@@ -250,20 +250,42 @@ def status(as_json: bool) -> None:
     from bot.store.ops import health
 
     runtime = Runtime.from_settings(_settings(), migrate=False)  # it reports; it changes nothing
+    now = datetime.now(UTC)
     try:
-        h = health(runtime.engine, datetime.now(UTC))
+        h = health(runtime.engine, now)
+        figures = h.as_dict() | (_schedule(runtime, now) if h.database else {})
     finally:
         runtime.close()
     if as_json:
-        click.echo(json.dumps(h.as_dict(), indent=2))
+        click.echo(json.dumps(figures, indent=2))
     else:
-        for key, value in h.as_dict().items():
+        for key, value in figures.items():
             if key != "problems":
-                click.echo(f"{key.replace('_', ' '):<24} {value if value is not None else 'never'}")
+                none = "no" if key == "release_due" else "never"
+                click.echo(f"{key.replace('_', ' '):<24} {value if value is not None else none}")
         for problem in h.problems:
             click.echo(f"problem: {problem}", err=True)
     if not h.ok:
         raise SystemExit(1)
+
+
+def _schedule(runtime: Runtime, now: datetime) -> dict[str, object]:
+    """When the worker checks next, and which release is due (its window open)."""
+    from bot.service.scheduler import next_check, release_due
+    from bot.store.releases import newest_quarter
+
+    with runtime.engine.connect() as conn:
+        newest = newest_quarter(conn)
+    s = runtime.settings
+    try:
+        due_at = next_check(s.check_schedule, s.release_check_schedule, newest, now)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    due = release_due(newest, now)
+    return {
+        "next_check": None if due_at is None else due_at.isoformat(),
+        "release_due": None if due is None else str(due),
+    }
 
 
 QUARTER_HELP = 'A quarter, e.g. "Q1 2025/26" (also "Q1 25/26", "2025-26 Q1"); default: the newest.'

@@ -6,17 +6,25 @@ its check job against the fake NHS site and the fake Slack.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from bot.nof.model import Quarter
 from bot.service.scheduler import TIMEZONE, Jobs, ReleaseTrigger, build_scheduler, release_window
+from tests import slackreq as req
 from tests.conftest import fixture
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
+from tests.generated import AMBULANCE, AMBULANCE_METRICS, Release, next_quarter
 from tests.workers import PAGE, Q1, Q2, fake_jobs, london
 
 
@@ -159,3 +167,136 @@ def test_the_release_schedule_can_be_turned_off(jobs: Jobs) -> None:
     trigger = build_scheduler(jobs, release_crontabs="").get_job("check").trigger
     after = datetime(2025, 12, 10, 9, 2, tzinfo=UTC).astimezone(TIMEZONE)
     assert trigger.get_next_fire_time(None, after) == london(2025, 12, 10, 9, 30)
+
+
+# --- a real worker process, on the real clock ----------------------------------------------
+
+
+def due_now(now: datetime) -> Quarter:
+    """The newest quarter whose next release is due at `now` (its window open)."""
+    q = Quarter(now.year + 1, 4)
+    while not (window := release_window(q)) or not window[0] <= now < window[1]:
+        q = q.previous()
+    return q
+
+
+REL1 = "/wp-content/uploads/nhs-oversight-framework-ambulance-trust-data-1.csv"
+REL2 = "/wp-content/uploads/nhs-oversight-framework-ambulance-trust-data-2.csv"
+
+
+def worker_env(tmp_path: Path, nhs: FakeNHS, slack: FakeSlack) -> dict[str, str]:
+    """A worker whose ordinary schedule is far away (1 January) and whose release schedule
+    runs every minute of every day: only a release window that is open makes it check."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'nof.sqlite3'}",
+        "NOF_SOURCE_URLS": nhs.url(PAGE),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": slack.api_url,
+        "NOF_ALERT_CHANNEL": "CALERTS",
+        "NOF_CHECK_SCHEDULE": "0 0 1 1 *",
+        "NOF_RELEASE_CHECK_SCHEDULE": "* * * * *",
+        "NOF_SITES_URL": "off",
+    }
+
+
+def releases(now: datetime) -> tuple[Quarter, bytes, bytes]:
+    """Ambulance trusts in the quarter whose next release is due now, and in that next one
+    (scores moved enough for segments to change)."""
+    q = due_now(now)
+    first = Release(str(q), "Ambulance trust", AMBULANCE, AMBULANCE_METRICS, seed="p1")
+    moved = next_quarter(AMBULANCE, "p2", spread=0.9)
+    second = Release(str(q.next()), "Ambulance trust", moved, AMBULANCE_METRICS, seed="p2")
+    return q, first.trust_data(), second.trust_data()
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def changes(slack: FakeSlack) -> list[tuple[str, object, object]]:
+    return [
+        (p["metadata"]["event_payload"]["trust_code"], p["metadata"]["event_payload"]["from_segment"],
+         p["metadata"]["event_payload"]["to_segment"])
+        for p in slack.posts("CALERTS")
+        if p["metadata"]["event_type"] == "nof_segment_change"
+    ]  # fmt: skip
+
+
+def publish_and_wait(nhs: FakeNHS, slack: FakeSlack, data: bytes) -> float:
+    """Publish the release; return the seconds until its segment changes were posted."""
+    nhs.csv(REL2, data)
+    nhs.page(PAGE, [REL1, REL2])
+    started = time.monotonic()
+    assert req.wait_for(lambda: changes(slack), timeout=60 + 45), "no alert within a minute"
+    return time.monotonic() - started
+
+
+def status(env: dict[str, str]) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "status", "--json"], env=env, capture_output=True, check=False
+    )
+    figures: dict[str, object] = json.loads(out.stdout)
+    return figures
+
+
+def test_a_fresh_worker_polls_for_a_release_from_its_first_check(
+    tmp_path: Path, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    q, first, second = releases(datetime.now(TIMEZONE))
+    nhs.csv(REL1, first)
+    nhs.page(PAGE, [REL1])
+    env = worker_env(tmp_path, nhs, slack)
+    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True)
+    assert status(env)["release_due"] is None  # nothing stored: no window yet
+    worker = start_worker(env)
+    try:
+        assert req.wait_for(lambda: slack.posts("CALERTS"), timeout=30)  # the baseline
+        assert status(env)["release_due"] == str(q.next())  # its window opened
+        took = publish_and_wait(nhs, slack, second)
+        assert took < 60 + 30  # one release interval, plus the check and the delivery
+        time.sleep(2)
+        posted = changes(slack)
+        assert posted
+        assert len(posted) == len(set(posted))  # each once
+        # The new quarter stored: the next one is not due yet, so no more release polls.
+        figures = status(env)
+        assert figures["release_due"] is None
+        assert str(figures["next_check"]).startswith(f"{datetime.now(TIMEZONE).year + 1}-01-01")
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=20)[0].decode()
+    assert worker.returncode == 0, output
+    assert f"{q.next()} is due" in output
+
+
+def test_a_restarted_worker_with_data_stored_polls_for_the_release(
+    tmp_path: Path, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    q, first, second = releases(datetime.now(TIMEZONE))
+    env = worker_env(tmp_path, nhs, slack)
+    path = tmp_path / "first.csv"
+    path.write_bytes(first)
+    subprocess.run([sys.executable, "-m", "bot", "import", str(path)], env=env, check=True)
+    nhs.csv(REL1, first)
+    nhs.page(PAGE, [REL1])
+    assert status(env)["release_due"] == str(q.next())  # stored already: the window is open
+    worker = start_worker(env)
+    try:
+        time.sleep(3)  # its first check, at start, finds nothing new
+        took = publish_and_wait(nhs, slack, second)
+        assert took < 60 + 30
+        time.sleep(2)
+        posted = changes(slack)
+        assert posted
+        assert len(posted) == len(set(posted))
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=20)[0].decode()
+    assert worker.returncode == 0, output

@@ -27,6 +27,8 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
@@ -120,6 +122,8 @@ class Jobs:
     checker: Checker
     poster: Poster
     interval: float = 1.0
+    # told when a check changed the newest stored quarter (the release window moved)
+    on_newest: Callable[[], object] = field(default=lambda: None)
     stop: threading.Event = field(default_factory=threading.Event)
     worker: str = field(default_factory=worker_id)
     newest: Quarter | None = None  # the newest stored quarter: when the next release is due
@@ -152,7 +156,10 @@ class Jobs:
             result = self.checker.check(should_stop=self.stop.is_set)
             summary = record_check(self.engine, result, self.clock())
             log.info("check %s", summary)
+            before = self.newest
             self.read_newest()
+            if self.newest != before:
+                self.on_newest()
         finally:
             ops.release(self.engine, CHECK_LEASE, self.worker)
         if result.alerts and not self.stop.is_set():
@@ -233,15 +240,17 @@ def build_scheduler(
         if release_crontabs.strip()
         else None
     )
+    trigger = ReleaseTrigger(schedule_trigger(crontabs), release, jobs.release_window)
     scheduler.add_job(
         jobs.check,
-        ReleaseTrigger(schedule_trigger(crontabs), release, jobs.release_window),
+        trigger,
         id="check",
         name="check for a new release",
         misfire_grace_time=15 * 60,
         next_run_time=datetime.now(TIMEZONE),  # and once at start: a restart never waits hours
         **common,
     )
+    jobs.on_newest = lambda: _replanned(scheduler, trigger, jobs.newest)
     scheduler.add_job(
         jobs.deliver,
         IntervalTrigger(seconds=30, timezone=TIMEZONE),
@@ -260,6 +269,47 @@ def build_scheduler(
         **common,
     )
     return scheduler
+
+
+def _replanned(
+    scheduler: BackgroundScheduler, trigger: BaseTrigger, newest: Quarter | None
+) -> None:
+    """Work the check's next run out again: the newest stored quarter moved the release window
+    (a first install's baseline, a release stored), so the release schedule starts or stops now,
+    not at the ordinary schedule's next run."""
+    try:
+        job = scheduler.reschedule_job("check", trigger=trigger)
+    except (JobLookupError, SchedulerNotRunningError):  # shutting down: nothing to plan
+        return
+    due = release_due(newest, datetime.now(TIMEZONE))
+    log.info(
+        "newest stored quarter %s: %s; next check %s",
+        newest,
+        f"{due} is due" if due else "no release due",
+        job.next_run_time,
+    )
+
+
+def release_due(newest: Quarter | None, now: datetime) -> Quarter | None:
+    """The quarter due for release at `now`, if its window is open."""
+    window = release_window(newest)
+    if newest is None or window is None or not window[0] <= now < window[1]:
+        return None
+    return newest.next()
+
+
+def next_check(
+    crontabs: str, release_crontabs: str, newest: Quarter | None, now: datetime
+) -> datetime | None:
+    """When a worker's check runs next, at `now` or after (what `status` shows)."""
+    release = (
+        schedule_trigger(release_crontabs, "NOF_RELEASE_CHECK_SCHEDULE")
+        if release_crontabs.strip()
+        else None
+    )
+    trigger = ReleaseTrigger(schedule_trigger(crontabs), release, lambda: release_window(newest))
+    found: datetime | None = trigger.get_next_fire_time(None, now.astimezone(TIMEZONE))
+    return found
 
 
 def run(
