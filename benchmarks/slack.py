@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -37,6 +38,7 @@ from bot.service.ingest import SourceFile, import_files
 from bot.store.db import create_engine, ensure_schema
 from tests import slackreq as req
 from tests.fakes.slack import FakeSlack
+from tests.hostile import CHUNKED_STALL, LENGTH_FIRST
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = "nhs-oversight-framework-mental-health-and-community-trust-data_Q4-2025-26.csv"
@@ -84,6 +86,20 @@ def free_port() -> int:
 
 def healthy(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     """Start a server and return as soon as its /healthz answers 200 (nothing else asked)."""
+    return start(cmd, env, lambda url: httpx.get(f"{url}/healthz", timeout=2).status_code == 200)
+
+
+def _answers_help(url: str) -> bool:
+    return req.command(url, "help", "http://127.0.0.1:9/r").status_code == 200
+
+
+def start(
+    cmd: list[str], env: dict[str, str], ready: Callable[[str], bool] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a server and return once `ready(url)` (by default: `/trust help` answers 200)."""
+    ready = ready or (
+        lambda url: req.command(url, "help", "http://127.0.0.1:9/r").status_code == 200
+    )
     port = free_port()
     proc = subprocess.Popen(
         cmd, env={**env, "PORT": str(port)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -92,29 +108,11 @@ def healthy(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+            if ready(url):
                 return proc, url
         except httpx.TransportError:
             pass
         time.sleep(0.02)
-    proc.kill()
-    raise SystemExit(f"{cmd} did not start")
-
-
-def start(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        cmd, env={**env, "PORT": str(port)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            r = req.command(url, "help", "http://127.0.0.1:9/r")
-            if r.status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.2)
     proc.kill()
     raise SystemExit(f"{cmd} did not start")
 
@@ -244,16 +242,6 @@ def _stored(
 
 
 HALF_HEADER = b"POST /slack/events HTTP/1.1\r\nHost: slack\r\nContent-Ty"
-# Content-Length before the other headers, its body never sent.
-LENGTH_FIRST = (
-    b"POST /slack/events HTTP/1.1\r\nContent-Length: 100\r\nHost: slack\r\n"
-    b"Content-Type: application/x-www-form-urlencoded\r\n\r\ntext=ab"
-)
-# A chunked body stopped after its last chunk's `0\r\n`, before the final line.
-CHUNKED_STALL = (
-    b"POST /slack/events HTTP/1.1\r\nHost: slack\r\nTransfer-Encoding: chunked\r\n"
-    b"Content-Type: application/x-www-form-urlencoded\r\n\r\n5\r\ntext=\r\n0\r\n"
-)
 
 
 def _stall(url: str, shapes: list[tuple[bytes, int]]) -> list[socket.socket]:

@@ -74,3 +74,16 @@ def measured(code: str, args: list[str], env: dict[str, str]) -> tuple[int, floa
     assert "Traceback" not in done.stderr, done.stderr
     peak = int(done.stderr.rsplit("peak ", 1)[1].split()[0]) * 1024
     return done.returncode, took, peak
+
+
+# Requests that stall before a server can hand them to the app (served by tests/test_serve.py
+# and benchmarks/slack.py). Content-Length before the other headers, the body never sent:
+LENGTH_FIRST = (
+    b"POST /slack/events HTTP/1.1\r\nContent-Length: 100\r\nHost: slack\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\n\r\ntext=ab"
+)
+# A chunked body stopped after its last chunk's `0\r\n`, before the final line:
+CHUNKED_STALL = (
+    b"POST /slack/events HTTP/1.1\r\nHost: slack\r\nTransfer-Encoding: chunked\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\n\r\n5\r\ntext=\r\n0\r\n"
+)

@@ -25,7 +25,7 @@ from tests.conftest import fixture
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
 from tests.generated import AMBULANCE, AMBULANCE_METRICS, Release, next_quarter
-from tests.workers import PAGE, Q1, Q2, fake_jobs, london
+from tests.workers import PAGE, Q1, Q2, fake_jobs, london, start_worker
 
 
 class Clock:
@@ -209,15 +209,6 @@ def releases(now: datetime) -> tuple[Quarter, bytes, bytes]:
     moved = next_quarter(AMBULANCE, "p2", spread=0.9)
     second = Release(str(q.next()), "Ambulance trust", moved, AMBULANCE_METRICS, seed="p2")
     return q, first.trust_data(), second.trust_data()
-
-
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "worker"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
 
 
 def changes(slack: FakeSlack) -> list[tuple[str, object, object]]:

@@ -16,6 +16,7 @@ import pytest
 
 from tests import slackreq as req
 from tests.fakes.slack import FakeSlack
+from tests.hostile import CHUNKED_STALL, LENGTH_FIRST
 from tests.serving import free_port, start_serve, stop, stored_fixture_env
 
 
@@ -74,25 +75,11 @@ def test_stalled_clients_do_not_starve_trust(serving: dict[str, str], slack: Fak
         stop(server)
 
 
-def length_first(url: str) -> socket.socket:
-    """A request whose Content-Length comes before its other headers, its body never sent."""
+def stalled(url: str, start: bytes) -> socket.socket:
+    """A connection that sends the start of a request and then nothing."""
     host, port = url.removeprefix("http://").split(":")
     s = socket.create_connection((host, int(port)))
-    s.sendall(
-        b"POST /slack/events HTTP/1.1\r\nContent-Length: 100\r\nHost: slack\r\n"
-        b"Content-Type: application/x-www-form-urlencoded\r\n\r\ntext=ab"
-    )
-    return s
-
-
-def chunked_stall(url: str) -> socket.socket:
-    """A chunked body that stops after its last chunk's `0\\r\\n`, before the final line."""
-    host, port = url.removeprefix("http://").split(":")
-    s = socket.create_connection((host, int(port)))
-    s.sendall(
-        b"POST /slack/events HTTP/1.1\r\nHost: slack\r\nTransfer-Encoding: chunked\r\n"
-        b"Content-Type: application/x-www-form-urlencoded\r\n\r\n5\r\ntext=\r\n0\r\n"
-    )
+    s.sendall(start)
     return s
 
 
@@ -100,7 +87,8 @@ def test_400_stalled_requests_of_every_shape_do_not_starve_trust(
     serving: dict[str, str], slack: FakeSlack
 ) -> None:
     server, url = start_serve(serving)
-    stalled = [length_first(url) for _ in range(200)] + [chunked_stall(url) for _ in range(200)]
+    held = [stalled(url, LENGTH_FIRST) for _ in range(200)]
+    held += [stalled(url, CHUNKED_STALL) for _ in range(200)]
     try:
         time.sleep(0.5)
         took: list[float] = []
@@ -119,7 +107,7 @@ def test_400_stalled_requests_of_every_shape_do_not_starve_trust(
         assert len(took) > 100
         assert max(took) < 3.0, sorted(took)[-5:]  # within Slack's 3 seconds, every one
     finally:
-        for s in stalled:
+        for s in held:
             s.close()
         stop(server)
 

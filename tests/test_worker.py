@@ -7,7 +7,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -38,7 +37,7 @@ from tests import slackreq as req
 from tests.conftest import fixture, make_alerts
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
-from tests.workers import PAGE, Q1, Q2, fake_jobs, london
+from tests.workers import PAGE, Q1, Q2, fake_jobs, london, start_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -178,11 +177,15 @@ def test_status_reports_health_and_fails_when_unhealthy(db_url: str, engine: Eng
     runner = CliRunner(env={"DATABASE_URL": db_url})
     fine = runner.invoke(main, ["status", "--json"])
     assert fine.exit_code == 0, fine.output
-    assert json.loads(fine.output) == {
+    figures = json.loads(fine.output)
+    # The default schedule checks at least every 6 hours; nothing stored: no release is due.
+    next_check = datetime.fromisoformat(figures.pop("next_check"))
+    assert datetime.now(UTC) <= next_check <= datetime.now(UTC) + timedelta(hours=6, minutes=1)
+    assert figures == {
         "ok": True, "database": "reachable", "last_check": None, "last_successful_check": None,
         "last_check_summary": None, "last_release": None, "alerts_queued": 0,
         "alerts_waiting_retry": 0, "next_retry": None, "alerts_failing": 0,
-        "alerts_dropped_24h": 0, "problems": [],
+        "alerts_dropped_24h": 0, "problems": [], "release_due": None,
     }  # fmt: skip
     now = datetime.now(UTC)
     retry_at = (now + timedelta(minutes=4)).replace(microsecond=0)
@@ -239,15 +242,6 @@ def worker_env(db_url: str, nhs: FakeNHS, slack: FakeSlack) -> dict[str, str]:
         "SLACK_API_URL": slack.api_url,
         "NOF_ALERT_CHANNEL": "CALERTS",
     }
-
-
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "worker"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
 
 
 def stop(proc: subprocess.Popen[bytes]) -> tuple[int, float, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -45,3 +47,13 @@ def fake_jobs(engine: Engine, nhs: FakeNHS, slack: FakeSlack, **kw: Any) -> Iter
         yield Jobs(
             checker, SlackPoster(slack_client("xoxb-test", slack.api_url)), **(settings | kw)
         )
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`nof-bot worker` as its own process, its output kept."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
