@@ -329,8 +329,9 @@ def lookup(
     query: tuple[str, ...], quarter: str | None, every_metric: bool, as_json: bool, limit: int
 ) -> None:
     """Show a trust's card: by ODS code (RGD), name (Leeds), or initialism (LYPFT)."""
-    from bot.nof.card import list_line, text_card, text_metrics
+    from bot.nof.card import list_line
     from bot.nof.card_json import view_json
+    from bot.nof.card_text import text_card, text_metrics
     from bot.nof.model import split_quarter
     from bot.service import lookup as use
     from bot.service.directory import QuarterNotStored

@@ -137,3 +137,9 @@ def slack() -> Iterator[FakeSlack]:
 def make_alerts(alert_channel: str | None = None, admin_channel: str | None = None) -> Alerts:
     """The alerts of a test, worded as Slack shows them."""
     return Alerts(WORDING, alert_channel=alert_channel, admin_channel=admin_channel)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that wait on the real clock (a minute at most) first, so that the other processes
+    run the rest meanwhile instead of waiting for them at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("realclock") is None)

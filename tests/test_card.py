@@ -8,10 +8,9 @@ from bot.nof.card import (
     deficit_text,
     metric_extremes,
     metric_rank_text,
-    text_card,
-    text_metrics,
 )
 from bot.nof.card_json import view_json
+from bot.nof.card_text import text_card, text_metrics
 from bot.nof.model import Domain, Metric, MetricPlacing, Placing, Quarter, Range, TrustResult
 
 Q1, Q2 = Quarter(2025, 1), Quarter(2025, 2)

@@ -237,6 +237,7 @@ def status(env: dict[str, str]) -> dict[str, object]:
     return figures
 
 
+@pytest.mark.realclock
 def test_a_fresh_worker_polls_for_a_release_from_its_first_check(
     tmp_path: Path, nhs: FakeNHS, slack: FakeSlack
 ) -> None:
@@ -267,6 +268,7 @@ def test_a_fresh_worker_polls_for_a_release_from_its_first_check(
     assert f"{q.next()} is due" in output
 
 
+@pytest.mark.realclock
 def test_a_restarted_worker_with_data_stored_polls_for_the_release(
     tmp_path: Path, nhs: FakeNHS, slack: FakeSlack
 ) -> None:

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
 from bot.cli import main
-from bot.nof.card import text_card
+from bot.nof.card_text import text_card
 from bot.nof.model import Quarter
 from bot.service.directory import Directory
 from bot.service.ingest import SourceFile, import_files

@@ -378,7 +378,7 @@ def test_a_score_only_metric_is_a_table_of_scores(rows: list[Row], nof: CliRunne
 def test_no_card_names_an_unchanged_score_as_a_driver_nor_a_score_of_1_as_worst(
     real: Directory,
 ) -> None:
-    from bot.nof.card import text_card
+    from bot.nof.card_text import text_card
 
     cards = drivers = worst = 0
     for code in sorted(real.placings):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.nof.card import TrustView, next_segment_lines, peer_texts
+from bot.nof.card import TrustView, peer_texts
+from bot.nof.explain import next_segment_lines
 from bot.nof.model import Placing, Quarter, Snapshot, TrustResult
 from bot.nof.peers import ordinal, place_text, region_place, subtype_group, subtype_place
 from bot.nof.segments import cut_points, earned, next_step

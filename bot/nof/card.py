@@ -11,29 +11,23 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.nof.drivers import (
-    REWEIGHED,
     Counting,
     Driver,
-    counted_scores,
     drivers,
-    moved,
     score_id,
 )
 from bot.nof.metrics import MetricInfo
 from bot.nof.model import (
-    NHS_PAGE,
     Domain,
     MetricPlacing,
     Placing,
     Range,
     Snapshot,
     TrustResult,
-    segment_meaning,
-    trust_type_label,
 )
-from bot.nof.movements import method_changed, why
+from bot.nof.movements import method_changed
 from bot.nof.peers import GroupPlace, place_text, region_place, subtype_place
-from bot.nof.segments import OVERRIDE_CAP, CutPoints, NextStep, next_step
+from bot.nof.segments import CutPoints, NextStep, next_step
 
 EXTREMES = 3  # best and worst metrics shown on a card
 
@@ -193,93 +187,6 @@ def _rank_of(rank: int, ranked: int, joint: bool) -> str:
     return f"rank {rank} of {ranked}" + (f" ({notes})" if notes else "")
 
 
-def next_segment_lines(view: TrustView) -> list[str]:
-    """Say what the segment above took this quarter, and how far the trust is from it."""
-    step, cuts, t = view.next_step, view.cuts, view.result
-    if step is None or cuts is None:
-        return []
-    q, b = view.current.quarter, step.boundary
-    lines = []
-    if b.worst_in is None:
-        lines.append(
-            f"No trust stored for {q} earned {_or_better(step.target).lower()}, so what it "
-            "took cannot be read."
-        )
-    elif not b.readable:
-        lines.append(
-            f"{_or_better(step.target)} went to average scores up to "
-            f"{b.worst_in:.2f} in {q}, but trusts scoring from {b.best_below:.2f} were placed "
-            "lower, so no single cut-point can be read."
-        )
-    elif step.held_by_override:
-        lines.append(
-            f"Its average score {score_text(t.score)} earned {_or_better(step.target).lower()} "
-            f"(scores up to {b.worst_in:.2f} did in {q}); the financial override holds it at "
-            f"segment {t.segment}: a trust in financial deficit can be no better than segment "
-            f"{OVERRIDE_CAP}."
-        )
-    else:
-        lines.append(_gap_sentence(view, step, b.worst_in))
-        if step.gap is not None and step.gap > 0 and (look := places_to_look(view)):
-            lines.append(look)
-    if step.capped and not step.held_by_override:
-        lines.append(
-            f"While it is in financial deficit, the override would still hold it at segment "
-            f"{OVERRIDE_CAP}."
-        )
-    if t.recovery_support:
-        lines.append(
-            "In the Recovery Support Programme: NHS England decides when a trust leaves it."
-        )
-    every = " of every type" if cuts.types > 1 else ""
-    lines.append(
-        f"Cut-points read from the published segments and scores of the {cuts.trusts} trusts"
-        f"{every} stored for {q}; NHS England does not publish them."
-    )
-    return lines
-
-
-def _gap_sentence(view: TrustView, step: NextStep, threshold: float) -> str:
-    q, t = view.current.quarter, view.result
-    gap = step.gap
-    if t.score is None or gap is None:
-        said = f"{_or_better(step.target)} went to average scores up to {threshold:.2f} in {q}"
-        return said + "; its average score is not published."
-    if gap <= 0:
-        return (
-            f"{_or_better(step.target)} went to average scores up to {threshold:.2f} in {q}; "
-            f"{t.code} scored {t.score:.2f}, inside that range: it was placed lower for another "
-            "reason (the financial override or NHS England's decision)."
-        )
-    said = (
-        f"To reach segment {step.target}: an average of {threshold:.2f} or lower, "
-        f"{gap:.2f} below now ({t.score:.2f})."
-    )
-    n = counted_scores([mp.metric for mp in view.metrics], view.counting) if view.counting else 0
-    if n:
-        said += (
-            f" One metric scored one point better lowers the average by {1 / n:.2f} "
-            f"({n} scores counted)."
-        )
-    return said
-
-
-def places_to_look(view: TrustView, n: int = EXTREMES) -> str | None:
-    """The trust's highest-scored counted metrics: where a better score moves the average."""
-    if view.counting is None:
-        return None
-    counted = view.counting.counted(mp.metric for mp in view.metrics).values()
-    worst = sorted((m for m in counted if (m.score or 0) > 1), key=lambda m: -(m.score or 0))
-    if not worst:
-        return None
-    named = "; ".join(f"{m.description} ({score_text(m.score)})" for m in worst[:n])
-    return f"Its highest metric scores: {named}."
-
-
-def _or_better(segment: int) -> str:
-    return "Segment 1" if segment == 1 else f"Segment {segment} or better"
-
-
 def site_lines(view: TrustView) -> list[str]:
     if not view.matched_site:
         return []
@@ -291,60 +198,6 @@ def peer_texts(view: TrustView) -> list[str]:
 
 
 # --- terminal text ------------------------------------------------------------------------
-
-
-def text_card(view: TrustView) -> str:
-    """Render the card for a terminal."""
-    t, p = view.result, view.current
-    lines = [
-        f"{t.name} ({t.code})",
-        " · ".join(x for x in (trust_type_label(p.trust_type), t.subtype, t.region) if x),
-        *site_lines(view),
-        "",
-        f"{p.quarter}",
-        f"  Segment {t.segment}: {segment_meaning(t.segment)}",
-        f"  {_cap(rank_text(p))}{_likely(t.rank_range)}",
-        *([f"  {joint}"] if (joint := joint_text(view)) else []),
-        f"  Average score {score_text(t.score)}{_likely(t.score_range)} (1 best, 4 worst)",
-        f"  {deficit_text(t)}",
-    ]
-    if t.recovery_support:
-        lines.append("  In the Recovery Support Programme (segment 5)")
-    lines.append(f"  {change_text(view)}")
-    lines += [f"  {line}" for line in why_lines(view)]
-    if view.peers:
-        lines.append(f"  Among peers: {'; '.join(peer_texts(view))}")
-    if steps := next_segment_lines(view):
-        lines += ["", "Next segment up", *(f"  {line}" for line in steps)]
-    if t.domains:
-        lines += ["", "Domains", *(f"  {line}" for line in domain_lines(view))]
-    best, worst = metric_extremes(view.counted_metrics)
-    for title, chosen in (("Best metric scores", best), ("Worst metric scores", worst)):
-        if chosen:
-            lines += ["", title]
-            lines += [f"  {metric_text(m)}" for m in chosen]
-    lines += ["", NHS_PAGE]
-    return "\n".join(lines)
-
-
-def text_metrics(view: TrustView) -> str:
-    """Every metric of the trust's quarter, grouped by domain, for a terminal."""
-    t, p = view.result, view.current
-    lines = [
-        f"{t.name} ({t.code}): every metric, {p.quarter}",
-        f"Median and quartiles are those of {_plural(trust_type_label(p.trust_type))}; "
-        "rank 1 is best.",
-    ]
-    for domain, metrics in metric_groups(view):
-        lines += ["", domain.upper() if domain else "OTHER METRICS"]
-        for mp in metrics:
-            lines.append(f"  {mp.metric.description} ({metric_code(mp)})")
-            lines.append(f"    {metric_figures(mp)}")
-    if view.absent:
-        lines += ["", "NOT PUBLISHED FOR THIS TRUST", *(f"  {line}" for line in absent_lines(view))]
-    if not view.metrics:
-        lines += ["", "No individual metrics are stored for this quarter (a league table only)."]
-    return "\n".join(lines)
 
 
 def absent_lines(view: TrustView) -> list[str]:
@@ -381,7 +234,7 @@ def metric_figures(mp: MetricPlacing) -> str:
     return " · ".join(parts)
 
 
-def _plural(label: str) -> str:
+def plural(label: str) -> str:
     text = label.strip().lower()
     return text if text.endswith("s") else text + "s"
 
@@ -411,14 +264,14 @@ def change_parts(view: TrustView) -> tuple[str, list[str]] | None:
     if prev is None:
         return None
     now, then = view.result, prev.result
-    parts = [f"segment {then.segment} → {now.segment} {_arrow(then.segment, now.segment)}"]
+    parts = [f"segment {then.segment} → {now.segment} {arrow(then.segment, now.segment)}"]
     if now.rank is not None and then.rank is not None:
         moved = then.rank - now.rank
         places = f" ({'up' if moved > 0 else 'down'} {abs(moved)})" if moved else ""
-        parts.append(f"rank {then.rank} → {now.rank} {_arrow(then.rank, now.rank)}{places}")
+        parts.append(f"rank {then.rank} → {now.rank} {arrow(then.rank, now.rank)}{places}")
     if now.score is not None and then.score is not None:
         before, after = score_text(then.score), score_text(now.score)
-        parts.append(f"score {before} → {after} {_arrow(then.score, now.score)}")
+        parts.append(f"score {before} → {after} {arrow(then.score, now.score)}")
     since = f"Since {prev.quarter}"
     if method_changed(prev.quarter, view.current.quarter):
         since += " (a different framework year: the method changed)"
@@ -431,61 +284,7 @@ def change_text(view: TrustView) -> str:
     return NO_EARLIER if found is None else f"{found[0]}: " + ", ".join(found[1])
 
 
-JOINT_NAMED = 3  # the trusts named as sharing a rank; the rest are counted
-
-
-def joint_text(view: TrustView) -> str | None:
-    """`Joint with Sussex Community NHS Foundation Trust and 2 more`: who shares the rank."""
-    codes, snap = view.joint_with, view.snapshot
-    if not codes or snap is None:
-        return None
-    names = [t.name for c in codes[:JOINT_NAMED] if (t := snap.trust(c)) is not None]
-    more = len(codes) - len(names)
-    if more > 0:
-        names.append(f"{more} more")
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return f"Joint with {listed}"
-
-
-def why_lines(view: TrustView) -> list[str]:
-    """Why the trust moved since its previous quarter, in the words alerts use: the cause of a
-    segment change or whether the score change is significant, then the metric scores that
-    moved its average most (those whose score changed), and a word when the others weigh
-    differently because the number of scores counted changed."""
-    before = view.earlier
-    if before is None:
-        return []
-    method = method_changed(before.current.quarter, view.current.quarter)
-    lines = [found] if (found := why(before.result, view.result, method)) else []
-    change = view.change
-    named, reweighed = moved(change.drivers if change else ())
-    if named:
-        lines.append("What moved its average score most:")
-        lines += [f"• {d.text}" for d in named]
-    if reweighed:
-        lines.append(REWEIGHED)
-    return lines
-
-
-def domain_lines(view: TrustView) -> list[str]:
-    """Each domain's segment, score and rank, with the change since the previous quarter:
-    `Patient safety: segment 3 (was 2 ↓ worse), score 2.86 (was 2.70), rank 41 of 61`."""
-    earlier = view.earlier
-    was = {d.domain_id: d for d in earlier.result.domains} if earlier else {}
-    out = []
-    for d in view.result.domains:
-        b = was.get(d.domain_id)
-        segment = f"segment {d.segment or '-'}"
-        if b is not None and None not in (b.segment, d.segment) and b.segment != d.segment:
-            segment += f" (was {b.segment} {_arrow(b.segment or 0, d.segment or 0)})"
-        score = f"score {score_text(d.score)}"
-        if b is not None and b.score is not None and d.score is not None and b.score != d.score:
-            score += f" (was {b.score:.2f})"
-        out.append(f"{d.name}: {segment}, {score}, {view.domain_rank(d)}")
-    return out
-
-
-def _arrow(before: float, after: float) -> str:
+def arrow(before: float, after: float) -> str:
     """Lower numbers are better for segments, ranks and scores alike."""
     if after < before:
         return "↑ better"
@@ -571,9 +370,9 @@ def score_text(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
 
 
-def _likely(r: Range | None) -> str:
+def likely(r: Range | None) -> str:
     return "" if r is None else f", likely {r}"
 
 
-def _cap(text: str) -> str:
+def cap(text: str) -> str:
     return text[:1].upper() + text[1:]

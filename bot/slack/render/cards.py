@@ -15,21 +15,18 @@ from bot.nof.card import (
     absent_lines,
     change_parts,
     deficit_text,
-    domain_lines,
-    joint_text,
     metric_code,
     metric_extremes,
     metric_figures,
     metric_groups,
     metric_text,
-    next_segment_lines,
     peer_texts,
     placing_line,
     rank_text,
     score_text,
     site_lines,
-    why_lines,
 )
+from bot.nof.explain import domain_lines, joint_text, next_segment_lines, why_lines
 from bot.nof.model import (
     NHS_PAGE,
     Placing,
