@@ -2,24 +2,8 @@
 
 from __future__ import annotations
 
-from bot.nof.card import (
-    TrustView,
-    absent_lines,
-    cap,
-    change_text,
-    deficit_text,
-    likely,
-    metric_code,
-    metric_extremes,
-    metric_figures,
-    metric_groups,
-    metric_text,
-    peer_texts,
-    plural,
-    rank_text,
-    score_text,
-    site_lines,
-)
+from bot.nof import card
+from bot.nof.card import TrustView
 from bot.nof.explain import domain_lines, joint_text, next_segment_lines, why_lines
 from bot.nof.model import NHS_PAGE, segment_meaning, trust_type_label
 
@@ -30,30 +14,30 @@ def text_card(view: TrustView) -> str:
     lines = [
         f"{t.name} ({t.code})",
         " · ".join(x for x in (trust_type_label(p.trust_type), t.subtype, t.region) if x),
-        *site_lines(view),
+        *card.site_lines(view),
         "",
         f"{p.quarter}",
         f"  Segment {t.segment}: {segment_meaning(t.segment)}",
-        f"  {cap(rank_text(p))}{likely(t.rank_range)}",
+        f"  {card.cap(card.rank_text(p))}{card.likely(t.rank_range)}",
         *([f"  {joint}"] if (joint := joint_text(view)) else []),
-        f"  Average score {score_text(t.score)}{likely(t.score_range)} (1 best, 4 worst)",
-        f"  {deficit_text(t)}",
+        f"  Average score {card.score_text(t.score)}{card.likely(t.score_range)} (1 best, 4 worst)",
+        f"  {card.deficit_text(t)}",
     ]
     if t.recovery_support:
         lines.append("  In the Recovery Support Programme (segment 5)")
-    lines.append(f"  {change_text(view)}")
+    lines.append(f"  {card.change_text(view)}")
     lines += [f"  {line}" for line in why_lines(view)]
     if view.peers:
-        lines.append(f"  Among peers: {'; '.join(peer_texts(view))}")
+        lines.append(f"  Among peers: {'; '.join(card.peer_texts(view))}")
     if steps := next_segment_lines(view):
         lines += ["", "Next segment up", *(f"  {line}" for line in steps)]
     if t.domains:
         lines += ["", "Domains", *(f"  {line}" for line in domain_lines(view))]
-    best, worst = metric_extremes(view.counted_metrics)
+    best, worst = card.metric_extremes(view.counted_metrics)
     for title, chosen in (("Best metric scores", best), ("Worst metric scores", worst)):
         if chosen:
             lines += ["", title]
-            lines += [f"  {metric_text(m)}" for m in chosen]
+            lines += [f"  {card.metric_text(m)}" for m in chosen]
     lines += ["", NHS_PAGE]
     return "\n".join(lines)
 
@@ -63,16 +47,20 @@ def text_metrics(view: TrustView) -> str:
     t, p = view.result, view.current
     lines = [
         f"{t.name} ({t.code}): every metric, {p.quarter}",
-        f"Median and quartiles are those of {plural(trust_type_label(p.trust_type))}; "
+        f"Median and quartiles are those of {card.plural(trust_type_label(p.trust_type))}; "
         "rank 1 is best.",
     ]
-    for domain, metrics in metric_groups(view):
+    for domain, metrics in card.metric_groups(view):
         lines += ["", domain.upper() if domain else "OTHER METRICS"]
         for mp in metrics:
-            lines.append(f"  {mp.metric.description} ({metric_code(mp)})")
-            lines.append(f"    {metric_figures(mp)}")
+            lines.append(f"  {mp.metric.description} ({card.metric_code(mp)})")
+            lines.append(f"    {card.metric_figures(mp)}")
     if view.absent:
-        lines += ["", "NOT PUBLISHED FOR THIS TRUST", *(f"  {line}" for line in absent_lines(view))]
+        lines += [
+            "",
+            "NOT PUBLISHED FOR THIS TRUST",
+            *(f"  {line}" for line in card.absent_lines(view)),
+        ]
     if not view.metrics:
         lines += ["", "No individual metrics are stored for this quarter (a league table only)."]
     return "\n".join(lines)
