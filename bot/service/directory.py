@@ -232,13 +232,18 @@ class Directory:
     def release_metrics(
         self, conn: Connection | None, trust_type: str, quarter: Quarter
     ) -> dict[str, tuple[MetricPlacing, ...]]:
-        """Every trust's metrics of one quarter of one type, by trust code."""
+        """Every trust's metrics of one quarter of one type, by trust code: from memory, or read
+        with `conn` once per directory (a card's counting and its absent metrics share it)."""
         release_id = self.release_ids.get((trust_type, quarter))
         if release_id is None:
             return {}
         if release_id in self.metrics or conn is None:
             return self.metrics.get(release_id, {})
-        return {c: m for (_, c), m in store.metrics_of(conn, [release_id]).items()}
+
+        def read() -> dict[str, tuple[MetricPlacing, ...]]:
+            return {c: m for (_, c), m in store.metrics_of(conn, [release_id]).items()}
+
+        return self.remembered(("release metrics", release_id), read)
 
     def metric_index(
         self,
