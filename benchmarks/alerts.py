@@ -17,14 +17,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.nof.subscriptions import Subscription
-from bot.service.alerts import queue_alerts
+from bot.service.alerts import Alerts
 from bot.service.delivery import Delivery
 from bot.service.ingest import SourceFile, import_files
 from bot.slack.poster import SlackPoster, slack_client
 from bot.slack.wording import WORDING
 from bot.store.db import create_engine, ensure_schema
 from bot.store.schema import alerts
-from bot.store.state import list_subscriptions, subscribe
+from bot.store.state import subscribe
 from tests.conftest import make_alerts
 from tests.fakes.slack import FakeSlack
 
@@ -55,7 +55,7 @@ def run(data_dir: Path, channels: int) -> None:
 
         start = time.perf_counter()
         with engine.begin() as conn:
-            queued = queue_alerts(conn, report, list_subscriptions(conn), now, WORDING)
+            queued = Alerts(WORDING).queue(conn, report, now)
         queue_time = time.perf_counter() - start
 
         rows = [
@@ -99,7 +99,7 @@ def run(data_dir: Path, channels: int) -> None:
     )
     show("bare executemany of the same rows  [baseline]", f"{bare_insert * 1000:9.1f} ms")
     show(
-        "queue_alerts (diff, plan, dedupe, insert)",
+        "Alerts.queue (diff, plan, dedupe, insert)",
         f"{queue_time * 1000:9.1f} ms",
         f"ratio {queue_time / bare_insert:5.2f}x",
     )

@@ -95,19 +95,6 @@ class Alerts:
         outbox.enqueue(conn, [notice], now)
 
 
-def queue_alerts(
-    conn: Connection,
-    report: ImportReport,
-    subs: Sequence[Subscription],
-    now: datetime,
-    wording: Wording,
-) -> list[outbox.NewAlert]:
-    """Queue the alerts of every trust type whose newest quarter was stored or revised."""
-    alerts = rows(plan_alerts(conn, report, subs)[0], wording)
-    outbox.enqueue(conn, alerts, now)
-    return alerts
-
-
 def plan_alerts(
     conn: Connection, report: ImportReport, subs: Sequence[Subscription]
 ) -> tuple[list[Planned], list[Drift]]:

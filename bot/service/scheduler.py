@@ -221,6 +221,21 @@ class Jobs:
             return self._idle.wait_for(lambda: self._running == 0, timeout)
 
 
+def check_trigger(
+    crontabs: str,
+    release_crontabs: str,
+    window: Callable[[], tuple[datetime, datetime] | None],
+) -> ReleaseTrigger:
+    """The check job's trigger: the ordinary schedule, and the release schedule (none when
+    `release_crontabs` is empty) while `window()` is open."""
+    release = (
+        schedule_trigger(release_crontabs, "NOF_RELEASE_CHECK_SCHEDULE")
+        if release_crontabs.strip()
+        else None
+    )
+    return ReleaseTrigger(schedule_trigger(crontabs), release, window)
+
+
 def build_scheduler(
     jobs: Jobs,
     crontabs: str = DEFAULT_CHECK_SCHEDULE,
@@ -235,12 +250,7 @@ def build_scheduler(
     # misfire_grace_time: a run late by less than this still happens; a later one is skipped,
     #   as the next regular run comes soon (15 min for checks, 30 s for delivery).
     common: dict[str, Any] = {"coalesce": True, "max_instances": 1, "replace_existing": True}
-    release = (
-        schedule_trigger(release_crontabs, "NOF_RELEASE_CHECK_SCHEDULE")
-        if release_crontabs.strip()
-        else None
-    )
-    trigger = ReleaseTrigger(schedule_trigger(crontabs), release, jobs.release_window)
+    trigger = check_trigger(crontabs, release_crontabs, jobs.release_window)
     scheduler.add_job(
         jobs.check,
         trigger,
@@ -302,12 +312,7 @@ def next_check(
     crontabs: str, release_crontabs: str, newest: Quarter | None, now: datetime
 ) -> datetime | None:
     """When a worker's check runs next, at `now` or after (what `status` shows)."""
-    release = (
-        schedule_trigger(release_crontabs, "NOF_RELEASE_CHECK_SCHEDULE")
-        if release_crontabs.strip()
-        else None
-    )
-    trigger = ReleaseTrigger(schedule_trigger(crontabs), release, lambda: release_window(newest))
+    trigger = check_trigger(crontabs, release_crontabs, lambda: release_window(newest))
     found: datetime | None = trigger.get_next_fire_time(None, now.astimezone(TIMEZONE))
     return found
 
