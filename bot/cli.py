@@ -16,7 +16,7 @@ from bot.config import ConfigError, Settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from bot.nof.model import Quarter
+    from bot.nof.model import Asked
     from bot.runtime import Runtime
     from bot.service.check import CheckResult
     from bot.service.directory import Directory
@@ -288,7 +288,10 @@ def _schedule(runtime: Runtime, now: datetime) -> dict[str, object]:
     }
 
 
-QUARTER_HELP = 'A quarter, e.g. "Q1 2025/26" (also "Q1 25/26", "2025-26 Q1"); default: the newest.'
+QUARTER_HELP = (
+    'A quarter, e.g. "Q1 2025/26" (also "Q1 25/26", "2025-26 Q1"), or "Q1" for the newest Q1; '
+    "default: the newest."
+)
 
 
 @main.command("import-sites")
@@ -336,8 +339,10 @@ def lookup(
     from bot.service import lookup as use
     from bot.service.directory import QuarterNotStored
 
-    text, asked = split_quarter(" ".join(query))
+    text, asked, problem = split_quarter(" ".join(query))
     wanted = _quarter(quarter) if quarter else asked
+    if problem:
+        click.echo(problem, err=True)
     with _runtime().engine.connect() as conn:
         directory = _directory(conn)
         result = use.find_trust(directory, text, limit)
@@ -362,13 +367,14 @@ def lookup(
         raise SystemExit(1)
 
 
-def _quarter(text: str) -> Quarter:
-    from bot.nof.model import parse_quarter
+def _quarter(text: str) -> Asked:
+    from bot.nof.model import parse_asked
 
-    found = parse_quarter(text)
+    found = parse_asked(text)
     if found is None:
         raise click.BadParameter(
-            f"{text!r} is not a quarter like 'Q1 2025/26'", param_hint="--quarter"
+            f"{text!r} is not a quarter like 'Q1 2025/26', or 'Q1' for the newest Q1",
+            param_hint="--quarter",
         )
     return found
 

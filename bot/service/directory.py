@@ -24,7 +24,16 @@ from sqlalchemy.engine import Connection, Engine
 from bot.nof.card import TrustView
 from bot.nof.drivers import Counting, counting
 from bot.nof.metrics import MetricIndex, MetricInfo, MetricTable, catalogue, metric_table
-from bot.nof.model import MetricPlacing, Placing, Quarter, Snapshot, trust_type_label
+from bot.nof.model import (
+    AnyYear,
+    Asked,
+    MetricPlacing,
+    Placing,
+    Quarter,
+    Snapshot,
+    chosen_quarter,
+    trust_type_label,
+)
 from bot.nof.search import Candidate, SearchResult, TrustIndex
 from bot.nof.segments import CutPoints, cut_points
 from bot.store import releases as store
@@ -41,7 +50,7 @@ Metrics = dict[int, dict[str, tuple[MetricPlacing, ...]]]  # release id -> code 
 class QuarterNotStored(LookupError):
     """A trust asked for in a quarter it has no result for; the message names those it has."""
 
-    def __init__(self, name: str, quarter: Quarter, stored: Sequence[Quarter]) -> None:
+    def __init__(self, name: str, quarter: Asked, stored: Sequence[Quarter]) -> None:
         have = ", ".join(map(str, stored)) or "none"
         super().__init__(f"{name} has no result stored for {quarter}. Stored quarters: {have}.")
         self.quarter = quarter
@@ -127,7 +136,7 @@ class Directory:
         conn: Connection | None,
         code: str,
         confidence: float | None = None,
-        quarter: Quarter | None = None,
+        quarter: Asked | None = None,
         site: str | None = None,
     ) -> TrustView:
         """Return the trust's view in `quarter` (its newest by default), history up to it.
@@ -249,7 +258,7 @@ class Directory:
         self,
         conn: Connection | None,
         trust_type: str | None = None,
-        quarter: Quarter | None = None,
+        quarter: Asked | None = None,
     ) -> MetricIndex:
         """The metrics people can search: each type's newest quarter, or `quarter`. Read from
         memory (conn None), it is made once per directory and kept."""
@@ -261,12 +270,12 @@ class Directory:
         return self._metric_index(conn, trust_type, quarter)
 
     def _metric_index(
-        self, conn: Connection | None, trust_type: str | None, quarter: Quarter | None
+        self, conn: Connection | None, trust_type: str | None, quarter: Asked | None
     ) -> MetricIndex:
         infos: list[MetricInfo] = []
         for t in self.trust_types() if trust_type is None else [trust_type]:
             stored = self.quarters(t)
-            q = stored[-1] if quarter is None and stored else quarter
+            q = chosen_quarter(quarter, stored)
             if q is None or q not in stored:
                 continue
             infos += self.catalogue(conn, t, q)
@@ -300,7 +309,10 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _in_quarter(rows: list[store.StoredPlacing], quarter: Quarter) -> store.StoredPlacing | None:
+def _in_quarter(rows: list[store.StoredPlacing], quarter: Asked) -> store.StoredPlacing | None:
+    """The row of `quarter`; of `Q1` alone, the newest Q1."""
+    if isinstance(quarter, AnyYear):
+        return next((r for r in reversed(rows) if r.placing.quarter.q == quarter.q), None)
     return next((r for r in rows if r.placing.quarter == quarter), None)
 
 

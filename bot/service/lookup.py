@@ -12,7 +12,16 @@ from sqlalchemy.engine import Connection
 
 from bot.nof.card import TrustView
 from bot.nof.metrics import MetricInfo, MetricTable
-from bot.nof.model import Placing, Quarter, Snapshot, TrustResult, normalize, read_trust_type
+from bot.nof.model import (
+    Asked,
+    Placing,
+    Quarter,
+    Snapshot,
+    TrustResult,
+    chosen_quarter,
+    normalize,
+    read_trust_type,
+)
 from bot.nof.movements import Movements, compare
 from bot.nof.peers import group_members, places, region, region_phrase, subtype_group
 from bot.nof.search import Match, SearchResult
@@ -27,7 +36,7 @@ def find_trust(directory: Directory, query: str, limit: int = 25) -> SearchResul
 
 
 def view_of(
-    directory: Directory, code: str, quarter: Quarter | None = None, site: str | None = None
+    directory: Directory, code: str, quarter: Asked | None = None, site: str | None = None
 ) -> TrustView | str:
     """A trust's view in `quarter` (its newest by default), from memory, or why there is none;
     `site`: the hospital whose name found it."""
@@ -40,7 +49,7 @@ def view_of(
 
 
 def views_of(
-    directory: Directory, conn: Connection, matches: Sequence[Match], quarter: Quarter | None
+    directory: Directory, conn: Connection, matches: Sequence[Match], quarter: Asked | None
 ) -> list[TrustView]:
     """The views of the matches in `quarter`; those without it are left out, unless all are
     (then QuarterNotStored is raised for the first)."""
@@ -76,7 +85,7 @@ def find_metric(
     directory: Directory,
     words: str,
     trust_type: str | None = None,
-    quarter: Quarter | None = None,
+    quarter: Asked | None = None,
     *,
     conn: Connection | None = None,
 ) -> MetricAnswer:
@@ -108,7 +117,7 @@ NAMED_TRUST = 0.95  # how sure a search must be that words after a metric's name
 
 
 def metric_by_id(
-    directory: Directory, metric_id: str, trust_type: str, quarter: Quarter | None
+    directory: Directory, metric_id: str, trust_type: str, quarter: Asked | None
 ) -> MetricInfo | None:
     """The stored metric a button names, or None when it is no longer stored."""
     infos = directory.metric_index(None, trust_type, quarter).infos
@@ -163,7 +172,7 @@ def ranked(
     end: Literal["top", "bottom"],
     count: int,
     trust_type: str | None,
-    quarter: Quarter | None,
+    quarter: Asked | None,
     group: str,
 ) -> Ranked:
     """The top or bottom `count` of each type's table (5 of each without a type), within a
@@ -173,8 +182,7 @@ def ranked(
     count = count if one else min(count, 5)
     lists: list[RankedList] = []
     for t in types:
-        stored = directory.quarters(t)
-        q = quarter or (stored[-1] if stored else None)
+        q = chosen_quarter(quarter, directory.quarters(t))
         snap = None if q is None else directory.snapshot(t, q)
         if q is None or snap is None or not snap.trusts:
             continue
@@ -227,13 +235,13 @@ def read_group(
 
 
 def movers(
-    directory: Directory, trust_type: str | None, quarter: Quarter | None = None
+    directory: Directory, trust_type: str | None, quarter: Asked | None = None
 ) -> list[Movements]:
     """Each type's movements into `quarter` (its newest by default) from the quarter before."""
     out = []
     for t in types_of(directory, trust_type):
         stored = directory.quarters(t)
-        q = quarter or (stored[-1] if stored else None)
+        q = chosen_quarter(quarter, stored)
         if q is None or q not in stored:
             continue
         before = [x for x in stored if x < q]

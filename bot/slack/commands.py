@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.nof.model import Quarter, read_trust_type, split_quarter, trust_type_label
+from bot.nof.model import Asked, read_trust_type, split_quarter, trust_type_label
 
 TOP_MAX = 30
 
@@ -35,9 +35,10 @@ class Command:
     count: int = 10
     trust_type: str | None = None
     rank: int | None = None  # subscribe ... rank N
-    quarter: Quarter | None = None  # `... Q1 2025/26`: that quarter instead of the newest
+    quarter: Asked | None = None  # `... Q1 2025/26` or `... Q1`: that quarter, not the newest
     metrics: bool = False  # `/trust LPT metrics`: every metric of the trust
     group: str = ""  # `/trust top acute London`: a region or subtype, as typed
+    problem: str = ""  # words that looked like a quarter and were not one (`Q5`), said first
 
 
 class CommandError(ValueError):
@@ -56,8 +57,13 @@ def parse(text: str, types: Types | None = None) -> Command:
     if verb in ("top", "bottom"):
         return _ranked("top" if verb == "top" else "bottom", rest, types)
     if verb == "movers":
-        rest, quarter = split_quarter(rest)
-        return Command("movers", trust_type=_type_or_none(rest, "movers", types), quarter=quarter)
+        rest, quarter, problem = split_quarter(rest)
+        return Command(
+            "movers",
+            trust_type=_type_or_none(rest, "movers", types),
+            quarter=quarter,
+            problem=problem,
+        )
     if verb == "subscriptions":
         return Command("subscriptions")
     if verb in ("subscribe", "unsubscribe"):
@@ -69,7 +75,7 @@ def parse(text: str, types: Types | None = None) -> Command:
 
 def _lookup(text: str) -> Command:
     """`<trust> [metrics] [quarter]`, in either order; `metrics <trust>` too."""
-    query, quarter = split_quarter(text)
+    query, quarter, problem = split_quarter(text)
     words = query.split()
     metrics = False
     if words and words[-1].lower() == "metrics":
@@ -77,16 +83,19 @@ def _lookup(text: str) -> Command:
     elif len(words) > 1 and words[0].lower() == "metrics":
         metrics, words = True, words[1:]
     query = " ".join(words)
-    if quarter is None:
-        query, quarter = split_quarter(query)
+    if quarter is None and not problem:
+        query, quarter, problem = split_quarter(query)
     if not query:
-        raise CommandError("Say which trust: `/trust LPT metrics` or `/trust RGD Q1 2025/26`.")
-    return Command("lookup", query=query, quarter=quarter, metrics=metrics)
+        raise CommandError(
+            (problem + " " if problem else "")
+            + "Say which trust: `/trust LPT metrics`, `/trust RGD Q1` or `/trust RGD Q1 2025/26`."
+        )
+    return Command("lookup", query=query, quarter=quarter, metrics=metrics, problem=problem)
 
 
 def _metric(rest: str, types: Types) -> Command:
     """`metric <words> [type] [quarter]`: a trust type is read only at the end of the words."""
-    query, quarter = split_quarter(rest)
+    query, quarter, problem = split_quarter(rest)
     found_type = None
     words = query.split()
     for n in range(min(4, len(words) - 1), 0, -1):
@@ -98,19 +107,23 @@ def _metric(rest: str, types: Types) -> Command:
         raise CommandError(
             "Say which metric: `/trust metric 52 weeks`, `/trust metric A&E 4 hour acute`."
         )
-    return Command("metric", query=query.strip(), trust_type=found_type, quarter=quarter)
+    return Command(
+        "metric", query=query.strip(), trust_type=found_type, quarter=quarter, problem=problem
+    )
 
 
 def _ranked(verb: Literal["top", "bottom"], rest: str, types: Types) -> Command:
     """`top [N] [type] [region | subtype] [quarter]`; the type may also follow the group."""
-    rest, quarter = split_quarter(rest)
+    rest, quarter, problem = split_quarter(rest)
     m = re.match(r"^\s*(\d+)?\s*(.*)$", rest)
     assert m is not None
     count = int(m.group(1) or 10)
     if not 1 <= count <= TOP_MAX:
         raise CommandError(f"`/trust {verb}` shows 1 to {TOP_MAX} trusts, not {count}.")
     found_type, group = _type_and_group(m.group(2), types)
-    return Command(verb, count=count, trust_type=found_type, quarter=quarter, group=group)
+    return Command(
+        verb, count=count, trust_type=found_type, quarter=quarter, group=group, problem=problem
+    )
 
 
 def _type_and_group(text: str, types: Types) -> tuple[str | None, str]:

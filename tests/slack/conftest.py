@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from bot.service.ingest import SourceFile, import_files
 from bot.slack.app import build_app
 from bot.slack.server import wsgi
 from tests import slackreq as req
-from tests.conftest import fixture
+from tests.conftest import REAL_DATA, REAL_LEAGUE, fixture
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wsgi import WsgiServer
 
@@ -56,6 +57,20 @@ def text_of(reply: dict[str, Any]) -> str:
 @pytest.fixture
 def bot(engine: Engine, slack: FakeSlack) -> Iterator[Bot]:
     import_files(engine, [SourceFile(n, fixture(n)) for n in FILES])
+    yield from _serve(engine, slack)
+
+
+@pytest.fixture
+def real_bot(engine: Engine, slack: FakeSlack, real_nof: Path) -> Iterator[Bot]:
+    """The app with NHS England's own files stored (skipped where they are absent)."""
+    report = import_files(
+        engine, [SourceFile(n, (real_nof / n).read_bytes()) for n in (REAL_DATA, REAL_LEAGUE)]
+    )
+    assert report.rejected == []
+    yield from _serve(engine, slack)
+
+
+def _serve(engine: Engine, slack: FakeSlack) -> Iterator[Bot]:
     settings = Settings(
         slack_bot_token="xoxb-test", slack_signing_secret=req.SECRET, slack_api_url=slack.api_url
     )

@@ -14,7 +14,7 @@ from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 from slack_bolt.middleware import Middleware
 
 from bot.nof.card import TrustView
-from bot.nof.model import Quarter
+from bot.nof.model import Asked, Quarter
 from bot.service import lookup
 from bot.service.directory import MEMO_MAX, Directory, DirectoryUnavailable
 from bot.slack import commands
@@ -113,16 +113,20 @@ def _reply(directory: Directory, text: str) -> str | None:
 def answer(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block]]:
     """A lookup, a metric's table, the top or bottom of a table, or the movers."""
     if cmd.verb == "lookup":
-        return find(directory, cmd.query, cmd.quarter, metrics=cmd.metrics)
-    if cmd.verb == "metric":
-        return tables.metric(directory, cmd)
-    if cmd.verb in ("top", "bottom"):
-        return tables.ranked(directory, cmd)
-    return tables.movers(directory, cmd)
+        text, blocks = find(directory, cmd.query, cmd.quarter, metrics=cmd.metrics)
+    elif cmd.verb == "metric":
+        text, blocks = tables.metric(directory, cmd)
+    elif cmd.verb in ("top", "bottom"):
+        text, blocks = tables.ranked(directory, cmd)
+    else:
+        text, blocks = tables.movers(directory, cmd)
+    if cmd.problem:  # `Q5`: said first, then the answer to the rest
+        return f"{cmd.problem} {text}", [context(f":warning: {escape(cmd.problem)}"), *blocks]
+    return text, blocks
 
 
 def find(
-    directory: Directory, query: str, quarter: Quarter | None = None, *, metrics: bool = False
+    directory: Directory, query: str, quarter: Asked | None = None, *, metrics: bool = False
 ) -> tuple[str, list[Block]]:
     """Answer a query: a card (or every metric), a list of candidates, or the nearest names."""
     result = lookup.find_trust(directory, query, limit=25)
@@ -143,7 +147,7 @@ def find(
 def card(
     directory: Directory,
     code: str,
-    quarter: Quarter | None,
+    quarter: Asked | None,
     *,
     metrics: bool = False,
     page: int = 1,
@@ -169,7 +173,7 @@ def card(
 
 
 def card_key(
-    code: str, quarter: Quarter | None, site: str | None, metrics: bool, page: int, turn: str
+    code: str, quarter: Asked | None, site: str | None, metrics: bool, page: int, turn: str
 ) -> tuple[object, ...]:
     """The memo key of a card: owned here, where cards are made and looked up."""
     return ("card", code, quarter, site, metrics, page, turn)

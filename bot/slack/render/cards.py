@@ -29,10 +29,10 @@ from bot.nof.card import (
 from bot.nof.explain import domain_lines, joint_text, next_segment_lines, why_lines
 from bot.nof.model import (
     NHS_PAGE,
+    Asked,
     Placing,
-    Quarter,
     Range,
-    parse_quarter,
+    parse_asked,
     segment_meaning,
     trust_type_label,
 )
@@ -120,10 +120,10 @@ def card_value(view: TrustView) -> str:
     return f"{view.result.code}|{view.current.quarter}"
 
 
-def read_value(value: str) -> tuple[str, Quarter | None, int]:
+def read_value(value: str) -> tuple[str, Asked | None, int]:
     """Read `code`, `code|quarter` or `code|quarter|page` from a button's value."""
     parts = value.split("|")
-    quarter = parse_quarter(parts[1]) if len(parts) > 1 else None
+    quarter = parse_asked(parts[1]) if len(parts) > 1 else None
     page = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 1
     return parts[0], quarter, page
 
@@ -236,7 +236,7 @@ def _likely(r: Range | None) -> str:
 
 
 def candidates(
-    query: str, matches: Sequence[Match], lines: dict[str, str], quarter: Quarter | None = None
+    query: str, matches: Sequence[Match], lines: dict[str, str], quarter: Asked | None = None
 ) -> list[Block]:
     """Several trusts match: a button for each of the first few, a type-ahead for the rest."""
     shown = matches[:BUTTONS_MAX]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from slack_sdk.models.views import View
 from sqlalchemy.engine import Engine
@@ -271,3 +272,20 @@ def test_cards_made_ahead_stop_at_their_limit_newest_first(engine: Engine) -> No
         (code, None, False) for code in directory.placings
     ]
     assert made[trusts][4] is True  # then the first page of metrics
+
+
+def test_a_quarter_without_its_year_on_the_real_files(real_bot: Bot, real_nof: Path) -> None:
+    from tests.test_queries import summary
+
+    want = summary(real_nof, "RT5", "Q1 2025/26")
+    reply = real_bot.trust("LPT Q1")
+    head = f"{want['name']} (RT5): segment {want['segment']}, rank {want['rank']} of 61"
+    assert reply["text"].startswith(head)
+    assert reply["text"].endswith(" in Q1 2025/26")
+    assert_blocks(reply["blocks"])
+    assert reply["blocks"][-1]["elements"][0]["value"] == "RT5|Q1 2025/26"
+    named = real_bot.trust("RGD Q5 2025/26")
+    assert named["text"].startswith("Q5 is not a quarter: quarters run Q1 to Q4")
+    assert "Leeds and York Partnership NHS Foundation Trust (RGD)" in named["text"]
+    assert named["blocks"][0]["elements"][0]["text"].startswith(":warning: Q5 is not a quarter")
+    assert_blocks(named["blocks"])
