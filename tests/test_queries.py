@@ -109,3 +109,17 @@ def test_a_word_that_is_not_a_quarter_is_named_and_the_trust_still_found(
     bad = real_cli.invoke(main, ["lookup", "RGD", "--quarter", "Q5"])
     assert bad.exit_code == 2
     assert "'Q5' is not a quarter" in bad.output
+
+
+def test_initialisms_trusts_brand_themselves_by(real_cli: CliRunner, real_nof: Path) -> None:
+    for query, code in (("SLaM", "RV5"), ("LYPFT", "RGD")):
+        name = summary(real_nof, code, "Q4 2025/26")["name"]
+        out = real_cli.invoke(main, ["lookup", query])
+        assert out.exit_code == 0, out.output
+        assert out.output.startswith(f"{name} ({code})\n"), (query, out.output[:200])
+    # Birmingham, Bridgewater Community Healthcare and Black Country Healthcare are all BCHC
+    # (health + care): all three are listed, by name, so Birmingham's comes first
+    out = real_cli.invoke(main, ["lookup", "BCHC"])
+    assert out.output.startswith("3 trusts match 'BCHC'; look one up by its code:\n  RYW ")
+    for code in ("RYW", "RY2", "TAJ"):
+        assert summary(real_nof, code, "Q4 2025/26")["name"] in out.output

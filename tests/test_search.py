@@ -22,6 +22,14 @@ TRUSTS = [
     ("RX8", "Yorkshire Ambulance Service NHS Trust", "ambulance"),
     ("RX3", "Tees, Esk and Wear Valleys NHS Foundation Trust", "mental-health-and-community"),
     ("G6V2S", "Cornwall Partnership NHS Foundation Trust", "mental-health-and-community"),
+    ("RV5", "South London and Maudsley NHS Foundation Trust", "mental-health-and-community"),
+    ("RYW", "Birmingham Community Healthcare NHS Foundation Trust", "mental-health-and-community"),
+    (
+        "R1A",
+        "Herefordshire and Worcestershire Health and Care NHS Trust",
+        "mental-health-and-community",
+    ),
+    ("RJ7", "St George's University Hospitals NHS Foundation Trust", "acute"),
 ]
 
 
@@ -62,6 +70,11 @@ def clear(index: TrustIndex, query: str) -> str | None:
         ("EMAS", "RX9"),
         ("tees esk and wear", "RX3"),
         ("leicester hospitals", "RWE"),
+        ("SLaM", "RV5"),  # `and` as a letter
+        ("slam nhs ft", "RV5"),
+        ("BCHC", "RYW"),  # Healthcare: health + care, words other names use
+        ("BCHCFT", "RYW"),
+        ("HWHCT", "R1A"),
     ],
 )
 def test_it_finds_the_trust_people_mean(index: TrustIndex, query: str, code: str) -> None:
@@ -110,3 +123,20 @@ def test_it_normalizes_apostrophes_ampersands_and_punctuation() -> None:
     assert normalize("  The Queen Elizabeth Hospital, King's Lynn, NHS FT ") == (
         "the queen elizabeth hospital kings lynn nhs ft"
     )
+
+
+def test_a_trust_name_ranks_above_a_hospital_of_another_trust() -> None:
+    site = Candidate(
+        "RRE", "Midlands Partnership University NHS Foundation Trust", "mhc", "St George's Hospital"
+    )
+    exact = Candidate(
+        "RX1", "Midlands Partnership University NHS Foundation Trust", "mhc", "Leeds Community"
+    )
+    trusts = [Candidate(*t) for t in TRUSTS]
+    index = TrustIndex([*trusts, Candidate(site.code, site.name, "mhc"), site, exact])
+    assert codes(index, "St George's")[0] == "RJ7"
+    both = index.search("St Georges Hospital").matches
+    assert [m.candidate.code for m in both] == ["RJ7", "RRE"]  # the trust's own name first
+    assert both[1].site == "St George's Hospital"
+    assert clear(index, "Leeds Community Healthcare NHS Trust") == "RY6"  # exact over a site
+    assert clear(index, "RY6") == "RY6"

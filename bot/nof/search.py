@@ -9,13 +9,15 @@ Pure: candidates in, ranked matches out. Confidence runs from 0 to 1:
 A trust's hospitals (NHS ODS sites: "St James's", "LGI", "Basildon") are matched too, a little
 below the trust's own name (x0.97), and say which hospital matched. Where trusts match by their
 own names (0.8 or more), a trust found only through a hospital that matches less well is left
-out: "Leeds" lists the Leeds trusts, not every trust with a site in Leeds.
+out: "Leeds" lists the Leeds trusts, not every trust with a site in Leeds; one that matches as
+well or better is listed after the best own-name match ("St George's": the trust first), and
+clearly after an exact name or code.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +29,16 @@ from bot.nof.model import normalize
 # Words that say nothing about which trust is meant.
 _FILLER = frozenset({"the", "and", "of", "for", "nhs", "foundation", "trust", "ft", "trusts"})
 _SUFFIX = ("foundation", "trust", "ft")
+INITIALS = 0.95  # an initialism's confidence
 MATCH = 0.6  # below this a candidate is a suggestion, not a match
 CLEAR_GAP = 0.05  # a best match this far ahead of the next is clear
 SITE_WEIGHT = 0.97  # a hospital's name counts a little less than the trust's own
+
+
+def _below(own: float) -> float:
+    """The most a hospital's name may score beside a trust's own name scoring `own`: just below
+    it, and clearly below an exact name or code (1.0), so those stay the one clear answer."""
+    return own - CLEAR_GAP - 0.001 if own >= 1.0 else own - 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,20 +85,47 @@ class _Entry:
     candidate: Candidate
     words: tuple[str, ...]
     plain: str
-    initialisms: frozenset[str]
+    initialisms: dict[str, float]
 
 
-def _initialisms(name: str) -> frozenset[str]:
-    words = [w for w in normalize(name).split() if w not in ("the", "and", "of", "for")]
-    without_nhs = [w for w in words if w != "nhs"]
-    core = [w for w in without_nhs if w not in _SUFFIX]
-    forms = (words, without_nhs, core)
-    return frozenset("".join(w[0] for w in f) for f in forms if len(f) >= 2)
+def _initialisms(name: str, parts: Mapping[str, tuple[str, ...]]) -> dict[str, float]:
+    """The initialisms a name goes by, generated from it as trusts brand themselves: with and
+    without `NHS` and `FT`/`Foundation Trust`; `and` left out or kept as a letter (South London
+    and Maudsley: SLAM); a compound word by its parts (Birmingham Community Healthcare: BCHC),
+    where `parts` splits it into words other names use (health + care). Each with its
+    confidence: the plain initials 0.95, those kept `and` or split words need 0.94."""
+    out: dict[str, float] = {}
+    for keep_and in (False, True):
+        skip = ("the", "of", "for") if keep_and else ("the", "and", "of", "for")
+        words = [w for w in normalize(name).split() if w not in skip]
+        without_nhs = [w for w in words if w != "nhs"]
+        core = [w for w in without_nhs if w not in _SUFFIX]
+        for form in (words, without_nhs, core):
+            if len(form) < 2:
+                continue
+            plain = "".join(w[0] for w in form)
+            split = "".join(p[0] for w in form for p in parts.get(w, (w,)))
+            for initials, score in ((plain, 0.94 if keep_and else INITIALS), (split, 0.94)):
+                out[initials] = max(out.get(initials, 0.0), score)
+    return out
 
 
-def _entry(c: Candidate) -> _Entry:
+def compound_parts(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The words made of two others of the same names (`healthcare`: health + care), each part
+    of four letters or more."""
+    vocab = set(words)
+    found: dict[str, tuple[str, ...]] = {}
+    for w in vocab:
+        for cut in range(4, len(w) - 3):
+            if w[:cut] in vocab and w[cut:] in vocab:
+                found[w] = (w[:cut], w[cut:])
+                break
+    return found
+
+
+def _entry(c: Candidate, parts: Mapping[str, tuple[str, ...]]) -> _Entry:
     name = c.site or c.name
-    return _Entry(c, tuple(_words(name)), " ".join(_words(name)), _initialisms(name))
+    return _Entry(c, tuple(_words(name)), " ".join(_words(name)), _initialisms(name, parts))
 
 
 class TrustIndex:
@@ -103,7 +139,9 @@ class TrustIndex:
     """
 
     def __init__(self, candidates: Iterable[Candidate]) -> None:
-        every = [_entry(c) for c in candidates]
+        listed = list(candidates)
+        parts = compound_parts(w for c in listed for w in normalize(c.site or c.name).split())
+        every = [_entry(c, parts) for c in listed]
         self._entries = [e for e in every if not e.candidate.site]
         trust_place: dict[str, int] = {}  # each code's first trust, by its place in the rows
         for k, e in enumerate(self._entries):
@@ -124,12 +162,12 @@ class TrustIndex:
         width = max((len(e.words) for e in rows), default=0) or 1
         self._word_ids = np.full((len(rows), width), len(self._vocab), dtype=np.int64)  # padded
         self._whole: dict[tuple[str, ...], list[int]] = {}
-        self._initials: dict[str, list[int]] = {}
+        self._initials: dict[str, list[tuple[int, float]]] = {}
         for r, e in enumerate(rows):
             self._word_ids[r, : len(e.words)] = [self._place[w] for w in e.words]
             self._whole.setdefault(e.words, []).append(r)
-            for initials in e.initialisms:
-                self._initials.setdefault(initials, []).append(r)
+            for initials, score in e.initialisms.items():
+                self._initials.setdefault(initials, []).append((r, score))
         self._lengths = np.array([max(len(e.words), 1) for e in rows], dtype=np.float64)
         self._plains = [e.plain for e in rows]
 
@@ -167,8 +205,10 @@ class TrustIndex:
         covered = (in_entry.max(axis=0) >= 80).sum(axis=1)  # the name's words typed
         score = 0.85 * (best.sum(axis=0) / len(words) / 100) + 0.15 * covered / self._lengths
         out[found] = score[found]
-        if len(words) == 1 and 2 <= len(squashed) <= 8:
-            out[self._initials.get(squashed, [])] = 0.95
+        if len(words) == 1:  # `SLaM`, `SLaM NHS FT`: an initialism, with or without NHS / FT
+            for initials in {squashed, words[0]}:
+                for r, score in self._initials.get(initials, []) if len(initials) >= 2 else ():
+                    out[r] = max(out[r], score)
         out[self._whole.get(tuple(words), [])] = 1.0
         return out
 
@@ -219,9 +259,12 @@ class TrustIndex:
         for t in listed.tolist():
             trust, mine = self._entries[t].candidate, float(own[t])
             site_score, site = via.get(t, (0.0, ""))
-            if site_score > mine:
-                if mine < MATCH and best_own >= 0.8 and site_score < best_own:
+            if best_own >= 0.8 and site_score > mine:
+                if mine < MATCH and site_score < best_own:
                     site_score = min(site_score, MATCH - 0.001)  # a suggestion at most
+                else:  # a trust's own name, and more so its exact name or code, ranks first
+                    site_score = max(mine, min(site_score, _below(best_own)))
+            if site_score > mine:
                 found.append(Match(trust, round(site_score, 3), site))
             else:
                 found.append(Match(trust, round(mine, 3)))
