@@ -335,7 +335,7 @@ def lookup(
     from bot.nof.card import list_line
     from bot.nof.card_json import view_json
     from bot.nof.card_text import text_card, text_metrics
-    from bot.nof.model import split_quarter
+    from bot.nof.model import said, split_quarter
     from bot.service import lookup as use
     from bot.service.directory import QuarterNotStored
 
@@ -343,6 +343,9 @@ def lookup(
     wanted = _quarter(quarter) if quarter else asked
     if problem:
         click.echo(problem, err=True)
+    if not text:  # nothing to look for: how to ask
+        click.echo(click.get_current_context().get_help(), err=True)
+        raise SystemExit(2)
     with _runtime().engine.connect() as conn:
         directory = _directory(conn)
         result = use.find_trust(directory, text, limit)
@@ -355,7 +358,9 @@ def lookup(
                 view = directory.view(conn, c.code, best.confidence, wanted, best.site)
                 click.echo(text_metrics(view) if every_metric else text_card(view))
             elif result.matches:
-                click.echo(f"{len(result.matches)} trusts match {text!r}; look one up by its code:")
+                click.echo(
+                    f"{len(result.matches)} trusts match {said(text)!r}; look one up by its code:"
+                )
                 for m in result.matches:
                     via = f" [{m.site}]" if m.site else ""
                     click.echo(f"  {list_line(directory.newest(m.candidate.code))}{via}")
@@ -363,7 +368,9 @@ def lookup(
             raise click.ClickException(str(e)) from None
     if not result.matches:
         near = ", ".join(f"{s.candidate.name} ({s.candidate.code})" for s in result.suggestions)
-        click.echo(f"No trust matches {text!r}." + (f" Nearest: {near}" if near else ""), err=True)
+        click.echo(
+            f"No trust matches {said(text)!r}." + (f" Nearest: {near}" if near else ""), err=True
+        )
         raise SystemExit(1)
 
 
@@ -390,20 +397,26 @@ def metric(
 ) -> None:
     """A metric's league table: find it by words ("52 weeks", "A&E 4 hour", "sickness")."""
     from bot.nof.metrics import table_json, text_table
+    from bot.nof.model import said
     from bot.service import lookup as use
 
     text = " ".join(words)
+    if not text.strip():  # nothing to look for: how to ask
+        click.echo(click.get_current_context().get_help(), err=True)
+        raise SystemExit(2)
     with _runtime().engine.connect() as conn:
         directory = _directory(conn)
         slug = _type(directory, trust_type) if trust_type else None
         asked = _quarter(quarter) if quarter else None
         found = use.find_metric(directory, text, slug, asked, conn=conn)
-        if not found.stored:
-            raise click.ClickException(_no_metrics(directory, slug, quarter))
+        if not found.found and not found.stored:
+            raise click.ClickException(use.no_metrics_text(directory, slug, asked, conn))
         if not found.found:
             raise click.ClickException(
-                f"no metric matches {text!r}: try words from its name, or its id (OF0005)"
+                f"no metric matches {said(text)!r}: try words from its name, or its id (OF0005)"
             )
+        if found.note:
+            click.echo(found.note, err=True)
         if as_json:
             tables = [use.metric_table(directory, info, conn) for info in found.found]
             click.echo(json.dumps([table_json(t) for t in tables], indent=2))
@@ -411,7 +424,9 @@ def metric(
             table = use.metric_table(directory, found.one, conn)
             click.echo(text_table(table, top, found.trust))
         else:
-            click.echo(f"{len(found.found)} metrics match {text!r}; narrow with --type or by id:")
+            click.echo(
+                f"{len(found.found)} metrics match {said(text)!r}; narrow with --type or by id:"
+            )
             for info in found.found:
                 click.echo(
                     f"  {info.published_id:<7} {info.name} "
@@ -420,23 +435,18 @@ def metric(
 
 
 def _type(directory: Directory, text: str) -> str:
-    """Read --type as a stored type's slug or label, or as people write a type."""
-    from bot.nof.model import read_trust_type
+    """Read --type as a stored type's slug or label, or as people write a type (a known type
+    not stored yet is read too: what is asked of it then says that nothing of it is stored)."""
+    from bot.nof.model import TRUST_TYPE_LABELS, read_trust_type
 
     labels = directory.type_labels()
     found = read_trust_type(text, labels)
-    if found is not None and found in labels:
+    if found is not None and (found in labels or found in TRUST_TYPE_LABELS):
         return found
     stored = list(labels)
     raise click.BadParameter(
         f"{text!r} is not a stored trust type (stored: {', '.join(stored)})", param_hint="--type"
     )
-
-
-def _no_metrics(directory: Directory, slug: str | None, quarter: str | None) -> str:
-    stored = ", ".join(str(q) for q in directory.quarters(slug))
-    where = f" for {quarter}" if quarter else ""
-    return f"no metrics are stored{where} (stored quarters: {stored})"
 
 
 @main.command()

@@ -196,7 +196,10 @@ def test_the_metric_command(nof: CliRunner) -> None:
     assert "no metric matches 'dentistry'" in none.output
     acute = nof.invoke(main, ["metric", "crisis", "--type", "acute"])
     assert acute.exit_code == 1  # a league table alone: no metrics
-    assert "no metrics are stored (stored quarters: Q2 2025/26)" in acute.output
+    assert (
+        "No acute trust metrics are stored. Metrics are stored for mental health and community "
+        "trusts (Q1 2025/26 to Q2 2025/26)."
+    ) in acute.output
     wrong = nof.invoke(main, ["metric", "crisis", "--type", "dentists"])
     assert wrong.exit_code == 2
     assert "'dentists' is not a stored trust type" in wrong.output

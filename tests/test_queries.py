@@ -123,3 +123,69 @@ def test_initialisms_trusts_brand_themselves_by(real_cli: CliRunner, real_nof: P
     assert out.output.startswith("3 trusts match 'BCHC'; look one up by its code:\n  RYW ")
     for code in ("RYW", "RY2", "TAJ"):
         assert summary(real_nof, code, "Q4 2025/26")["name"] in out.output
+
+
+def rows_of(real_nof: Path, quarter: str, metric_id: str) -> list[dict[str, str]]:
+    text = (real_nof / REAL_DATA).read_text(encoding="utf-8-sig")
+    return [
+        r
+        for r in csv.DictReader(io.StringIO(text))
+        if r["Quarter"] == quarter and r["Metric_ID"] == metric_id
+    ]
+
+
+@pytest.mark.parametrize("metric_id", ["OF1035", "OF1080", "OF4002", "OF5002", "OF4103"])
+def test_every_id_the_bot_shows_finds_its_table(
+    real_cli: CliRunner, real_nof: Path, metric_id: str
+) -> None:
+    import json
+
+    out = real_cli.invoke(main, ["metric", "--json", metric_id])
+    assert out.exit_code == 0, out.output
+    (table,) = json.loads(out.stdout)
+    published = rows_of(real_nof, "Q4 2025/26", metric_id)
+    assert table["metric_id"] == metric_id
+    assert table["description"] == published[0]["Metric_description"].strip()
+    shown = {r["code"]: r for r in table["trusts"] + table["unranked"]}
+    assert set(shown) == {r["Trust_code"] for r in published}
+    for r in published:
+        row = shown[r["Trust_code"]]
+        want = float(r["Value"])
+        got = row["value"] if metric_id.startswith(("OF40", "OF41", "OF50")) else row["score"]
+        assert got == pytest.approx(want), r["Trust_code"]
+        assert row["rank"] == (int(float(r["Rank"])) if r["Rank"] else None)
+
+
+def test_shorthands_and_what_is_not_stored(real_cli: CliRunner, real_nof: Path) -> None:
+    for words, metric_id in (
+        ("UCR", "OF0057"),
+        ("CYP", "OF0041"),
+        ("average score", "OF5002"),
+        ("segment", "OF5000"),
+    ):
+        out = real_cli.invoke(main, ["metric", words])
+        assert out.exit_code == 0, out.output
+        description = rows_of(real_nof, "Q4 2025/26", metric_id)[0]["Metric_description"]
+        assert out.stdout.startswith(f"{description.strip()} ({metric_id})\n"), words
+    older = real_cli.invoke(main, ["metric", "OF1067"])  # published for Q1 to Q3 only
+    assert older.exit_code == 0
+    assert "OF1067 is not published for Q4 2025/26: shown for Q3 2025/26" in older.stderr
+    assert len(rows_of(real_nof, "Q4 2025/26", "OF1067")) == 0
+    q3 = rows_of(real_nof, "Q3 2025/26", "OF1067")
+    assert all(f"({r['Trust_code']})" in older.stdout for r in q3) and q3
+    acute = real_cli.invoke(main, ["metric", "A&E", "4", "hour", "--type", "acute"])
+    assert acute.exit_code == 1
+    assert "No acute trust metrics are stored. Metrics are stored for mental health" in (
+        acute.output
+    )
+
+
+def test_an_empty_query_shows_the_help_and_a_long_one_is_cut(real_cli: CliRunner) -> None:
+    empty = real_cli.invoke(main, ["lookup", ""])
+    assert empty.exit_code == 2
+    assert "Usage: " in empty.stderr and "Show a trust's card" in empty.stderr
+    long = "Leeds " + "x" * 500
+    out = real_cli.invoke(main, ["lookup", long])
+    assert out.exit_code == 1
+    echoed = out.stderr.split("'")[1]
+    assert len(echoed) == 80 and echoed.endswith("…")

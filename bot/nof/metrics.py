@@ -24,6 +24,9 @@ _SAME = (
     (r"\bc\.?\s*diff(?:icile)?\b|clostridi(?:oides|um)\s+difficile", " cdiff "),
     (r"\be\.?\s*coli\b|escherichia\s+coli", " ecoli "),
     (r"referral\s+to\s+treatment", " rtt "),
+    # shorthands of NHS England's metric definitions
+    (r"urgent\s+community\s+response", " ucr "),
+    (r"children\s+and\s+young\s+people", " cyp "),
     (r"\bcat\.?(?=\s*\d)", " category "),
     (r"(\d+)\s*-?\s*(?:hours?|hrs?)\b", r" \1 hour "),
     (r"(\d+)\s*-?\s*(?:weeks?|wks?)\b", r" \1 week "),
@@ -64,6 +67,7 @@ class MetricInfo:
     quarter: Quarter
     ranked: int
     trust_type_label: str = ""
+    short: str = ""  # the name people use for a league-table row: `segment`, `average score`
 
     @property
     def label(self) -> str:
@@ -97,17 +101,24 @@ class MetricIndex:
         self._words = [tuple(words(f"{i.description} {i.domain}")) for i in self.infos]
 
     def search(self, query: str) -> list[MetricMatch]:
-        """Return the metrics whose description holds every word of the query, best first."""
+        """Return the metrics whose description holds every word of the query, best first: by
+        any id the bot shows (a value row's, a score row's, a domain's or a summary row's), by
+        the short name of a league-table row (`segment`, `average score`), or by words."""
         wanted = [w for w in words(query) if w not in _FILLER]
         if not wanted:
             return []
-        by_id = _id_query(query)
+        ids = _id_query(query)
+        if ids:
+            for metric_id in ids:  # the id as typed first; a score row's id finds its metric
+                found = [MetricMatch(i, 1.0) for i in self.infos if i.published_id == metric_id]
+                if found:
+                    return found
+            return []
+        named = [MetricMatch(i, 1.0) for i in self.infos if i.short and words(i.short) == wanted]
+        if named:
+            return named
         found = []
         for info, have in zip(self.infos, self._words, strict=True):
-            if by_id is not None:
-                if info.published_id.upper() == by_id:
-                    found.append(MetricMatch(info, 1.0))
-                continue
             scores = [_word_score(w, have) for w in wanted]
             if min(scores) > 0:
                 specific = len(set(wanted)) / max(len(set(have)), 1)
@@ -116,12 +127,14 @@ class MetricIndex:
         return found
 
 
-def _id_query(query: str) -> str | None:
+def _id_query(query: str) -> tuple[str, ...]:
+    """The ids a query names (`OF1035`, `of 1016`, `4002`): the id as typed, then for a score
+    row's id (OF1xxx) its value row's (OF0xxx); none if it is not an id."""
     m = re.fullmatch(r"\s*(?:of)?\s*([0-9])(\d{3})\s*", query, re.IGNORECASE)
     if m is None:
-        return None
-    family = "0" if m.group(1) == "1" else m.group(1)  # a score row's id finds its metric
-    return f"OF{family}{m.group(2)}"
+        return ()
+    typed = f"OF{m.group(1)}{m.group(2)}"
+    return (typed, f"OF0{m.group(2)}") if m.group(1) == "1" else (typed,)
 
 
 def _word_score(word: str, have: tuple[str, ...]) -> float:
@@ -188,6 +201,22 @@ class MetricTable:
             return f"{code}: not ranked on this metric, {score}"
         joint = " (joint)" if row.joint else ""
         return f"{code}: {ordinal(row.rank)} of {self.ranked}{joint}, {score}"
+
+    def value_text(self, r: MetricRow) -> str:
+        """A row's value as shown (`28.09%`); a league-table row's own figure: `score 1.53`,
+        `segment 2`."""
+        from bot.nof.card import value_text
+
+        units = self.info.units
+        if units == "score":
+            return f"score {_score(r.score)}"
+        if units == "segment":
+            return f"segment {'-' if r.value is None else f'{r.value:.0f}'}"
+        return "-" if r.value is None else value_text(r.value, units)
+
+    def score_text(self, r: MetricRow) -> str:
+        """`, score 3.12` after a row's value; nothing where the value is the score itself."""
+        return "" if self.info.units == "score" else f", score {_score(r.score)}"
 
     @property
     def median_label(self) -> str:
@@ -272,7 +301,7 @@ def catalogue(snapshot: Snapshot, metrics: Iterable[MetricPlacing]) -> list[Metr
 def text_table(table: MetricTable, n: int = 10, trust: str | None = None) -> str:
     """A metric's table for a terminal: top and bottom n, values, scores, rank of N, the
     type's median; `trust`, a code: that trust's own line and place."""
-    from bot.nof.card import national_text, score_text, value_text
+    from bot.nof.card import national_text, score_text
 
     info = table.info
     lines = [
@@ -295,11 +324,9 @@ def text_table(table: MetricTable, n: int = 10, trust: str | None = None) -> str
     width = max((len(r.name) for r in (*top, *bottom)), default=0)
 
     def line(r: MetricRow) -> str:
-        value = "-" if r.value is None else value_text(r.value, info.units)
         joint = " (joint)" if r.joint else ""
-        return (
-            f"  {r.rank:>4}  {r.name:<{width}}  {r.code:<6} {value}, score {_score(r.score)}{joint}"
-        )
+        figure = table.value_text(r) + table.score_text(r)
+        return f"  {r.rank:>4}  {r.name:<{width}}  {r.code:<6} {figure}{joint}"
 
     after_top, before_bottom = table.unshown_ties(n)
     if top:
@@ -314,7 +341,11 @@ def text_table(table: MetricTable, n: int = 10, trust: str | None = None) -> str
         lines += [line(r) for r in bottom]
     if table.unranked and not top:
         lines += ["", "NHS England publishes no rank for this metric: trusts by score, 1 best"]
-        lines += [f"  {score_text(r.score):>5}  {r.name} ({r.code})" for r in table.unranked]
+        lines += [
+            f"  {score_text(r.score):>5}  {r.name} ({r.code})"
+            + (f": {table.value_text(r)}" if table.info.units == "segment" else "")
+            for r in table.unranked
+        ]
     elif table.unranked:
         lines += ["", f"{len(table.unranked)} trust(s) published without a rank on it."]
     if table.ranked:

@@ -201,6 +201,15 @@ TYPE_ALIASES = {
 }
 
 
+SAID_MAX = 80  # characters of a query echoed back
+
+
+def said(text: str) -> str:
+    """A query as it is echoed back: spaces made one, cut to SAID_MAX characters (`…`)."""
+    text = " ".join(text.split())
+    return text if len(text) <= SAID_MAX else text[: SAID_MAX - 1].rstrip() + "…"
+
+
 def normalize(text: str) -> str:
     """Lower-case; drop apostrophes; `&` reads as `and`; other punctuation is a space."""
     text = text.lower().replace("&", " and ")

@@ -36,6 +36,7 @@ from bot.nof.model import (
 )
 from bot.nof.search import Candidate, SearchResult, TrustIndex
 from bot.nof.segments import CutPoints, cut_points
+from bot.nof.summary import is_summary, summary_infos, summary_table
 from bot.store import releases as store
 from bot.store.schema import releases
 from bot.store.sites import load_sites
@@ -278,11 +279,13 @@ class Directory:
             q = chosen_quarter(quarter, stored)
             if q is None or q not in stored:
                 continue
-            infos += self.catalogue(conn, t, q)
+            infos += self.catalogue(conn, t, q) + summary_infos(self.snapshot(t, q))
         return MetricIndex(infos)
 
     def metric_table(self, conn: Connection | None, info: MetricInfo) -> MetricTable:
         snap = self.snapshot(info.trust_type, info.quarter)
+        if is_summary(info.metric_id):
+            return summary_table(info, snap)
         return metric_table(info, snap, self.release_metrics(conn, info.trust_type, info.quarter))
 
 

@@ -21,10 +21,13 @@ from bot.nof.model import (
     chosen_quarter,
     normalize,
     read_trust_type,
+    said,
+    trust_type_label,
 )
 from bot.nof.movements import Movements, compare
 from bot.nof.peers import group_members, places, region, region_phrase, subtype_group
 from bot.nof.search import Match, SearchResult
+from bot.nof.summary import is_summary
 from bot.service.directory import Directory, QuarterNotStored
 
 # --- a trust ---------------------------------------------------------------------------------
@@ -75,6 +78,7 @@ class MetricAnswer:
     found: tuple[MetricInfo, ...] = ()
     stored: bool = True
     trust: str | None = None
+    note: str = ""  # `OF1067 is not published for Q4 2025/26: …`, when an earlier quarter's
 
     @property
     def one(self) -> MetricInfo | None:
@@ -91,13 +95,46 @@ def find_metric(
 ) -> MetricAnswer:
     """The metrics matching `words` in each type's newest quarter, or `quarter`."""
     index = directory.metric_index(conn, trust_type, quarter)
-    if not index.infos:
-        return MetricAnswer(stored=False)
+    stored = any(not is_summary(i.metric_id) for i in index.infos)
     metric_words, trust = _named_trust(directory, words)
     found = tuple(m.info for m in index.search(metric_words))
     if trust is not None and not found:  # the words were a metric's after all
-        return MetricAnswer(tuple(m.info for m in index.search(words)))
-    return MetricAnswer(found, trust=trust)
+        found, trust = tuple(m.info for m in index.search(words)), None
+    if not found and quarter is None:  # not published in the newest quarter: an earlier one
+        for q in reversed(directory.quarters(trust_type)[:-1]):
+            earlier = directory.metric_index(conn, trust_type, q).search(metric_words)
+            if earlier:
+                newest = directory.quarters(trust_type)[-1]
+                note = (
+                    f"{said(metric_words)} is not published for {newest}: shown for {q}, "
+                    "the newest quarter with it."
+                )
+                return MetricAnswer(tuple(m.info for m in earlier), True, trust, note)
+    return MetricAnswer(found, stored=stored, trust=trust)
+
+
+def no_metrics_text(
+    directory: Directory,
+    trust_type: str | None,
+    quarter: Asked | None,
+    conn: Connection | None = None,
+) -> str:
+    """Why no metric was found where none is stored: which type and quarter has none, and
+    which have them (`No acute trust metrics are stored. Metrics are stored for …`)."""
+    labels = directory.type_labels()
+    label = labels.get(trust_type) or trust_type_label(trust_type) if trust_type else ""
+    what = f"{label.lower()} metrics" if trust_type else "metrics"
+    where = f" for {quarter}" if quarter else ""
+    having = []
+    for t in directory.trust_types():
+        qs = [q for q in directory.quarters(t) if directory.catalogue(conn, t, q)]
+        if qs:
+            span = str(qs[0]) if len(qs) == 1 else f"{qs[0]} to {qs[-1]}"
+            label = labels[t].lower()
+            having.append(f"{label if label.endswith('s') else label + 's'} ({span})")
+    if not having:
+        return f"No {what} are stored{where}: only league tables, or nothing yet."
+    return f"No {what} are stored{where}. Metrics are stored for {'; '.join(having)}."
 
 
 def _named_trust(directory: Directory, words: str) -> tuple[str, str | None]:

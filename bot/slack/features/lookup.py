@@ -14,7 +14,7 @@ from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 from slack_bolt.middleware import Middleware
 
 from bot.nof.card import TrustView
-from bot.nof.model import Asked, Quarter
+from bot.nof.model import Asked, Quarter, said
 from bot.service import lookup
 from bot.service.directory import MEMO_MAX, Directory, DirectoryUnavailable
 from bot.slack import commands
@@ -139,9 +139,9 @@ def find(
             + (f" · :hospital: {escape(m.site)}" if m.site else "")
             for m in result.matches
         }
-        text = f"{len(result.matches)} trusts match {escape(query)}"
+        text = f"{len(result.matches)} trusts match {escape(said(query))}"
         return text, cards.candidates(query, result.matches, lines, quarter)
-    return f"No trust matches {escape(query)}", cards.no_match(query, result.suggestions)
+    return f"No trust matches {escape(said(query))}", cards.no_match(query, result.suggestions)
 
 
 def card(

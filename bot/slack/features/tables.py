@@ -9,14 +9,14 @@ from typing import Any, Literal
 from slack_bolt import App, Respond
 
 from bot.nof.metrics import MetricInfo
-from bot.nof.model import trust_type_label
+from bot.nof.model import said, trust_type_label
 from bot.service import lookup
 from bot.service.directory import Directory
 from bot.slack import commands
 from bot.slack.features.common import ack_now, on_directory, selected
 from bot.slack.render import cards
 from bot.slack.render import tables as render
-from bot.slack.render.blocks import Block, escape, section
+from bot.slack.render.blocks import Block, context, escape, section
 from bot.slack.services import Services
 
 BLOCKS_MAX = cards.BLOCKS_MAX
@@ -29,20 +29,23 @@ def register(app: App, services: Services) -> None:
 def metric(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block]]:
     """A metric's league table, a choice of the metrics that match, or why none does."""
     found = lookup.find_metric(directory, cmd.query, cmd.trust_type, cmd.quarter)
-    if not found.stored:
-        where = f" for {cmd.quarter}" if cmd.quarter else ""
-        text = f"No metrics are stored{where}: only league tables, or nothing yet."
-        return text, [section(text)]
+    if not found.found and not found.stored:
+        text = lookup.no_metrics_text(directory, cmd.trust_type, cmd.quarter)
+        return text, [section(escape(text))]
     if not found.found:
         text = (
-            f"No metric matches *{escape(cmd.query)}*. Try words from its name: "
+            f"No metric matches *{escape(said(cmd.query))}*. Try words from its name: "
             "`52 weeks`, `A&amp;E 4 hour`, `sickness`, `staff survey`."
         )
-        return f"No metric matches {escape(cmd.query)}", [section(text)]
+        return f"No metric matches {escape(said(cmd.query))}", [section(text)]
     if found.one is None:
-        text = f"{len(found.found)} metrics match {escape(cmd.query)}"
-        return text, render.metric_choices(cmd.query, found.found)
-    return table(directory, found.one, found.trust)
+        text = f"{len(found.found)} metrics match {escape(said(cmd.query))}"
+        text, blocks = text, render.metric_choices(cmd.query, found.found)
+    else:
+        text, blocks = table(directory, found.one, found.trust)
+    if found.note:
+        return f"{escape(found.note)} {text}", [context(escape(found.note)), *blocks]
+    return text, blocks
 
 
 def table(

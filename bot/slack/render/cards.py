@@ -33,6 +33,7 @@ from bot.nof.model import (
     Placing,
     Range,
     parse_asked,
+    said,
     segment_meaning,
     trust_type_label,
 )
@@ -240,7 +241,7 @@ def candidates(
 ) -> list[Block]:
     """Several trusts match: a button for each of the first few, a type-ahead for the rest."""
     shown = matches[:BUTTONS_MAX]
-    blocks = [section(f"{len(matches)} trusts match *{escape(query)}*. Which one?")]
+    blocks = [section(f"{len(matches)} trusts match *{escape(said(query))}*. Which one?")]
     for m in shown:
         c = m.candidate
         blocks.append(
@@ -261,7 +262,7 @@ def candidates(
 
 
 def no_match(query: str, suggestions: Sequence[Match]) -> list[Block]:
-    blocks = [section(f"No trust matches *{escape(query)}*.")]
+    blocks = [section(f"No trust matches *{escape(said(query))}*.")]
     if suggestions:
         blocks.append(section("Did you mean one of these?"))
         blocks.append(

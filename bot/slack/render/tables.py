@@ -14,6 +14,7 @@ from bot.nof.model import (
     Placing,
     Quarter,
     parse_quarter,
+    said,
 )
 from bot.nof.movements import Movements, SegmentChange, biggest, by_size, reason
 from bot.slack.render.blocks import Block, button, clip, context, escape, header, section
@@ -38,7 +39,7 @@ def read_metric_value(value: str) -> tuple[str, str, Quarter | None]:
 def metric_choices(query: str, infos: Sequence[MetricInfo]) -> list[Block]:
     """Several metrics match: a button for each of the first few, and how many more there are."""
     shown = infos[:CHOICES_MAX]
-    blocks = [section(f"{len(infos)} metrics match *{escape(query)}*. Which one?")]
+    blocks = [section(f"{len(infos)} metrics match *{escape(said(query))}*. Which one?")]
     for info in shown:
         text = (
             f"*{escape(info.name)}* ({escape(info.published_id)})\n"
@@ -90,9 +91,9 @@ def metric_table_blocks(table: MetricTable, trust: str | None = None) -> list[Bl
 
 
 def _table_line(table: MetricTable, r: MetricRow) -> str:
-    value = "no value" if r.value is None else value_text(r.value, table.info.units)
+    value = "no value" if r.value is None and table.info.units != "score" else table.value_text(r)
     joint = ", joint" if r.joint else ""
-    where = f"rank {r.rank} of {table.ranked}{joint}, score {score_text(r.score)}"
+    where = f"rank {r.rank} of {table.ranked}{joint}{table.score_text(r)}"
     return f"{r.rank}. *{escape(r.name)}* ({escape(r.code)}): {escape(value)} ({where})"
 
 
@@ -102,6 +103,7 @@ def _unranked(table: MetricTable, *, all_unranked: bool = False) -> list[Block]:
     if all_unranked:
         lines = [
             f"*{escape(r.name)}* ({escape(r.code)}): score {score_text(r.score)}"
+            + (f", {escape(table.value_text(r))}" if table.info.units == "segment" else "")
             for r in table.unranked
         ]
         title = "_NHS England publishes no rank for this metric: trusts by score, 1 best_"

@@ -105,3 +105,23 @@ def test_a_type_or_quarter_not_stored_is_said_plainly(bot: Bot) -> None:
     assert bot.trust("bottom acute Q1 2024/25")["text"] == (
         "No league table of acute trusts is stored for Q1 2024/25."
     )
+
+
+def test_metric_ids_shorthands_and_what_is_not_stored_on_the_real_files(real_bot: Bot) -> None:
+    none = real_bot.trust("metric A&E 4 hour acute")
+    assert none["text"] == (
+        "No acute trust metrics are stored. Metrics are stored for mental health and community "
+        "trusts (Q1 2025/26 to Q4 2025/26)."
+    )
+    for asked, title in (
+        ("metric OF1035", "CQC community mental health survey satisfaction rate"),
+        ("metric UCR", "Urgent Community Response 2-hour performance"),
+        ("metric average score", "Average metric score"),
+        ("metric OF4002", "Patient safety domain score"),
+    ):
+        reply = real_bot.trust(asked)
+        assert reply["blocks"][0]["text"]["text"] == title, asked
+        assert_blocks(reply["blocks"])
+    long = real_bot.trust("Quxbridge " + "y" * 600)
+    assert long["text"].startswith("No trust matches Quxbridge yyy")
+    assert len(long["text"]) == len("No trust matches ") + 80
