@@ -172,7 +172,8 @@ def test_shorthands_and_what_is_not_stored(real_cli: CliRunner, real_nof: Path) 
     assert "OF1067 is not published for Q4 2025/26: shown for Q3 2025/26" in older.stderr
     assert len(rows_of(real_nof, "Q4 2025/26", "OF1067")) == 0
     q3 = rows_of(real_nof, "Q3 2025/26", "OF1067")
-    assert all(f"({r['Trust_code']})" in older.stdout for r in q3) and q3
+    assert all(f"({r['Trust_code']})" in older.stdout for r in q3)
+    assert q3
     acute = real_cli.invoke(main, ["metric", "A&E", "4", "hour", "--type", "acute"])
     assert acute.exit_code == 1
     assert "No acute trust metrics are stored. Metrics are stored for mental health" in (
@@ -183,9 +184,11 @@ def test_shorthands_and_what_is_not_stored(real_cli: CliRunner, real_nof: Path) 
 def test_an_empty_query_shows_the_help_and_a_long_one_is_cut(real_cli: CliRunner) -> None:
     empty = real_cli.invoke(main, ["lookup", ""])
     assert empty.exit_code == 2
-    assert "Usage: " in empty.stderr and "Show a trust's card" in empty.stderr
+    assert "Usage: " in empty.stderr
+    assert "Show a trust's card" in empty.stderr
     long = "Leeds " + "x" * 500
     out = real_cli.invoke(main, ["lookup", long])
     assert out.exit_code == 1
     echoed = out.stderr.split("'")[1]
-    assert len(echoed) == 80 and echoed.endswith("…")
+    assert len(echoed) == 80
+    assert echoed.endswith("…")
