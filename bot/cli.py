@@ -14,13 +14,14 @@ import click
 from bot.config import ConfigError, Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Engine
 
     from bot.nof.model import Asked
     from bot.runtime import Runtime
     from bot.service.check import CheckResult
     from bot.service.directory import Directory
     from bot.service.ingest import ImportReport
+    from bot.service.ods import OdsList
     from bot.service.scheduler import Jobs
 
 
@@ -86,6 +87,23 @@ def _runtime(settings: Settings | None = None) -> Runtime:
     return runtime
 
 
+def _stored() -> Runtime:
+    """The parts of a command that only reads what is stored: where the SQLite file it would
+    read does not exist, a one-line error naming it, rather than a new empty database."""
+    from sqlalchemy.engine import make_url
+
+    settings = _settings()
+    url = make_url(settings.database_url)
+    path = url.database if url.get_backend_name() == "sqlite" else None
+    if path and path != ":memory:" and not Path(path).exists():
+        raise click.ClickException(
+            f"no database at {Path(path).absolute()} (DATABASE_URL {settings.database_url}): "
+            "run `nof-bot import PATH` or `nof-bot check` first, or run from the folder that "
+            "holds your database"
+        )
+    return _runtime(settings)
+
+
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -149,8 +167,18 @@ def check(dry_run: bool) -> None:
     if not dry_run:
         result.delivery = runtime.delivery().run()
         click.echo(result.delivery.summary())
-    if result.reason:
-        raise click.ClickException(result.reason)
+    for notice in result.optional:  # an NHS ODS list: optional, so the check still succeeded
+        click.echo(f"note: {notice}", err=True)
+    problems = result.every_problem
+    if len(problems) > 1:  # each in a line of its own, then the first as the error
+        for problem in problems:
+            click.echo(f"problem: {problem}", err=True)
+        more = len(problems) - 1
+        raise click.ClickException(
+            f"{problems[0]} (and {more} more problem{'s' * (more > 1)}, listed above)"
+        )
+    if problems:
+        raise click.ClickException(problems[0])
 
 
 def _print_check(result: CheckResult, dry_run: bool) -> None:
@@ -160,8 +188,11 @@ def _print_check(result: CheckResult, dry_run: bool) -> None:
         line += f"; {n} page(s) unchanged (304), their files not asked for"
     click.echo(line)
     _print_report(result.report, quiet=True)
-    if result.sites is not None:
-        click.echo(f"stored {result.sites} NHS trust sites (hospital names)")
+    from bot.service.ods import LISTS
+
+    for which in LISTS:
+        if which.key in result.lists:
+            click.echo(f"stored {result.lists[which.key]} {which.what} from the {which.title}")
     verb = "would queue" if dry_run else "queued"
     click.echo(f"{verb} {len(result.alerts)} alert(s)")
     if dry_run:
@@ -245,28 +276,67 @@ def _run_scheduler(
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def status(as_json: bool) -> None:
-    """Health: database, last check, last release, alerts queued and failing (exit 1 if bad)."""
+    """The pipeline's health: database, last check, last release, alerts queued and failing,
+    NHS ODS's lists (exit 1 if the pipeline is unhealthy; a database that has never run `check`
+    says so instead)."""
     from bot.runtime import Runtime
+    from bot.store.db import described
     from bot.store.ops import health
 
     runtime = Runtime.from_settings(_settings(), migrate=False)  # it reports; it changes nothing
     now = datetime.now(UTC)
     try:
         h = health(runtime.engine, now)
-        figures = h.as_dict() | (_schedule(runtime, now) if h.database else {})
+        figures = h.as_dict() | {"database_at": described(runtime.engine)}
+        lists = _lists(runtime) if h.database else []
+        if h.database:
+            figures |= _schedule(runtime, now) | {"ods_lists": lists}
     finally:
         runtime.close()
+    notes = []
+    if h.database and h.last_check is None:
+        notes.append(
+            "no check has run yet: the stored releases answer lookups; `nof-bot check` (or the "
+            "worker) follows NHS England's releases and posts their alerts"
+        )
     if as_json:
-        click.echo(json.dumps(figures, indent=2))
+        click.echo(json.dumps(figures | {"notes": notes}, indent=2))
     else:
         for key, value in figures.items():
-            if key != "problems":
+            if key == "ods_lists":
+                for entry in lists:
+                    click.echo(f"{'nhs ods list':<24} {entry['line']}")
+            elif key != "problems":
                 none = "no" if key == "release_due" else "never"
                 click.echo(f"{key.replace('_', ' '):<24} {value if value is not None else none}")
+        for note in notes:
+            click.echo(f"note: {note}")
         for problem in h.problems:
             click.echo(f"problem: {problem}", err=True)
     if not h.ok:
         raise SystemExit(1)
+
+
+def _lists(runtime: Runtime) -> list[dict[str, object]]:
+    """NHS ODS's lists: when each was last stored, and why not since (not fatal: optional)."""
+    from bot.service.ods import LISTS, list_state
+
+    s = runtime.settings
+    urls = (s.sites_url, s.trusts_url, s.successors_url)
+    out: list[dict[str, object]] = []
+    with runtime.engine.connect() as conn:
+        for which, url in zip(LISTS, urls, strict=True):
+            got = list_state(conn, which)
+            out.append(
+                {
+                    "list": which.key,
+                    "downloaded": url is not None,
+                    "updated": None if got.updated is None else got.updated.isoformat(),
+                    "problem": got.problem or None,
+                    "line": got.line if url else f"{which.title}: not downloaded (off)",
+                }
+            )
+    return out
 
 
 def _schedule(runtime: Runtime, now: datetime) -> dict[str, object]:
@@ -298,28 +368,69 @@ QUARTER_HELP = (
 @click.argument("file", type=click.Path(path_type=Path))
 def import_sites(file: Path) -> None:
     """Load NHS ODS's list of NHS trust sites (ets.csv or its zip): hospital names find trusts."""
-    from bot.nof.sites import SitesError
-    from bot.service.ingest import import_sites as store_sites
+    from bot.service.ods import SITES
+    from bot.store.sites import sites_of_stored_trusts
+
+    runtime = _runtime()
+    stored = _import_list(runtime, SITES, file)
+    with runtime.engine.connect() as conn:
+        ours = sites_of_stored_trusts(conn)
+    click.echo(f"stored {stored} NHS trust sites; {ours} belong to trusts in the league tables")
+
+
+@main.command("import-trusts")
+@click.argument("file", type=click.Path(path_type=Path))
+def import_trusts(file: Path) -> None:
+    """Load NHS ODS's list of NHS trusts (etr.csv or its zip): every trust known by code and
+    name, also before its league table is stored; closed trusts' names are former names."""
+    from bot.service.ods import TRUSTS
+
+    stored = _import_list(_runtime(), TRUSTS, file)
+    click.echo(f"stored {stored} NHS trusts (open and closed)")
+
+
+@main.command("import-successors")
+@click.argument("file", type=click.Path(path_type=Path))
+def import_successors(file: Path) -> None:
+    """Load NHS ODS's successor list (succ.csv or its zip): a closed trust leads to the trust
+    it became."""
+    from bot.service.ods import SUCCESSORS
+
+    stored = _import_list(_runtime(), SUCCESSORS, file)
+    click.echo(f"stored {stored} successions")
+
+
+def _import_list(runtime: Runtime, which: OdsList, file: Path) -> int:
+    from bot.nof.sites import OdsError
+    from bot.service.ods import import_list
 
     try:
         data = file.read_bytes()
     except OSError as e:
         raise click.ClickException(f"{file}: {e.strerror or e}") from None
     try:
-        stored, ours = store_sites(_runtime().engine, str(file), data, datetime.now(UTC).date())
-    except SitesError as e:
+        return import_list(runtime.engine, which, str(file), data, datetime.now(UTC).date())
+    except OdsError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"stored {stored} NHS trust sites; {ours} belong to trusts in the league tables")
 
 
 def _directory(conn: Connection) -> Directory:
-    """The stored releases, or a one-line error when there are none."""
+    """The stored releases, or a one-line error, naming the database, when there are none."""
     from bot.service.directory import Directory
 
     directory = Directory.load(conn)
     if not directory.placings:
-        raise click.ClickException("no releases stored yet: run `nof-bot import PATH` first")
+        raise click.ClickException(_nothing_stored(conn.engine))
     return directory
+
+
+def _nothing_stored(engine: Engine) -> str:
+    from bot.store.db import described
+
+    return (
+        f"no releases stored yet in {described(engine)} (DATABASE_URL): run `nof-bot import "
+        "PATH` or `nof-bot check` first, or run from the folder that holds your database"
+    )
 
 
 @main.command()
@@ -346,7 +457,7 @@ def lookup(
     if not text:  # nothing to look for: how to ask
         click.echo(click.get_current_context().get_help(), err=True)
         raise SystemExit(2)
-    with _runtime().engine.connect() as conn:
+    with _stored().engine.connect() as conn:
         directory = _directory(conn)
         result = use.find_trust(directory, text, limit)
         try:
@@ -404,7 +515,7 @@ def metric(
     if not text.strip():  # nothing to look for: how to ask
         click.echo(click.get_current_context().get_help(), err=True)
         raise SystemExit(2)
-    with _runtime().engine.connect() as conn:
+    with _stored().engine.connect() as conn:
         directory = _directory(conn)
         slug = _type(directory, trust_type) if trust_type else None
         asked = _quarter(quarter) if quarter else None
@@ -455,10 +566,10 @@ def releases(every: bool) -> None:
     """List the stored quarters per trust type, newest revision of each unless --all."""
     from bot.store.releases import list_releases
 
-    with _runtime().engine.connect() as conn:
+    with _stored().engine.connect() as conn:
         rows = list_releases(conn, latest_only=not every)
     if not rows:
-        click.echo("no releases stored yet: run `nof-bot import PATH` first")
+        click.echo(_nothing_stored(conn.engine))
         return
     click.echo(
         f"{'quarter':<11} {'trust type':<28} {'rev':>3} {'trusts':>6} {'ranges':<6} first seen"

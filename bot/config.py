@@ -21,8 +21,12 @@ DEFAULT_SOURCE_URLS = (
 )
 
 
-# NHS ODS's list of NHS trust sites (hospitals), downloaded monthly by `check`.
-DEFAULT_SITES_URL = "https://www.odsdatasearchandexport.nhs.uk/api/getReport?report=ets"
+# NHS ODS's lists, downloaded monthly by `check`: NHS trust sites (hospitals), NHS trusts (open
+# and closed) and successor organisations.
+ODS_REPORTS = "https://www.odsdatasearchandexport.nhs.uk/api/getReport?report="
+DEFAULT_SITES_URL = ODS_REPORTS + "ets"
+DEFAULT_TRUSTS_URL = ODS_REPORTS + "etr"
+DEFAULT_SUCCESSORS_URL = ODS_REPORTS + "succ"
 
 
 class ConfigError(ValueError):
@@ -47,6 +51,8 @@ class Settings:
     check_schedule: str = DEFAULT_CHECK_SCHEDULE  # crontab lines separated by ";"
     release_check_schedule: str = DEFAULT_RELEASE_CHECK_SCHEDULE  # "" (off): never added
     sites_url: str | None = DEFAULT_SITES_URL  # None: hospital names are not downloaded
+    trusts_url: str | None = DEFAULT_TRUSTS_URL  # None: NHS ODS's trusts are not downloaded
+    successors_url: str | None = DEFAULT_SUCCESSORS_URL  # None: nor its successors
 
     @property
     def slack_configured(self) -> bool:
@@ -79,7 +85,9 @@ class Settings:
             web_concurrency=_number(env, "WEB_CONCURRENCY", 2, 1, 64),
             check_schedule=_text(env, "NOF_CHECK_SCHEDULE") or DEFAULT_CHECK_SCHEDULE,
             release_check_schedule=_release_schedule(env),
-            sites_url=_sites_url(env),
+            sites_url=_ods_url(env, "NOF_SITES_URL", DEFAULT_SITES_URL),
+            trusts_url=_ods_url(env, "NOF_TRUSTS_URL", DEFAULT_TRUSTS_URL),
+            successors_url=_ods_url(env, "NOF_SUCCESSORS_URL", DEFAULT_SUCCESSORS_URL),
         )
 
 
@@ -102,14 +110,14 @@ def _release_schedule(env: Mapping[str, str]) -> str:
     return "" if text.lower() == "off" else text
 
 
-def _sites_url(env: Mapping[str, str]) -> str | None:
-    text = _text(env, "NOF_SITES_URL")
+def _ods_url(env: Mapping[str, str], name: str, default: str) -> str | None:
+    text = _text(env, name)
     if text is None:
-        return DEFAULT_SITES_URL
+        return default
     if text.lower() == "off":
         return None
     if not text.startswith(("http://", "https://")):
-        raise ConfigError(f"NOF_SITES_URL: {text!r} is not an http(s) URL (or `off`)")
+        raise ConfigError(f"{name}: {text!r} is not an http(s) URL (or `off`)")
     return text
 
 

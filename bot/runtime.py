@@ -84,7 +84,13 @@ class Runtime:
 
         s = self.settings
         return Checker(
-            self.engine, Source(self.http), self.alerts, s.source_urls, sites_url=s.sites_url
+            self.engine,
+            Source(self.http),
+            self.alerts,
+            s.source_urls,
+            sites_url=s.sites_url,
+            trusts_url=s.trusts_url,
+            successors_url=s.successors_url,
         )
 
     def poster(self) -> tuple[Poster, float]:
@@ -140,4 +146,10 @@ class Runtime:
         self.start_directory(directory)  # before this process takes its first request
         self._closers.append(watch_slack(self.settings, slack).set)
         secret = self.settings.slack_signing_secret or ""
-        return wsgi(app, self.engine, signing_secret=secret, slack=slack)
+        return wsgi(
+            app,
+            self.engine,
+            signing_secret=secret,
+            slack=slack,
+            in_memory=lambda: directory.loaded,
+        )

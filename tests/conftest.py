@@ -28,6 +28,10 @@ REAL_LEAGUE = (
 BASE_PG_URL = os.environ.get(
     "NOF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+# No test reaches NHS ODS on the internet: its lists are off unless a test names a fake's URL
+# (commands run here, and the processes they start, inherit this).
+for _name in ("NOF_SITES_URL", "NOF_TRUSTS_URL", "NOF_SUCCESSORS_URL"):
+    os.environ.setdefault(_name, "off")
 # Under pytest-xdist each worker has a database of its own (`test_gw0`, ...), so one worker's
 # advisory locks (the ingest lock, migrations) never hold up another's tests.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")

@@ -548,21 +548,25 @@ def test_check_downloads_the_trust_sites_once_a_month(
     nhs.csv("/ods/ets.csv", fewer)
     assert check(30).sites == 6
     nhs.csv("/ods/ets.csv", b"<!DOCTYPE html><html>Maintenance</html>")
-    for days in (31, 1):  # due, fails, and is tried again at the next check
-        broken = check(days)
-        assert broken.reason is not None
-        assert "ets.csv" in broken.reason
+    asked = len(nhs.gets("/ods/ets.csv"))
+    broken = check(31)  # due; it fails, and the check does not: the list is optional
+    html = f"{nhs.url('/ods/ets.csv')}: an HTML page came back instead of a CSV"
+    assert (broken.reason, broken.optional) == (None, [f"NHS ODS sites list not updated: {html}"])
+    assert len(nhs.gets("/ods/ets.csv")) == asked + 1
+    assert check(0).optional == []  # the same day: not asked again
+    assert len(nhs.gets("/ods/ets.csv")) == asked + 1
     nhs.csv("/ods/ets.csv", b"ZA1 01,NOT A SITE CODE\r\n")
-    unreadable = check(1)
-    assert (
-        unreadable.reason == f"{nhs.url('/ods/ets.csv')}: line 1: 'ZA1 01' is not an ODS site code"
-    )
+    unreadable = check(1)  # the next day: tried again
+    assert unreadable.reason is None
+    assert unreadable.optional == [
+        f"NHS ODS sites list not updated: {nhs.url('/ods/ets.csv')}: line 1: 'ZA1 01' is not an "
+        "ODS site code"
+    ]
     assert stored_sites() == 6  # the last good list stays
     (notice,) = [t for t in admin_notices(slack) if "ets.csv" in t]  # told once
-    assert notice == (
-        f"NOF source problem, nothing stored from it: {nhs.url('/ods/ets.csv')}: an HTML page "
-        "came back instead of a CSV"
-    )
+    assert notice == f"NHS ODS sites list not updated: {html}"
+    nhs.csv("/ods/ets.csv", fixture("ets-sites.csv"))
+    assert check(1).sites == 7  # back: stored, and the failure cleared
 
 
 def test_after_slack_failed_check_and_status_say_what_waits_and_when(

@@ -111,11 +111,22 @@ def test_it_prints_json_matches_best_first(nof: CliRunner) -> None:
     assert prev["change"] is None
 
 
-def test_it_says_when_nothing_is_stored_yet(nof: CliRunner) -> None:
+def test_it_says_when_nothing_is_stored_yet_and_where_it_looked(
+    nof: CliRunner, db_url: str
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    assert invoke(nof, "db", "upgrade").exit_code == 0  # an empty database
     result = invoke(nof, "lookup", "Leeds")
     assert result.exit_code == 1
-    assert "no releases stored yet" in result.output
-    assert "no releases stored yet" in invoke(nof, "releases").output
+    url = make_url(db_url)
+    where = (
+        f"the SQLite file {url.database}"
+        if url.get_backend_name() == "sqlite"
+        else f"the database {url.render_as_string(hide_password=True)}"
+    )
+    assert f"no releases stored yet in {where} (DATABASE_URL)" in result.output
+    assert f"no releases stored yet in {where}" in invoke(nof, "releases").output
 
 
 def test_it_runs_as_python_dash_m_bot(tmp_path: Path) -> None:

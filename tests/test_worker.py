@@ -180,6 +180,17 @@ def test_status_reports_health_and_fails_when_unhealthy(db_url: str, engine: Eng
     figures = json.loads(fine.output)
     # The default schedule checks at least every 6 hours; nothing stored: no release is due.
     next_check = datetime.fromisoformat(figures.pop("next_check"))
+    assert figures.pop("database_at").startswith(("the SQLite file /", "the database postgres"))
+    assert figures.pop("notes") == [
+        "no check has run yet: the stored releases answer lookups; `nof-bot check` (or the "
+        "worker) follows NHS England's releases and posts their alerts"
+    ]
+    lists = figures.pop("ods_lists")  # off here (tests/conftest.py): told, and never a problem
+    assert [(x["list"], x["downloaded"], x["line"]) for x in lists] == [
+        ("sites", False, "NHS ODS sites list: not downloaded (off)"),
+        ("trusts", False, "NHS ODS trusts list: not downloaded (off)"),
+        ("successors", False, "NHS ODS successors list: not downloaded (off)"),
+    ]
     assert datetime.now(UTC) <= next_check <= datetime.now(UTC) + timedelta(hours=6, minutes=1)
     assert figures == {
         "ok": True, "database": "reachable", "last_check": None, "last_successful_check": None,

@@ -28,7 +28,11 @@ _HEADER = {
 MAX_CODE = 16
 
 
-class SitesError(ValueError):
+class OdsError(ValueError):
+    """A file that is not the NHS ODS list it should be; the message names the file and line."""
+
+
+class SitesError(OdsError):
     """A file that is not ODS's trust-sites list; the message names the file and the line."""
 
 
@@ -42,7 +46,7 @@ class Site:
 
 def parse_sites(name: str, data: bytes, today: date) -> list[Site]:
     """Read the open sites of an `ets` file."""
-    text = _decode(name, data)
+    text = decode(name, data, "ODS's trust-sites CSV", SitesError)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     positions = dict(_HEADER.items())
     out: list[Site] = []
@@ -63,15 +67,17 @@ def parse_sites(name: str, data: bytes, today: date) -> list[Site]:
     return out
 
 
-def _decode(name: str, data: bytes) -> str:
+def decode(name: str, data: bytes, what: str, error: type[OdsError]) -> str:
+    """An ODS file's text (UTF-8, or the Windows-1252 of ODS's older files); `error` names the
+    file when it is empty or a web page instead of `what`."""
     if not data.strip():
-        raise SitesError(f"{name}: the file is empty")
+        raise error(f"{name}: the file is empty")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")  # ODS's older files are Windows-1252
+        text = data.decode("cp1252", errors="replace")
     if text.lstrip()[:1] == "<":
-        raise SitesError(f"{name}: this is an HTML page, not ODS's trust-sites CSV")
+        raise error(f"{name}: this is an HTML page, not {what}")
     return text
 
 

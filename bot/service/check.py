@@ -1,6 +1,7 @@
 """The check cycle, as small named steps: scan the pages, download what is new, ingest it, queue
-its alerts, refresh the NHS ODS sites list. Each step is safe to run twice and callable alone
-(tests call them); `Checker.check` runs them in order, in one transaction for what it stores."""
+its alerts, refresh NHS ODS's lists (optional: bot.service.ods). Each step is safe to run twice
+and callable alone (tests call them); `Checker.check` runs them in order, in one transaction
+for what it stores."""
 
 from __future__ import annotations
 
@@ -9,22 +10,21 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot.logs import redact
-from bot.nof.sites import SitesError
+from bot.nof.sites import OdsError
 from bot.service.alerts import Alerts
 from bot.service.delivery import DeliveryResult
-from bot.service.ingest import ImportReport, SourceFile, ingest, ingest_sites
+from bot.service.ingest import ImportReport, SourceFile, ingest
+from bot.service.ods import LISTS, OdsList, list_state
 from bot.service.source import Download, Page, Source, SourceError, is_csv_url
 from bot.store import ops, outbox, state
 from bot.store.state import Validators
 
 log = logging.getLogger(__name__)
-SITES_EVERY = timedelta(days=30)  # NHS ODS updates its lists monthly
 # While a page is unchanged its files are not asked for, except this often: a file replaced
 # in place under the same name is still noticed.
 FILES_EVERY = timedelta(hours=6)
@@ -42,7 +42,14 @@ class CheckResult:
     problems: list[str] = field(default_factory=list)
     delivery: DeliveryResult | None = None
     notices: list[str] = field(default_factory=list)  # format differences told for the first time
-    sites: int | None = None  # hospital sites stored from a new download
+    lists: dict[str, int] = field(default_factory=dict)  # NHS ODS lists stored: key -> entries
+    # NHS ODS lists that could not be had: optional, so not problems of the check
+    optional: list[str] = field(default_factory=list)
+
+    @property
+    def sites(self) -> int | None:
+        """Hospital sites stored from a new download, if one was."""
+        return self.lists.get("sites")
 
     @property
     def reason(self) -> str | None:
@@ -58,6 +65,14 @@ class CheckResult:
             else ""
         )
         return problems[0] + more
+
+    @property
+    def every_problem(self) -> list[str]:
+        """Every problem, the delivery's too, each in one line."""
+        problems = list(self.problems)
+        if self.delivery is not None and not self.delivery.ok:
+            problems.append(self.delivery.stopped or _undelivered(self.delivery))
+        return problems
 
 
 def _undelivered(d: DeliveryResult) -> str:
@@ -113,7 +128,9 @@ class Checker:
     source: Source
     alerts: Alerts
     source_urls: Sequence[str]
-    sites_url: str | None = None  # NHS ODS's trust-sites list, downloaded when due (monthly)
+    sites_url: str | None = None  # NHS ODS's lists, each downloaded when due (monthly)
+    trusts_url: str | None = None
+    successors_url: str | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def check(
@@ -142,7 +159,7 @@ class Checker:
         result = CheckResult()
         scan = self.scan_pages(result)
         downloads = self.download_new(scan, result, should_stop)
-        sites = None if downloads is None else self.download_sites(scan)
+        lists = {} if downloads is None else self.download_lists()
         if downloads is None or should_stop():
             result.problems.append(STOPPED)
             return result
@@ -150,8 +167,7 @@ class Checker:
             self.ingest_new(conn, downloads, scan, result)
             self.remember_pages(conn, scan, result)
             self.queue_alerts(conn, result)
-            if sites is not None:
-                self.refresh_sites(conn, sites, result)
+            self.refresh_lists(conn, lists, result)
             if dry_run:
                 tx.rollback()
         return result
@@ -218,41 +234,67 @@ class Checker:
                 kept = state.PageState(Validators(page.etag, page.last_modified), page.paths, now)
                 state.remember_page(conn, redact(page.url), kept, now)
 
-    def download_sites(self, scan: Scan) -> Download | Literal["unchanged"] | None:
-        """Download the trust-sites list if a month has passed; None when not due or failed."""
-        if not self.sites_url:
-            return None
-        with self.engine.connect() as conn:
-            last = ops.get(conn, ops.SITES_CHECKED)
-        if last is not None and self.clock() - datetime.fromisoformat(last) < SITES_EVERY:
-            return None
-        try:
-            got = self.source.fetch(self.sites_url, scan.known.get(redact(self.sites_url)))
-        except SourceError as e:
-            scan.errors.append(e)
-            return None
-        return "unchanged" if got is None else got
+    def list_urls(self) -> list[tuple[OdsList, str]]:
+        """NHS ODS's lists this checker downloads, with their URLs."""
+        urls = (self.sites_url, self.trusts_url, self.successors_url)
+        return [(which, url) for which, url in zip(LISTS, urls, strict=True) if url]
 
-    def refresh_sites(
-        self, conn: Connection, sites: Download | Literal["unchanged"], result: CheckResult
-    ) -> None:
-        """Store a new NHS ODS sites list (a bad one is told, and the stored list kept)."""
+    def download_lists(self) -> dict[str, Download | str | None]:
+        """Download each NHS ODS list that is due (a month after it was last had, a day after a
+        try that failed): by key, the download, None when unchanged (304), or why it could not
+        be had. Lists not due are not asked for."""
+        out: dict[str, Download | str | None] = {}
         now = self.clock()
-        assert self.sites_url is not None
-        url = redact(self.sites_url)  # as shown and told: no credentials
-        if sites != "unchanged":
+        with self.engine.connect() as conn:
+            known = state.validators(conn)
+            due = [(w, u) for w, u in self.list_urls() if list_state(conn, w).due(now)]
+        for which, url in due:
             try:
-                with conn.begin_nested():
-                    result.sites = ingest_sites(conn, url, sites.data, now.date())
-            except SitesError as e:
-                reason = str(e)
-                result.problems.append(reason)
-                self.alerts.notify(conn, f"source:{url}", f"Trust sites not updated: {reason}", now)
-                return
-            digest = hashlib.sha256(sites.data).hexdigest()
-            state.remember(conn, url, sites.etag, sites.last_modified, digest, now)
-        state.clear_failures(conn, [f"source:{url}"])
-        ops.put(conn, ops.SITES_CHECKED, now.isoformat(), now)
+                out[which.key] = self.source.fetch(url, known.get(redact(url)))
+            except SourceError as e:
+                said = e.reason if e.reason.startswith(url) else f"{url}: {e.reason}"
+                out[which.key] = redact(said)
+        return out
+
+    def refresh_lists(
+        self, conn: Connection, got: dict[str, Download | str | None], result: CheckResult
+    ) -> None:
+        """Store each NHS ODS list downloaded. One that could not be had or read keeps the
+        stored list, is told to the admin channel once ("NHS ODS sites list not updated: …")
+        and is tried again the next day; it is not a problem of the check."""
+        now = self.clock()
+        for which, url in self.list_urls():
+            if which.key not in got:
+                continue
+            shown = redact(url)  # as shown and told: no credentials
+            download = got[which.key]
+            ops.put(conn, which.tried_key, now.isoformat(), now)
+            if isinstance(download, str):
+                self._list_failed(conn, which, download, result)
+                continue
+            if download is not None:
+                try:
+                    with conn.begin_nested():
+                        result.lists[which.key] = which.store(
+                            conn, shown, download.data, now.date()
+                        )
+                except OdsError as e:
+                    self._list_failed(conn, which, str(e), result)
+                    continue
+                digest = hashlib.sha256(download.data).hexdigest()
+                state.remember(conn, shown, download.etag, download.last_modified, digest, now)
+            state.clear_failures(conn, [which.failure_key])
+            ops.put(conn, which.updated_key, now.isoformat(), now)
+            ops.put(conn, which.problem_key, "", now)
+
+    def _list_failed(
+        self, conn: Connection, which: OdsList, reason: str, result: CheckResult
+    ) -> None:
+        now = self.clock()
+        told = f"{which.title} not updated: {reason}"
+        result.optional.append(told)
+        ops.put(conn, which.problem_key, reason[:500], now)
+        self.alerts.notify(conn, which.failure_key, told, now)
 
     def ingest_new(
         self, conn: Connection, downloads: list[Download], scan: Scan, result: CheckResult

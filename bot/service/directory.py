@@ -410,6 +410,11 @@ class LiveDirectory:
     def failure(self) -> str | None:
         return self._failure
 
+    @property
+    def loaded(self) -> bool:
+        """Whether a directory is in memory: answers can be given without the database."""
+        return self._directory is not None
+
     def _reload(self, *, serving: bool = True) -> None:
         started = self.clock()
         loaded = None

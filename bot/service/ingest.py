@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -19,9 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.nof.model import Snapshot
 from bot.nof.parse import SHORT, Drift, ParsedFile, ParseError, combine, parse_file
-from bot.nof.sites import SitesError, parse_sites
 from bot.store import releases as store
-from bot.store.sites import replace_sites, sites_of_stored_trusts
 
 log = logging.getLogger(__name__)
 NOF_FILE = re.compile(r"nhs-oversight-framework-.*\.csv$", re.IGNORECASE)
@@ -231,41 +227,6 @@ def new_kinds(
             detail = f"new metric {metric_id}{what} for {label}s in {source}"
             out.append(Drift("metric", key, detail))
     return out
-
-
-SITES_MAX_BYTES = 50 * 1024 * 1024
-
-
-def ingest_sites(conn: Connection, name: str, data: bytes, today: date) -> int:
-    """Replace the stored hospital sites with an `ets` file's (CSV, or ODS's zip of it).
-
-    Raises SitesError naming the file; nothing is stored then.
-    """
-    found = parse_sites(name, _unzipped(name, data), today)
-    return replace_sites(conn, found)
-
-
-def import_sites(engine: Engine, name: str, data: bytes, today: date) -> tuple[int, int]:
-    """Store a sites file; return how many sites it holds and how many of them belong to trusts
-    with stored results. Raises SitesError; nothing is stored then."""
-    with engine.begin() as conn:
-        stored = ingest_sites(conn, name, data, today)
-        return stored, sites_of_stored_trusts(conn)
-
-
-def _unzipped(name: str, data: bytes) -> bytes:
-    if not data.startswith(b"PK\x03\x04"):
-        return data
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            member = next((i for i in z.infolist() if i.filename.lower().endswith(".csv")), None)
-            if member is None:
-                raise SitesError(f"{name}: a zip file without a CSV in it")
-            if member.file_size > SITES_MAX_BYTES:
-                raise SitesError(f"{name}: {member.filename} unzips to over 50 MB")
-            return z.read(member)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise SitesError(f"{name}: a broken zip file ({e})") from None
 
 
 def lock_ingest(conn: Connection) -> None:

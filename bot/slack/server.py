@@ -49,6 +49,7 @@ def wsgi(
     signing_secret: str,
     slack: SlackStatus | None = None,
     clock: Callable[[], float] = time.time,
+    in_memory: Callable[[], bool] = lambda: False,
 ) -> Wsgi:
     """The WSGI application: /healthz answered here; Slack's requests checked (bounded, signed,
     well formed: bot.slack.guard) before Bolt reads them; everything else to Bolt."""
@@ -57,7 +58,7 @@ def wsgi(
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == "/healthz":
-            return _health(engine, slack, start_response)
+            return _health(engine, slack, in_memory, start_response)
         if path == "/slack/events" and method == "POST":
             try:
                 checked_body(environ, signing_secret, clock())
@@ -81,15 +82,26 @@ def _answer(start_response: StartResponse, status: str, body: dict[str, Any]) ->
 
 
 def _health(
-    engine: Engine, slack: SlackStatus | None, start_response: StartResponse
+    engine: Engine,
+    slack: SlackStatus | None,
+    in_memory: Callable[[], bool],
+    start_response: StartResponse,
 ) -> Iterable[bytes]:
-    """200 with the figures when healthy, 503 with the same figures and the problems when not;
-    within HEALTH_TIMEOUT seconds whatever the database does. Slack's reachability is told."""
+    """Whether this web process can answer: 200 while the database answers or the league
+    tables are in memory, 503 when neither; within HEALTH_TIMEOUT seconds whatever the database
+    does. The pipeline's figures (last check, alerts) and Slack's reachability are told in the
+    body, not fatal: `nof-bot status` judges the pipeline."""
     h = health_within(engine, datetime.now(UTC), HEALTH_TIMEOUT)
-    body = h.as_dict()
+    memory = in_memory()
+    can_answer = h.database or memory
+    body = h.as_dict() | {
+        "ok": can_answer,
+        "answers_from": "database" if h.database else "memory" if memory else "nothing",
+        "pipeline_ok": h.ok,
+    }
     if slack is not None:
         body["slack_api"] = slack.as_dict()
-    return _answer(start_response, "200 OK" if h.ok else "503 Service Unavailable", body)
+    return _answer(start_response, "200 OK" if can_answer else "503 Service Unavailable", body)
 
 
 def serve(settings: Settings, factory: Callable[[], Wsgi]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 T = TypeVar("T")
 
 # The newest migration in migrations/versions; a test checks it against Alembic's head.
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 0x6E6F66  # advisory lock id: one process migrates at a time
 
@@ -63,6 +64,15 @@ def _postgres_timeouts(dbapi_connection: Any, _record: Any) -> None:
     with dbapi_connection.cursor() as cursor:
         cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT * 1000}")
     dbapi_connection.commit()  # a session setting, kept past the pool's rollbacks
+
+
+def described(engine: Engine) -> str:
+    """Where the data is, as a person would look for it: a SQLite database's absolute path
+    (`the SQLite file /home/me/nof-bot.sqlite3`), else the URL with its password hidden."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return f"the SQLite file {os.path.abspath(url.database)}"
+    return f"the database {url.render_as_string(hide_password=True)}"
 
 
 def failure(url: str, error: BaseException, what: str = "failed") -> str:

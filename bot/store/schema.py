@@ -326,3 +326,26 @@ service_state = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# --- NHS ODS's trusts and successors (0008) -------------------------------------------------
+
+# Every NHS trust from NHS ODS's `etr` file, open and closed (`closed`: YYYYMMDD or ""), so a
+# trust is known by code and name before its league table is stored; replaced whole each time.
+ods_trusts = sa.Table(
+    "ods_trusts",
+    metadata,
+    sa.Column("code", sa.String(16), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("postcode", sa.Text, nullable=False),
+    sa.Column("closed", sa.String(8), nullable=False),
+)
+
+# Which organisation became which, from NHS ODS's `succ` file (`effective`: YYYYMMDD or "").
+ods_successors = sa.Table(
+    "ods_successors",
+    metadata,
+    sa.Column("old_code", sa.String(16), nullable=False),
+    sa.Column("new_code", sa.String(16), nullable=False),
+    sa.Column("effective", sa.String(8), nullable=False),
+    sa.PrimaryKeyConstraint("old_code", "new_code", name="pk_ods_successors"),
+)

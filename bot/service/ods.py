@@ -1,0 +1,141 @@
+"""NHS ODS's lists, each optional: the trust sites (`ets`: hospital names find their trust), the
+NHS trusts (`etr`: every trust known by code and name) and the successors (`succ`: a closed
+trust leads to the trust it became).
+
+Each is read from a file (`nof-bot import-sites`, `import-trusts`, `import-successors`; CSV or
+ODS's zip of it) or downloaded by `check` once a month. A list that cannot be had never fails a
+check: it is told to the admin channel once, in words that say which list it is, shown on its
+own line in `status`, and tried again the next day; the stored list is kept meanwhile.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.engine import Connection, Engine
+
+from bot.nof.organisations import parse_successors, parse_trusts
+from bot.nof.sites import OdsError, parse_sites
+from bot.store import ops
+from bot.store.organisations import replace_successors, replace_trusts
+from bot.store.outbox import utc
+from bot.store.sites import replace_sites
+
+MAX_BYTES = 50 * 1024 * 1024  # unzipped; ODS's real lists are a few megabytes
+EVERY = timedelta(days=30)  # NHS ODS updates its lists monthly
+RETRY = timedelta(days=1)  # a list that could not be had is tried again the next day
+
+
+@dataclass(frozen=True)
+class OdsList:
+    """One of NHS ODS's lists: how it is named, stored and remembered."""
+
+    key: str  # sites, trusts, successors
+    title: str  # as told: "NHS ODS sites list"
+    what: str  # what a stored count counts: "NHS trust sites (hospital names)"
+    store: Callable[[Connection, str, bytes, date], int]  # parse and replace; raises OdsError
+
+    @property
+    def updated_key(self) -> str:
+        """Service state: when the list was last stored or found unchanged."""
+        return ops.SITES_CHECKED if self.key == "sites" else f"{self.key}_checked_at"
+
+    @property
+    def tried_key(self) -> str:
+        """Service state: when it was last asked for, whatever came of it."""
+        return f"{self.key}_tried_at"
+
+    @property
+    def problem_key(self) -> str:
+        """Service state: why it could not be had the last time ("" once it could)."""
+        return f"{self.key}_problem"
+
+    @property
+    def failure_key(self) -> str:
+        """The failure told to the admin channel once (bot.service.alerts.Alerts.notify)."""
+        return f"ods:{self.key}"
+
+
+def _sites(conn: Connection, name: str, data: bytes, today: date) -> int:
+    return replace_sites(conn, parse_sites(name, unzipped(name, data), today))
+
+
+def _trusts(conn: Connection, name: str, data: bytes, today: date) -> int:
+    return replace_trusts(conn, parse_trusts(name, unzipped(name, data)))
+
+
+def _successors(conn: Connection, name: str, data: bytes, today: date) -> int:
+    return replace_successors(conn, parse_successors(name, unzipped(name, data)))
+
+
+SITES = OdsList("sites", "NHS ODS sites list", "NHS trust sites (hospital names)", _sites)
+TRUSTS = OdsList("trusts", "NHS ODS trusts list", "NHS trusts (codes and names)", _trusts)
+SUCCESSORS = OdsList(
+    "successors", "NHS ODS successors list", "successions (former trusts)", _successors
+)
+LISTS = (SITES, TRUSTS, SUCCESSORS)
+
+
+def import_list(engine: Engine, which: OdsList, name: str, data: bytes, today: date) -> int:
+    """Store a list read from a file; return how many entries it holds. Raises OdsError naming
+    the file and line; nothing is stored then."""
+    with engine.begin() as conn:
+        return which.store(conn, name, data, today)
+
+
+def unzipped(name: str, data: bytes) -> bytes:
+    """The CSV of ODS's zip (or the CSV itself), its declared size bounded."""
+    if not data.startswith(b"PK\x03\x04"):
+        return data
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            member = next((i for i in z.infolist() if i.filename.lower().endswith(".csv")), None)
+            if member is None:
+                raise OdsError(f"{name}: a zip file without a CSV in it")
+            if member.file_size > MAX_BYTES:
+                raise OdsError(f"{name}: {member.filename} unzips to over 50 MB")
+            return z.read(member)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise OdsError(f"{name}: a broken zip file ({e})") from None
+
+
+@dataclass(frozen=True)
+class ListState:
+    """What `status` shows of one list: when it was last stored, and why not since."""
+
+    which: OdsList
+    updated: datetime | None
+    tried: datetime | None
+    problem: str
+
+    def due(self, now: datetime) -> bool:
+        """Due a month after it was last had, and a day after a try that failed."""
+        if self.problem and self.tried is not None and now - self.tried < RETRY:
+            return False
+        return self.updated is None or now - self.updated >= EVERY
+
+    @property
+    def line(self) -> str:
+        """`NHS ODS sites list: updated 2026-12-04 09:00 UTC`, or why it is not."""
+        when = "never" if self.updated is None else f"{self.updated:%Y-%m-%d %H:%M} UTC"
+        if not self.problem:
+            return f"{self.which.title}: updated {when}"
+        tried = "" if self.tried is None else f" (tried {self.tried:%Y-%m-%d %H:%M} UTC)"
+        return f"{self.which.title} not updated{tried}: {self.problem}; last updated {when}"
+
+
+def list_state(conn: Connection, which: OdsList) -> ListState:
+    def time(key: str) -> datetime | None:
+        text = ops.get(conn, key)
+        return None if not text else utc(datetime.fromisoformat(text))
+
+    return ListState(
+        which,
+        time(which.updated_key),
+        time(which.tried_key),
+        ops.get(conn, which.problem_key) or "",
+    )

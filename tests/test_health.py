@@ -1,0 +1,72 @@
+"""Health in two parts, and optional downloads that stay optional: `status` judges the pipeline
+and explains a database that has never run `check`; an NHS ODS list that cannot be had never
+fails a check whose NOF pages and files succeeded (bot.service.ods)."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from tests.conftest import FIXTURES, fixture
+from tests.fakes.nhs import FakeNHS
+from tests.fakes.slack import FakeSlack
+from tests.test_check import PAGE, Q1_PATH, admin_notices, publish
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_after_import_only_status_explains_that_no_check_has_run(db_url: str) -> None:
+    runner = CliRunner(env={"DATABASE_URL": db_url})
+    imported = runner.invoke(main, ["import", str(FIXTURES / "mhc-league-table-q2.csv")])
+    assert imported.exit_code == 0, imported.output
+    status = runner.invoke(main, ["status"])
+    assert status.exit_code == 0, status.output
+    assert "note: no check has run yet: the stored releases answer lookups" in status.output
+    figures = json.loads(runner.invoke(main, ["status", "--json"]).output)
+    assert (figures["ok"], figures["last_check"], figures["problems"]) == (True, None, [])
+    assert figures["notes"][0].startswith("no check has run yet")
+    assert figures["database_at"].startswith(("the SQLite file /", "the database postgresql"))
+
+
+def test_an_unreachable_sites_list_never_fails_a_check(
+    db_url: str, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
+    sites = f"http://127.0.0.1:{closed_port()}/ods/ets.csv"
+    runner = CliRunner(
+        env={
+            "DATABASE_URL": db_url,
+            "NOF_SOURCE_URLS": nhs.url(PAGE),
+            "NOF_SITES_URL": sites,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": slack.api_url,
+            "NOF_ADMIN_CHANNEL": "CADMIN",
+        }
+    )
+    for n in range(3):
+        result = runner.invoke(main, ["check"])
+        assert result.exit_code == 0, result.output
+        if n == 0:  # tried, failed, said as what it is; not tried again the same day
+            assert f"note: NHS ODS sites list not updated: {sites}: " in result.output
+        else:
+            assert "NHS ODS sites list" not in result.output
+    status = runner.invoke(main, ["status"])
+    assert status.exit_code == 0, status.output
+    (line,) = [x for x in status.output.splitlines() if "NHS ODS sites list" in x]
+    assert line.startswith("nhs ods list             NHS ODS sites list not updated (tried ")
+    assert f": {sites}: " in line
+    assert line.endswith("; last updated never")
+    figures = json.loads(runner.invoke(main, ["status", "--json"]).output)
+    assert figures["last_successful_check"] is not None  # the check itself succeeded
+    notices = [t for t in admin_notices(slack) if "sites list" in t]
+    assert len(notices) == 1  # one notice over three checks
+    assert notices[0].startswith(f"NHS ODS sites list not updated: {sites}: ")
+    assert not any("NOF source problem" in t for t in admin_notices(slack))
