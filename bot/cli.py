@@ -443,10 +443,11 @@ def lookup(
     query: tuple[str, ...], quarter: str | None, every_metric: bool, as_json: bool, limit: int
 ) -> None:
     """Show a trust's card: by ODS code (RGD), name (Leeds), or initialism (LYPFT)."""
-    from bot.nof.card import list_line
+    from bot.nof.card import known_line, list_line
     from bot.nof.card_json import view_json
     from bot.nof.card_text import text_card, text_metrics
     from bot.nof.model import said, split_quarter
+    from bot.nof.organisations import KnownTrust
     from bot.service import lookup as use
     from bot.service.directory import QuarterNotStored
 
@@ -466,6 +467,11 @@ def lookup(
                 click.echo(json.dumps([view_json(v) for v in views], indent=2))
             elif (best := result.clear) is not None:
                 c = best.candidate
+                if best.note:  # found by a former name
+                    click.echo(best.note)
+                if c.code not in directory.placings:  # known to NHS ODS, nothing stored
+                    click.echo(use.not_stored_text(directory, c.code), err=True)
+                    raise SystemExit(1)
                 view = directory.view(conn, c.code, best.confidence, wanted, best.site)
                 click.echo(text_metrics(view) if every_metric else text_card(view))
             elif result.matches:
@@ -474,7 +480,14 @@ def lookup(
                 )
                 for m in result.matches:
                     via = f" [{m.site}]" if m.site else ""
-                    click.echo(f"  {list_line(directory.newest(m.candidate.code))}{via}")
+                    via += f" [formerly {m.former}]" if m.former else ""
+                    found = use.newest(directory, m.candidate.code)
+                    line = (
+                        known_line(found.code, found.name, found.trust_type)
+                        if isinstance(found, KnownTrust)
+                        else list_line(found)
+                    )
+                    click.echo(f"  {line}{via}")
         except QuarterNotStored as e:
             raise click.ClickException(str(e)) from None
     if not result.matches:

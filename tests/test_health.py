@@ -70,3 +70,38 @@ def test_an_unreachable_sites_list_never_fails_a_check(
     assert len(notices) == 1  # one notice over three checks
     assert notices[0].startswith(f"NHS ODS sites list not updated: {sites}: ")
     assert not any("NOF source problem" in t for t in admin_notices(slack))
+
+
+def test_check_downloads_nhs_odss_trusts_and_successors_lists(
+    db_url: str, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
+    nhs.csv("/ods/etr.csv", fixture("etr-trusts.csv"))
+    nhs.csv("/ods/succ.csv", b"TAF,G6V2S,R,2024-02-01,\r\n")  # not ODS's date form
+    runner = CliRunner(
+        env={
+            "DATABASE_URL": db_url,
+            "NOF_SOURCE_URLS": nhs.url(PAGE),
+            "NOF_TRUSTS_URL": nhs.url("/ods/etr.csv"),
+            "NOF_SUCCESSORS_URL": nhs.url("/ods/succ.csv"),
+            "SLACK_BOT_TOKEN": "",
+        }
+    )
+    first = runner.invoke(main, ["check"])
+    assert first.exit_code == 0, first.output
+    rows = fixture("etr-trusts.csv").decode().splitlines()
+    assert f"stored {len(rows)} NHS trusts (codes and names) from the NHS ODS trusts list" in (
+        first.output
+    )
+    assert (
+        f"note: NHS ODS successors list not updated: {nhs.url('/ods/succ.csv')}: line 1: "
+        "effective date '2024-02-01' is not YYYYMMDD"
+    ) in first.output
+    lookup = runner.invoke(main, ["lookup", "RR8"])
+    assert "Leeds Teaching Hospitals NHS Trust (RR8) is an acute trust" in lookup.output
+    figures = json.loads(runner.invoke(main, ["status", "--json"]).output)
+    lists = {x["list"]: x for x in figures["ods_lists"]}
+    assert lists["trusts"]["problem"] is None
+    assert lists["trusts"]["updated"] is not None
+    assert lists["successors"]["problem"].endswith("effective date '2024-02-01' is not YYYYMMDD")
+    assert figures["ok"] is True

@@ -192,3 +192,43 @@ def test_an_empty_query_shows_the_help_and_a_long_one_is_cut(real_cli: CliRunner
     echoed = out.stderr.split("'")[1]
     assert len(echoed) == 80
     assert echoed.endswith("…")
+
+
+@pytest.fixture
+def real_cli_ods(real_cli: CliRunner) -> CliRunner:
+    from tests.conftest import FIXTURES
+
+    for command, name in (
+        ("import-trusts", "etr-trusts.csv"),
+        ("import-successors", "succ-successors.csv"),
+    ):
+        done = real_cli.invoke(main, [command, str(FIXTURES / name)])
+        assert done.exit_code == 0, done.output
+    return real_cli
+
+
+def test_a_known_trust_without_results_and_a_former_name(
+    real_cli_ods: CliRunner, real_nof: Path
+) -> None:
+    for asked in ("Leeds Teaching Hospitals", "RR8"):
+        out = real_cli_ods.invoke(main, ["lookup", asked])
+        assert out.exit_code == 1
+        assert out.stderr.startswith(
+            "Leeds Teaching Hospitals NHS Trust (RR8) is an acute trust: no acute release is "
+            "stored yet. Stored: mental health and community trusts, Q1 2025/26 to Q4 2025/26."
+        )
+    north = summary(real_nof, "G6V2S", "Q4 2025/26")
+    for asked, former in (
+        ("Camden and Islington", "Camden and Islington NHS Foundation Trust (TAF)"),
+        ("TAF", "Camden and Islington NHS Foundation Trust (TAF)"),
+        (
+            "Barnet Enfield and Haringey",
+            "Barnet, Enfield and Haringey Mental Health NHS Trust (RRP)",
+        ),
+    ):
+        out = real_cli_ods.invoke(main, ["lookup", asked])
+        assert out.exit_code == 0, out.output
+        lines = out.stdout.splitlines()
+        assert lines[0] == f"{former} merged into {north['name']} in 2024."
+        assert lines[1] == f"{north['name']} (G6V2S)"
+        assert f"Rank {north['rank']} of 61" in out.stdout

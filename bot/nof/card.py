@@ -165,6 +165,12 @@ def list_line(p: Placing) -> str:
     )
 
 
+def known_line(code: str, name: str, trust_type: str) -> str:
+    """`RR8    Leeds Teaching Hospitals NHS Trust (acute): no result stored`: a trust NHS ODS
+    lists, without a stored result, in a list of several matches."""
+    return f"{code:<6} {name} ({trust_type}): no result stored"
+
+
 def metric_rank_text(mp: MetricPlacing) -> str:
     """Return e.g. `rank 40 of 41 (bottom 3)`: the rank among the trusts ranked on the metric."""
     rank = mp.metric.rank

@@ -47,6 +47,16 @@ class Organisation:
 
 
 @dataclass(frozen=True, slots=True)
+class KnownTrust:
+    """A trust NHS ODS lists that has no stored result: its name, and the type its name says
+    where no stored release says it (`likely_type`)."""
+
+    code: str
+    name: str
+    trust_type: str
+
+
+@dataclass(frozen=True, slots=True)
 class Succession:
     """`old` became (part of) `new` on `effective` (YYYYMMDD, or "")."""
 

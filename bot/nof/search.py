@@ -48,6 +48,8 @@ class Candidate:
     trust_type: str = ""
     site: str = ""  # a hospital of the trust (matched by this name instead of the trust's)
     site_code: str = ""
+    former: bool = False  # `site` is a former trust's name (and `site_code` its code) instead
+    note: str = ""  # said when this row finds the trust: "… merged into … in 2024."
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,8 @@ class Match:
     candidate: Candidate  # the trust
     confidence: float
     site: str | None = None  # the hospital whose name matched, when it did better
+    former: str | None = None  # the former trust's name that matched, when it did better
+    note: str = ""  # what to say first: "Camden and Islington … merged into … in 2024."
 
 
 @dataclass(frozen=True)
@@ -258,14 +262,18 @@ class TrustIndex:
         found = []
         for t in listed.tolist():
             trust, mine = self._entries[t].candidate, float(own[t])
-            site_score, site = via.get(t, (0.0, ""))
+            site_score, site = via.get(t, (0.0, -1))
             if best_own >= 0.8 and site_score > mine:
                 if mine < MATCH and site_score < best_own:
                     site_score = min(site_score, MATCH - 0.001)  # a suggestion at most
                 else:  # a trust's own name, and more so its exact name or code, ranks first
                     site_score = max(mine, min(site_score, _below(best_own)))
             if site_score > mine:
-                found.append(Match(trust, round(site_score, 3), site))
+                row = self._sites[site].candidate
+                if row.former:
+                    found.append(Match(trust, round(site_score, 3), former=row.site, note=row.note))
+                else:
+                    found.append(Match(trust, round(site_score, 3), row.site))
             else:
                 found.append(Match(trust, round(mine, 3)))
         ranked = sorted(found, key=lambda m: (-m.confidence, m.candidate.name))
@@ -275,11 +283,12 @@ class TrustIndex:
 
     def _best_sites(
         self, site_scores: np.ndarray[Any, Any], trusts: set[int]
-    ) -> dict[int, tuple[float, str]]:
-        """Each of these trusts' best hospital (the first of equals), by its place."""
-        via: dict[int, tuple[float, str]] = {}
+    ) -> dict[int, tuple[float, int]]:
+        """Each of these trusts' best hospital or former name (the first of equals): its score
+        and its place among them, by the trust's place."""
+        via: dict[int, tuple[float, int]] = {}
         for s in np.flatnonzero(site_scores > 0).tolist():
             t, score = self._site_trust[s], float(site_scores[s])
-            if t in trusts and score > via.get(t, (0.0, ""))[0]:
-                via[t] = (score, self._sites[s].candidate.site)
+            if t in trusts and score > via.get(t, (0.0, 0))[0]:
+                via[t] = (score, s)
         return via

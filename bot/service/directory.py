@@ -14,7 +14,8 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
@@ -34,10 +35,12 @@ from bot.nof.model import (
     chosen_quarter,
     trust_type_label,
 )
+from bot.nof.organisations import KnownTrust, likely_type, merged_text, successor_of
 from bot.nof.search import Candidate, SearchResult, TrustIndex
 from bot.nof.segments import CutPoints, cut_points
 from bot.nof.summary import is_summary, summary_infos, summary_table
 from bot.store import releases as store
+from bot.store.organisations import load_successors, load_trusts
 from bot.store.schema import releases
 from bot.store.sites import load_sites
 
@@ -60,7 +63,9 @@ class QuarterNotStored(LookupError):
 
 @dataclass(frozen=True)
 class Directory:
-    """Every stored trust: its placings by quarter and a search index over its newest name."""
+    """Every stored trust: its placings by quarter and a search index over its newest name;
+    with NHS ODS's lists stored, every other open trust too (`known`), and closed trusts'
+    names leading to their successors."""
 
     placings: dict[str, list[store.StoredPlacing]]
     index: TrustIndex
@@ -68,6 +73,7 @@ class Directory:
     snapshots: dict[tuple[str, Quarter], Snapshot] = field(default_factory=dict)
     release_ids: dict[tuple[str, Quarter], int] = field(default_factory=dict)
     cuts: dict[Quarter, CutPoints] = field(default_factory=dict)
+    known: dict[str, KnownTrust] = field(default_factory=dict)
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -96,15 +102,23 @@ class Directory:
             Candidate(code, rows[-1].placing.result.name, rows[-1].placing.trust_type)
             for code, rows in by_code.items()
         ]
-        for site in load_sites(conn):  # hospitals find their trust, where it is stored
-            rows = by_code.get(site.trust_code)
+        known = _known_trusts(conn, by_code)
+        for k in known.values():
+            candidates.append(Candidate(k.code, k.name, k.trust_type))
+
+        def trust_of(code: str) -> Candidate | None:
+            rows = by_code.get(code)
             if rows is not None:
                 newest = rows[-1].placing
-                candidates.append(
-                    Candidate(
-                        site.trust_code, newest.result.name, newest.trust_type, site.name, site.code
-                    )
-                )
+                return Candidate(code, newest.result.name, newest.trust_type)
+            k = known.get(code)
+            return None if k is None else Candidate(code, k.name, k.trust_type)
+
+        for site in load_sites(conn):  # hospitals find their trust, where it is known
+            trust = trust_of(site.trust_code)
+            if trust is not None:
+                candidates.append(replace(trust, site=site.name, site_code=site.code))
+        candidates += _former_names(conn, trust_of, set(by_code) | set(known))
         snapshots = {
             key: Snapshot(
                 key[1], key[0], tuple(sp.placing.result for sp in rows), rows[0].trust_type_label
@@ -126,7 +140,13 @@ class Directory:
             ).items():
                 metrics[release_id][code] = found
         return cls(
-            dict(by_code), TrustIndex(candidates), dict(metrics), snapshots, release_ids, cuts
+            dict(by_code),
+            TrustIndex(candidates),
+            dict(metrics),
+            snapshots,
+            release_ids,
+            cuts,
+            known,
         )
 
     def search(self, query: str, limit: int = 10) -> SearchResult:
@@ -310,6 +330,39 @@ def _settle() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+def _known_trusts(
+    conn: Connection, stored: Mapping[str, list[store.StoredPlacing]]
+) -> dict[str, KnownTrust]:
+    """NHS ODS's open trusts without stored results, each with the type its name says (a type
+    whose releases are stored is not said of a trust they do not hold)."""
+    today = datetime.now(UTC).date()
+    types = sorted({rows[-1].placing.trust_type for rows in stored.values()})
+    return {
+        o.code: KnownTrust(o.code, o.name, likely_type(o.name, types))
+        for o in load_trusts(conn)
+        if o.code not in stored and o.open_on(today)
+    }
+
+
+def _former_names(
+    conn: Connection, trust_of: Callable[[str], Candidate | None], current: set[str]
+) -> list[Candidate]:
+    """A row for each closed trust's name (and code) that leads to the trust it became, where
+    that trust is stored or known, saying so: "… merged into … in 2024."."""
+    steps = {s.old: s for s in load_successors(conn)}
+    out = []
+    for o in load_trusts(conn):
+        if o.code in current:
+            continue
+        step = successor_of(o.code, steps)
+        trust = None if step is None else trust_of(step.new)
+        if step is None or trust is None:
+            continue
+        note = merged_text(o.name, o.code, trust.name, step)
+        out.append(replace(trust, site=o.name, site_code=o.code, former=True, note=note))
+    return out
 
 
 def _in_quarter(rows: list[store.StoredPlacing], quarter: Asked) -> store.StoredPlacing | None:

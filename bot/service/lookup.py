@@ -25,6 +25,7 @@ from bot.nof.model import (
     trust_type_label,
 )
 from bot.nof.movements import Movements, compare
+from bot.nof.organisations import KnownTrust
 from bot.nof.peers import group_members, places, region, region_phrase, subtype_group
 from bot.nof.search import Match, SearchResult
 from bot.nof.summary import is_summary
@@ -44,11 +45,52 @@ def view_of(
     """A trust's view in `quarter` (its newest by default), from memory, or why there is none;
     `site`: the hospital whose name found it."""
     if code not in directory.placings:
-        return f"{code} is not a stored trust: look it up again with /trust."
+        return not_stored_text(directory, code)
     try:
         return directory.view(None, code, None, quarter, site)
     except QuarterNotStored as e:
         return str(e)
+
+
+def newest(directory: Directory, code: str) -> Placing | KnownTrust:
+    """A match's newest placing, or, for a trust NHS ODS lists without a stored result, what
+    is known of it (a list of several matches shows either)."""
+    rows = directory.placings.get(code)
+    return rows[-1].placing if rows else directory.known[code]
+
+
+def not_stored_text(directory: Directory, code: str) -> str:
+    """Why a trust has no card: a trust NHS ODS lists whose type has no stored release ("Leeds
+    Teaching Hospitals NHS Trust (RR8) is an acute trust: no acute release is stored yet."), or
+    one the stored releases of its type do not hold, or a code nothing knows."""
+    k = directory.known.get(code)
+    if k is None:
+        return f"{code} is not a stored trust: look it up again with /trust."
+    label = trust_type_label(k.trust_type)
+    article = "an" if label[:1].lower() in "aeiou" else "a"
+    stored = directory.quarters(k.trust_type)
+    if not stored:
+        kind = label.lower().removesuffix(" trust").removesuffix(" board")
+        return (
+            f"{k.name} ({code}) is {article} {label.lower()}: no {kind} release is stored yet. "
+            f"{stored_text(directory)}"
+        )
+    return (
+        f"{k.name} ({code}) is not in the stored {label.lower()} league tables "
+        f"({stored[0]} to {stored[-1]}): NHS England published no result for it."
+    )
+
+
+def stored_text(directory: Directory) -> str:
+    """`Stored: mental health and community trusts, Q1 2025/26 to Q4 2025/26.`"""
+    labels = directory.type_labels()
+    parts = []
+    for t in directory.trust_types():
+        qs = directory.quarters(t)
+        label = labels[t].lower()
+        span = str(qs[0]) if len(qs) == 1 else f"{qs[0]} to {qs[-1]}"
+        parts.append(f"{label if label.endswith('s') else label + 's'}, {span}")
+    return f"Stored: {'; '.join(parts)}." if parts else "Nothing is stored yet."
 
 
 def views_of(
@@ -58,6 +100,8 @@ def views_of(
     (then QuarterNotStored is raised for the first)."""
     views, missing = [], []
     for m in matches:
+        if m.candidate.code not in directory.placings:  # known to NHS ODS, nothing stored
+            continue
         try:
             views.append(directory.view(conn, m.candidate.code, m.confidence, quarter, m.site))
         except QuarterNotStored as e:

@@ -70,6 +70,21 @@ def real_bot(engine: Engine, slack: FakeSlack, real_nof: Path) -> Iterator[Bot]:
     yield from _serve(engine, slack)
 
 
+@pytest.fixture
+def real_bot_ods(engine: Engine, slack: FakeSlack, real_nof: Path) -> Iterator[Bot]:
+    """`real_bot` with NHS ODS's trusts and successors stored (hand-written fixtures)."""
+    from datetime import date
+
+    from bot.service.ods import SUCCESSORS, TRUSTS, import_list
+
+    files = [SourceFile(n, (real_nof / n).read_bytes()) for n in (REAL_DATA, REAL_LEAGUE)]
+    assert import_files(engine, files).rejected == []
+    today = date.today()
+    import_list(engine, TRUSTS, "etr.csv", fixture("etr-trusts.csv"), today)
+    import_list(engine, SUCCESSORS, "succ.csv", fixture("succ-successors.csv"), today)
+    yield from _serve(engine, slack)
+
+
 def _serve(engine: Engine, slack: FakeSlack) -> Iterator[Bot]:
     settings = Settings(
         slack_bot_token="xoxb-test", slack_signing_secret=req.SECRET, slack_api_url=slack.api_url

@@ -132,11 +132,17 @@ def find(
     result = lookup.find_trust(directory, query, limit=25)
     best = result.clear
     if best is not None:
-        return card(directory, best.candidate.code, quarter, metrics=metrics, site=best.site)
+        text, blocks = card(
+            directory, best.candidate.code, quarter, metrics=metrics, site=best.site
+        )
+        if best.note:  # found by a former name: said first
+            return f"{escape(best.note)} {text}", [context(escape(best.note)), *blocks]
+        return text, blocks
     if result.matches:
         lines = {
-            m.candidate.code: cards.one_line(directory.newest(m.candidate.code))
+            m.candidate.code: cards.one_line(lookup.newest(directory, m.candidate.code))
             + (f" · :hospital: {escape(m.site)}" if m.site else "")
+            + (f" · formerly {escape(m.former)}" if m.former else "")
             for m in result.matches
         }
         text = f"{len(result.matches)} trusts match {escape(said(query))}"

@@ -37,6 +37,7 @@ from bot.nof.model import (
     segment_meaning,
     trust_type_label,
 )
+from bot.nof.organisations import KnownTrust
 from bot.nof.search import Match
 from bot.nof.subscriptions import Subscription
 from bot.slack.render.blocks import Block, button, clip, context, escape, fields, header, section
@@ -279,7 +280,11 @@ def no_match(query: str, suggestions: Sequence[Match]) -> list[Block]:
     return blocks
 
 
-def one_line(p: Placing) -> str:
+def one_line(p: Placing | KnownTrust) -> str:
+    """A match in a list of several: its newest placing, or that nothing of it is stored."""
+    if isinstance(p, KnownTrust):
+        label = trust_type_label(p.trust_type).lower()
+        return escape(f"{p.code} · {label} · no result stored")
     return escape(placing_line(p))
 
 

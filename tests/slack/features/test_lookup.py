@@ -289,3 +289,26 @@ def test_a_quarter_without_its_year_on_the_real_files(real_bot: Bot, real_nof: P
     assert "Leeds and York Partnership NHS Foundation Trust (RGD)" in named["text"]
     assert named["blocks"][0]["elements"][0]["text"].startswith(":warning: Q5 is not a quarter")
     assert_blocks(named["blocks"])
+
+
+def test_every_trust_by_any_name_it_goes_by(real_bot_ods: Bot) -> None:
+    stored = "Stored: mental health and community trusts, Q1 2025/26 to Q4 2025/26."
+    for asked in ("Leeds Teaching Hospitals", "RR8"):
+        reply = real_bot_ods.trust(asked)
+        assert reply["text"] == (
+            "Leeds Teaching Hospitals NHS Trust (RR8) is an acute trust: no acute release is "
+            f"stored yet. {stored}"
+        )
+        assert_blocks(reply["blocks"])
+    merged = real_bot_ods.trust("Camden and Islington")
+    said = (
+        "Camden and Islington NHS Foundation Trust (TAF) merged into North London NHS "
+        "Foundation Trust in 2024."
+    )
+    assert merged["text"].startswith(f"{said} North London NHS Foundation Trust (G6V2S): segment")
+    assert merged["blocks"][0]["elements"][0]["text"] == said
+    assert merged["blocks"][1]["text"]["text"] == "North London NHS Foundation Trust"
+    assert_blocks(merged["blocks"])
+    several = real_bot_ods.trust("Leeds")
+    assert several["text"] == "3 trusts match Leeds"
+    assert "RR8 · acute trust · no result stored" in text_of(several)
