@@ -11,7 +11,8 @@ below the trust's own name (x0.97), and say which hospital matched. Where trusts
 own names (0.8 or more), a trust found only through a hospital that matches less well is left
 out: "Leeds" lists the Leeds trusts, not every trust with a site in Leeds; one that matches as
 well or better is listed after the best own-name match ("St George's": the trust first), and
-clearly after an exact name or code.
+clearly after an exact name or code. A closed trust's name and code (NHS ODS's successor list)
+are matched the same way, and find the trust it became, with a note saying so.
 """
 
 from __future__ import annotations

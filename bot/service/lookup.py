@@ -83,14 +83,24 @@ def not_stored_text(directory: Directory, code: str) -> str:
 
 def stored_text(directory: Directory) -> str:
     """`Stored: mental health and community trusts, Q1 2025/26 to Q4 2025/26.`"""
-    labels = directory.type_labels()
-    parts = []
-    for t in directory.trust_types():
-        qs = directory.quarters(t)
-        label = labels[t].lower()
-        span = str(qs[0]) if len(qs) == 1 else f"{qs[0]} to {qs[-1]}"
-        parts.append(f"{label if label.endswith('s') else label + 's'}, {span}")
+    parts = [f"{types}, {span}" for types, span in _stored_spans(directory, lambda t, q: True)]
     return f"Stored: {'; '.join(parts)}." if parts else "Nothing is stored yet."
+
+
+def _stored_spans(
+    directory: Directory, holds: Callable[[str, Quarter], bool]
+) -> list[tuple[str, str]]:
+    """Each stored type (`mental health and community trusts`) and the span of its quarters
+    that `holds` (`Q1 2025/26 to Q4 2025/26`); types with none are left out."""
+    labels = directory.type_labels()
+    out = []
+    for t in directory.trust_types():
+        qs = [q for q in directory.quarters(t) if holds(t, q)]
+        if qs:
+            label = labels[t].lower()
+            span = str(qs[0]) if len(qs) == 1 else f"{qs[0]} to {qs[-1]}"
+            out.append((label if label.endswith("s") else label + "s", span))
+    return out
 
 
 def views_of(
@@ -165,17 +175,19 @@ def no_metrics_text(
 ) -> str:
     """Why no metric was found where none is stored: which type and quarter has none, and
     which have them (`No acute trust metrics are stored. Metrics are stored for …`)."""
-    labels = directory.type_labels()
-    label = labels.get(trust_type) or trust_type_label(trust_type) if trust_type else ""
+    label = (
+        directory.type_labels().get(trust_type) or trust_type_label(trust_type)
+        if trust_type
+        else ""
+    )
     what = f"{label.lower()} metrics" if trust_type else "metrics"
     where = f" for {quarter}" if quarter else ""
-    having = []
-    for t in directory.trust_types():
-        qs = [q for q in directory.quarters(t) if directory.catalogue(conn, t, q)]
-        if qs:
-            span = str(qs[0]) if len(qs) == 1 else f"{qs[0]} to {qs[-1]}"
-            label = labels[t].lower()
-            having.append(f"{label if label.endswith('s') else label + 's'} ({span})")
+    having = [
+        f"{types} ({span})"
+        for types, span in _stored_spans(
+            directory, lambda t, q: bool(directory.catalogue(conn, t, q))
+        )
+    ]
     if not having:
         return f"No {what} are stored{where}: only league tables, or nothing yet."
     return f"No {what} are stored{where}. Metrics are stored for {'; '.join(having)}."
