@@ -15,7 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(data_dir: Path, real: str, rounds: int) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NOF_SITES_URL": "off", "NOF_TRUSTS_URL": "off", "NOF_SUCCESSORS_URL": "off"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "NOF_SITES_URL": "off",
+        "NOF_TRUSTS_URL": "off",
+        "NOF_SUCCESSORS_URL": "off",
+    }
     read = hostile.PEAK + f"import pandas\npandas.read_csv({str(data_dir / real)!r})\n"
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
