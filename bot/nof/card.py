@@ -16,6 +16,7 @@ from bot.nof.drivers import (
     drivers,
     score_id,
 )
+from bot.nof.figures import national_text, score_text, value_text
 from bot.nof.metrics import MetricInfo
 from bot.nof.model import (
     Domain,
@@ -339,41 +340,6 @@ def metric_text(mp: MetricPlacing) -> str:
         figures.append(metric_rank_text(mp))
     shown = f" ({', '.join(figures)})" if figures else ""
     return f"{m.description}: score {score_text(m.score)}{shown}"
-
-
-def national_text(
-    median: float, low: float | None, high: float | None, units: str, word: str = "median"
-) -> str:
-    """`median 0.7% (quartiles 0.01% to 6.32%)`; word units once: `median 6.81 (…) out of 10`."""
-    per_number = units == "%" or units.lower() in _BRACKETED
-    show = (lambda x: value_text(x, units)) if per_number else number_text
-    quartiles = "" if low is None or high is None else f" (quartiles {show(low)} to {show(high)})"
-    tail = "" if per_number or not units else f" {units}"
-    return f"{word} {show(median)}{quartiles}{tail}"
-
-
-def number_text(x: float) -> str:
-    """A published number as people read it: `33`, `28.09`, `1,234.5`."""
-    r = round(x, 4)
-    return f"{int(r):,}" if r.is_integer() else f"{r:,}"
-
-
-def value_text(x: float, units: str) -> str:
-    """A value with its units: `28.09%`, `6.95 out of 10`, `12 (count)`."""
-    shown = number_text(x)
-    if units == "%":
-        return f"{shown}%"
-    if units.lower() in _BRACKETED:
-        return f"{shown} ({units.lower()})"
-    return f"{shown} {units}" if units else shown
-
-
-_BRACKETED = ("rate", "count", "number", "ratio")  # units shown after a number in brackets
-
-
-def score_text(x: float | None) -> str:
-    """Return an average score as printed everywhere: two decimals, '-' when missing."""
-    return "-" if x is None else f"{x:.2f}"
 
 
 def likely(r: Range | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.nof import card
 from bot.nof.card import TrustView
 from bot.nof.explain import domain_lines, joint_text, next_segment_lines, why_lines
+from bot.nof.figures import score_text
 from bot.nof.model import NHS_PAGE, segment_meaning, trust_type_label
 
 
@@ -20,7 +21,7 @@ def text_card(view: TrustView) -> str:
         f"  Segment {t.segment}: {segment_meaning(t.segment)}",
         f"  {card.cap(card.rank_text(p))}{card.likely(t.rank_range)}",
         *([f"  {joint}"] if (joint := joint_text(view)) else []),
-        f"  Average score {card.score_text(t.score)}{card.likely(t.score_range)} (1 best, 4 worst)",
+        f"  Average score {score_text(t.score)}{card.likely(t.score_range)} (1 best, 4 worst)",
         f"  {card.deficit_text(t)}",
     ]
     if t.recovery_support:

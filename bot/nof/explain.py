@@ -4,8 +4,9 @@ next segment takes. Pure, plain text; both cards (terminal and Slack) show these
 
 from __future__ import annotations
 
-from bot.nof.card import EXTREMES, TrustView, arrow, score_text
+from bot.nof.card import EXTREMES, TrustView, arrow
 from bot.nof.drivers import REWEIGHED, counted_scores, moved
+from bot.nof.figures import score_text
 from bot.nof.movements import method_changed, why
 from bot.nof.segments import OVERRIDE_CAP, NextStep
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from bot.nof.figures import national_text, score_text, value_text
 from bot.nof.model import MetricPlacing, Quarter, Snapshot, trust_type_label
 from bot.nof.peers import ordinal
 
@@ -205,8 +206,6 @@ class MetricTable:
     def value_text(self, r: MetricRow) -> str:
         """A row's value as shown (`28.09%`); a league-table row's own figure: `score 1.53`,
         `segment 2`."""
-        from bot.nof.card import value_text
-
         units = self.info.units
         if units == "score":
             return f"score {_score(r.score)}"
@@ -301,8 +300,6 @@ def catalogue(snapshot: Snapshot, metrics: Iterable[MetricPlacing]) -> list[Metr
 def text_table(table: MetricTable, n: int = 10, trust: str | None = None) -> str:
     """A metric's table for a terminal: top and bottom n, values, scores, rank of N, the
     type's median; `trust`, a code: that trust's own line and place."""
-    from bot.nof.card import national_text, score_text
-
     info = table.info
     lines = [
         f"{info.name} ({info.published_id})",

@@ -23,10 +23,10 @@ from bot.nof.card import (
     peer_texts,
     placing_line,
     rank_text,
-    score_text,
     site_lines,
 )
 from bot.nof.explain import domain_lines, joint_text, next_segment_lines, why_lines
+from bot.nof.figures import score_text
 from bot.nof.model import (
     NHS_PAGE,
     Asked,

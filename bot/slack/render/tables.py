@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.nof.card import (
-    score_text,
-    value_text,
-)
+from bot.nof.figures import score_text, value_text
 from bot.nof.metrics import MetricInfo, MetricRow, MetricTable, ties_line
 from bot.nof.model import (
     Placing,
