@@ -8,8 +8,10 @@ import json
 import socket
 
 from click.testing import CliRunner
+from sqlalchemy.engine import Engine
 
 from bot.cli import main
+from bot.nof.model import Quarter
 from tests.conftest import FIXTURES, fixture
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
@@ -105,3 +107,22 @@ def test_check_downloads_nhs_odss_trusts_and_successors_lists(
     assert lists["trusts"]["updated"] is not None
     assert lists["successors"]["problem"].endswith("effective date '2024-02-01' is not YYYYMMDD")
     assert figures["ok"] is True
+
+
+def test_a_page_of_thousands_of_links_is_read_in_part_and_said(
+    engine: Engine, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    from bot.service.source import MAX_LINKS
+    from tests.test_check import run_check
+
+    publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
+    junk = [f"/x/nhs-oversight-framework-acute-trust-data-{n}.csv" for n in range(2000)]
+    nhs.page(PAGE, [Q1_PATH, *junk])
+    result = run_check(engine, nhs, slack)
+    assert len(nhs.requests) == 1 + MAX_LINKS  # the page and its first links, not 2,001
+    assert [s.quarter for s in result.report.saved] == [Quarter(2025, 1)]  # the first is read
+    said = (
+        f"{nhs.url(PAGE)}: the page links 2001 NOF CSV files; only the first {MAX_LINKS} were read"
+    )
+    assert said in result.problems
+    assert f"NOF source page read in part: {said}" in admin_notices(slack)

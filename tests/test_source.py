@@ -165,3 +165,76 @@ def test_it_finds_links_of_types_and_years_not_seen_yet(name: str) -> None:
     assert nof_links(html, "https://www.england.nhs.uk/nof/") == [
         f"https://www.england.nhs.uk/wp-content/uploads/2026/08/{name}"
     ]
+
+
+def test_a_redirect_to_another_host_is_not_followed(nhs: FakeNHS, source: Source) -> None:
+    inside = "http://169.254.169.254/latest/meta-data/nhs-oversight-framework-acute-trust-data.csv"
+    nhs.redirect(DATA_PATH, inside)
+    with pytest.raises(SourceError) as e:
+        source.fetch(nhs.url(DATA_PATH))
+    assert str(e.value) == (
+        f"{nhs.url(DATA_PATH)}: redirected to another host (169.254.169.254): not followed"
+    )
+    assert not e.value.retryable
+    assert len(nhs.gets(DATA_PATH)) == 1  # one request, not retried
+
+
+def test_a_redirect_on_the_same_host_is_followed_and_a_loop_is_named(
+    nhs: FakeNHS, source: Source
+) -> None:
+    nhs.csv(DATA_PATH, DATA)
+    nhs.redirect("/old.csv", DATA_PATH)
+    got = source.fetch(nhs.url("/old.csv"))
+    assert got is not None
+    assert got.data == DATA
+    nhs.redirect("/a.csv", "/b.csv")
+    nhs.redirect("/b.csv", nhs.url("/a.csv"))
+    with pytest.raises(SourceError) as e:
+        source.fetch(nhs.url("/a.csv"))
+    assert str(e.value) == f"{nhs.url('/a.csv')}: a redirect loop"
+
+
+def test_a_trickling_download_ends_at_its_deadline_not_retried(
+    nhs: FakeNHS, client: httpx.Client, waits: list[float]
+) -> None:
+    import time
+
+    url = nhs.csv(DATA_PATH, DATA)
+    nhs.fault(DATA_PATH, "trickle", "trickle", "trickle")
+    source = Source(client, attempts=3, backoff=0.01, deadline=1.0, sleep=waits.append)
+    started = time.monotonic()
+    with pytest.raises(SourceError) as e:
+        source.fetch(url)
+    took = time.monotonic() - started
+    assert "not downloaded within 1 s" in str(e.value)
+    assert e.value.retryable  # the next check tries again
+    assert took < 2.5  # one deadline for the whole download, not one per attempt
+    assert len(nhs.gets(DATA_PATH)) == 1
+
+
+def test_a_page_is_read_for_its_first_links_only(nhs: FakeNHS, source: Source) -> None:
+    from bot.service.source import MAX_LINKS
+
+    links = [
+        f"/wp-content/uploads/nhs-oversight-framework-acute-trust-data-{n}.csv" for n in range(2000)
+    ]
+    page = source.page(nhs.page("/many/", links))
+    assert len(page.links) == MAX_LINKS
+    assert page.unread == 2000 - MAX_LINKS
+    assert len(nhs.requests) == 1  # the page alone
+
+
+def test_credentials_in_a_page_url_keep_its_own_links(nhs: FakeNHS, source: Source) -> None:
+    absolute = nhs.url(DATA_PATH)  # an absolute link, without the page URL's credentials
+    page_url = nhs.page(
+        "/secret/",
+        [absolute, "http://elsewhere.example/nhs-oversight-framework-acute-trust-data.csv"],
+    )
+    nhs.csv(DATA_PATH, DATA)
+    with_credentials = page_url.replace("http://", "http://nof:hunter2@")
+    page = source.page(with_credentials)
+    assert page.links == (absolute.replace("http://", "http://nof:hunter2@"),)
+    got = source.fetch(page.links[0])
+    assert got is not None
+    assert got.data == DATA
+    assert nhs.gets(DATA_PATH)[-1]["authorization"].startswith("Basic ")

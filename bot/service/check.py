@@ -115,6 +115,7 @@ class Scan:
     pages: list[Page] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
     known: dict[str, Validators] = field(default_factory=dict)
+    partial: list[str] = field(default_factory=list)  # pages read in part, each said
 
 
 STOPPED = "stopped before the check finished: nothing stored"
@@ -200,6 +201,12 @@ class Checker:
             if not page.links:
                 scan.errors.append(SourceError(url, "no NOF CSV links found"))
                 continue
+            if page.unread:  # the first MAX_LINKS are read; the rest are said
+                total = len(page.links) + page.unread
+                scan.partial.append(
+                    f"{redact(url)}: the page links {total} NOF CSV files; only the first "
+                    f"{len(page.links)} were read"
+                )
             scan.pages.append(page)
             scan.urls += [u for u in page.links if u not in scan.urls]
         return scan
@@ -319,6 +326,9 @@ class Checker:
             result.problems.append(text)
             told = f"NOF source problem, nothing stored from it: {text}"
             self.alerts.notify(conn, f"source:{url}", told, now)
+        for text in scan.partial:
+            result.problems.append(text)
+            self.alerts.notify(conn, f"page:{text}", f"NOF source page read in part: {text}", now)
         state.clear_failures(conn, ["check:unexpected"])
 
     def queue_alerts(self, conn: Connection, result: CheckResult) -> None:

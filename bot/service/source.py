@@ -2,17 +2,23 @@
 
 Errors: `SourceError(url, reason)` for a page or file that could not be had after retries;
 `retryable` says whether a later run may succeed (network, 5xx, 429) or not (404, HTML, size).
+
+Only a page's own host is read: its links to other hosts are left, and so is every redirect
+(each hop is checked) that leads to another host. A download has a whole-transfer deadline, not
+only a timeout per read, so a server that trickles cannot hold a check; a page's links are read
+MAX_LINKS at most.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import httpx
 
@@ -26,6 +32,9 @@ NOF_LINK = re.compile(
     re.I,
 )
 MAX_BYTES = 50 * 1024 * 1024  # the biggest NOF file so far is under 3 MB
+MAX_LINKS = 60  # NOF CSV links read from one page (NHS England's pages hold a few dozen at most)
+MAX_REDIRECTS = 5
+DEADLINE = 120.0  # seconds for one whole download, its attempts and waits included
 USER_AGENT = "nof-bot (NHS Oversight Framework league tables for Slack)"
 
 
@@ -57,6 +66,7 @@ class Page:
     etag: str | None
     last_modified: str | None
     changed: bool = True
+    unread: int = 0  # links past MAX_LINKS, not read
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -79,19 +89,40 @@ def default_client() -> httpx.Client:
 
 
 def nof_links(html: str, page_url: str) -> list[str]:
-    """Return the NOF CSV links of a page that stay on the page's own host, in page order."""
+    """Return the NOF CSV links of a page that stay on the page's own host, in page order.
+
+    The host is compared without the page URL's credentials (`https://user:pass@host/…`); a
+    link to the same host without them is given the page's, so it is asked for as the page is.
+    """
     collector = _Links()
     collector.feed(html)
-    host = urlsplit(page_url).netloc.lower()
+    page = urlsplit(page_url)
     out: list[str] = []
     for href in collector.hrefs:
         url = urljoin(page_url, href.strip())
         parts = urlsplit(url)
-        if parts.scheme in ("http", "https") and parts.netloc.lower() == host:
+        if parts.scheme in ("http", "https") and same_host(page, parts):
+            if "@" not in parts.netloc and "@" in page.netloc:
+                parts = parts._replace(netloc=page.netloc)
             clean = parts._replace(fragment="").geturl()
             if NOF_LINK.search(parts.path) and clean not in out:
                 out.append(clean)
     return out
+
+
+_PORTS = {"http": 80, "https": 443}
+
+
+def same_host(first: SplitResult, then: SplitResult) -> bool:
+    """Whether `then` is on `first`'s host: the same host name, credentials aside, on the same
+    port or its scheme's own (http to https on one host is the same host)."""
+    try:
+        port, other = first.port, then.port
+    except ValueError:
+        return False
+    if not first.hostname or first.hostname.lower() != (then.hostname or "").lower():
+        return False
+    return other is None or other == port or other == _PORTS.get(then.scheme)
 
 
 class _Links(HTMLParser):
@@ -119,14 +150,18 @@ class Source:
         backoff: float = 1.0,
         max_retry_after: float = 60.0,
         max_bytes: int = MAX_BYTES,
+        deadline: float = DEADLINE,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.attempts = attempts
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self.max_bytes = max_bytes
+        self.deadline = deadline
         self.sleep = sleep
+        self.clock = clock
 
     def discover(self, urls: Iterable[str]) -> tuple[list[str], list[SourceError]]:
         """Return the CSV URLs: those given directly and those linked from the pages."""
@@ -152,7 +187,14 @@ class Source:
             links = tuple(urljoin(url, p) for p in paths)
             return Page(url, links, known.etag, known.last_modified, changed=False)
         html = body.decode(_charset(got), errors="replace")
-        return Page(url, tuple(nof_links(html, url)), got.get("etag"), got.get("last-modified"))
+        found = nof_links(html, url)
+        return Page(
+            url,
+            tuple(found[:MAX_LINKS]),
+            got.get("etag"),
+            got.get("last-modified"),
+            unread=max(len(found) - MAX_LINKS, 0),
+        )
 
     def fetch(self, url: str, known: Validators | None = None) -> Download | None:
         """Download a CSV; None when the server says it has not changed (304)."""
@@ -168,10 +210,11 @@ class Source:
 
     def _get(self, url: str, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
         reason = "no attempt made"
+        end = self.clock() + self.deadline
         for attempt in range(1, self.attempts + 1):
             wait = self.backoff * 2 ** (attempt - 1)
             try:
-                with self.client.stream("GET", url, headers=headers) as r:
+                with self._follow(url, headers) as r:
                     if r.status_code == 429 or r.status_code >= 500:
                         reason = f"HTTP {r.status_code}"
                         wait = max(wait, _retry_after(r.headers, self.max_retry_after))
@@ -180,16 +223,43 @@ class Source:
                     elif r.status_code >= 400:
                         raise SourceError(url, f"HTTP {r.status_code}")
                     else:
-                        return r.status_code, r.headers, self._read(url, r)
+                        return r.status_code, r.headers, self._read(url, r, end)
             except httpx.TimeoutException:
                 reason = "timed out"
             except httpx.TransportError as e:
                 reason = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
             if attempt < self.attempts:
+                if self.clock() + wait > end:
+                    break
                 self.sleep(wait)
-        raise SourceError(url, f"{reason} (after {self.attempts} attempts)", retryable=True)
+        raise SourceError(url, f"{reason} (after {attempt} attempts)", retryable=True)
 
-    def _read(self, url: str, r: httpx.Response) -> bytes:
+    @contextmanager
+    def _follow(self, url: str, headers: dict[str, str]) -> Iterator[httpx.Response]:
+        """The response at the end of `url`'s redirects, each hop checked: on `url`'s own host
+        (credentials carried, as the first request had them), MAX_REDIRECTS at most, no loop."""
+        first = urlsplit(url)
+        seen = [url]
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            with self.client.stream("GET", current, headers=headers, follow_redirects=False) as r:
+                location = r.headers.get("location")
+                if not (r.is_redirect and location):
+                    yield r
+                    return
+            then = urlsplit(urljoin(current, location.strip()))
+            if then.scheme not in ("http", "https") or not same_host(first, then):
+                where = then.hostname or then.scheme or "?"
+                raise SourceError(url, f"redirected to another host ({where}): not followed")
+            if "@" not in then.netloc and "@" in first.netloc:
+                then = then._replace(netloc=first.netloc)
+            current = then.geturl()
+            if current in seen:
+                raise SourceError(url, "a redirect loop")
+            seen.append(current)
+        raise SourceError(url, f"over {MAX_REDIRECTS} redirects")
+
+    def _read(self, url: str, r: httpx.Response, end: float) -> bytes:
         declared = r.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise SourceError(
@@ -201,6 +271,12 @@ class Source:
             size += len(chunk)
             if size > self.max_bytes:
                 raise SourceError(url, f"over the {self.max_bytes:,}-byte cap")
+            if self.clock() > end:
+                raise SourceError(
+                    url,
+                    f"not downloaded within {self.deadline:g} s ({size:,} bytes came): too slow",
+                    retryable=True,
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 

@@ -18,7 +18,8 @@ class Route:
     last_modified: str | None = None
     faults: deque[str | int] = field(
         default_factory=deque
-    )  # "slow", "truncate", "html" or a status
+    )  # "slow", "truncate", "html", "trickle" or a status
+    location: str | None = None  # answered with a 302 to here
 
 
 class FakeNHS(LocalServer):
@@ -51,6 +52,10 @@ class FakeNHS(LocalServer):
         self.routes[path] = Route(data, "text/csv", tag, last_modified)
         return self.url(path)
 
+    def redirect(self, path: str, location: str) -> None:
+        """Answer `path` with a 302 to `location` (any host, or a path)."""
+        self.routes[path] = Route(b"", "text/html", location=location)
+
     def fault(self, path: str, *faults: str | int) -> None:
         """Answer the next requests for `path` with these faults, then normally again."""
         self.routes[path].faults.extend(faults)
@@ -68,6 +73,20 @@ class _Handler(QuietHandler):
             fault = route.faults.popleft() if route is not None and route.faults else None
         if route is None:
             self._send(404, b"<html>Page not found</html>", "text/html")
+        elif route.location is not None:
+            self._send(302, b"", "text/html", {"Location": route.location})
+        elif fault == "trickle":  # a byte every tenth of a second, for as long as it takes
+            self.send_response(200)
+            self.send_header("Content-Type", route.content_type)
+            self.send_header("Content-Length", str(len(route.body)))
+            self.end_headers()
+            for i in range(len(route.body)):
+                try:
+                    self.wfile.write(route.body[i : i + 1])
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.1)
         elif isinstance(fault, int):
             self._send(fault, b"<html>Error</html>", "text/html", {"Retry-After": "1"})
         elif fault == "html":
