@@ -9,12 +9,18 @@ order:
 - an unsigned, forged or stale request is refused (401), its body never parsed nor logged;
 - a signed body that is not form encoding, or not a JSON object where one belongs, is refused
   (400) rather than failing inside Bolt.
+
+A request signed by the secret's holder but stale is what a wrong host clock makes of every
+request: when most signed requests of a minute are stale, `ClockWatch` says so once, at
+WARNING, with how far the clock looks off.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
+import threading
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,6 +29,50 @@ from slack_sdk.signature import Clock, SignatureVerifier
 MAX_BODY = 1_000_000  # bytes
 MAX_AGE = 5 * 60  # seconds: Slack's replay window, as SignatureVerifier applies it
 _READ = 64 * 1024
+log = logging.getLogger(__name__)
+WINDOW = 60.0  # seconds over which stale requests are counted
+SKEW_AFTER = 5  # stale requests in a window, and more than half of it, before it is said
+SKEW_AGAIN = 3600.0  # seconds before a wrong clock is said again
+
+
+class ClockWatch:
+    """Counts the signed requests of the last minute, and those stale by their timestamp; says
+    once (again after an hour) when most are stale: the host's clock is then the likely cause."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._start = float("-inf")
+        self._signed = self._stale = 0
+        self._off = 0.0
+        self._said = float("-inf")
+
+    def signed(self, now: float, off: float | None) -> bool:
+        """Count one signed request (`off`: seconds its timestamp is from now, when stale);
+        True when this one made the warning."""
+        with self._lock:
+            if now - self._start > WINDOW:
+                self._start, self._signed, self._stale = now, 0, 0
+            self._signed += 1
+            if off is not None:
+                self._stale += 1
+                self._off = off
+            due = (
+                self._stale >= SKEW_AFTER
+                and self._stale * 2 > self._signed
+                and now - self._said > SKEW_AGAIN
+            )
+            if due:
+                self._said = now
+        if due:
+            log.warning(
+                "%d of %d signed requests in the last minute were stale, their timestamps about "
+                "%+.0f s from this host's clock: the host clock looks wrong (Slack's requests "
+                "are refused until it is right)",
+                self._stale,
+                self._signed,
+                self._off,
+            )
+        return due
 
 
 class Refused(Exception):
@@ -44,10 +94,12 @@ class _At(Clock):
         return self.at
 
 
-def checked_body(environ: dict[str, Any], secret: str, now: float) -> bytes:
+def checked_body(
+    environ: dict[str, Any], secret: str, now: float, watch: ClockWatch | None = None
+) -> bytes:
     """Read and check the body; put it back as `wsgi.input`. Raises Refused."""
     body = _bounded_body(environ)
-    _verify(environ, body, secret, now)
+    _verify(environ, body, secret, now, watch or ClockWatch())
     _well_formed(environ, body)
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
@@ -75,7 +127,9 @@ def _bounded_body(environ: dict[str, Any]) -> bytes:
     return b"".join(chunks)
 
 
-def _verify(environ: dict[str, Any], body: bytes, secret: str, now: float) -> None:
+def _verify(
+    environ: dict[str, Any], body: bytes, secret: str, now: float, watch: ClockWatch
+) -> None:
     stamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "")
     signature = str(environ.get("HTTP_X_SLACK_SIGNATURE") or "")
     if not stamp.isdigit() or not signature:
@@ -84,9 +138,14 @@ def _verify(environ: dict[str, Any], body: bytes, secret: str, now: float) -> No
         body.decode("utf-8")
     except UnicodeDecodeError:
         raise Refused("400 Bad Request", "the body is not UTF-8") from None
-    if not SignatureVerifier(secret, _At(now)).is_valid(body, stamp, signature):
-        stale = abs(now - int(stamp)) > MAX_AGE
-        raise Refused("401 Unauthorized", "stale timestamp" if stale else "bad signature")
+    if SignatureVerifier(secret, _At(now)).is_valid(body, stamp, signature):
+        watch.signed(now, None)
+        return
+    if abs(now - int(stamp)) <= MAX_AGE:
+        raise Refused("401 Unauthorized", "bad signature")
+    if SignatureVerifier(secret, _At(float(stamp))).is_valid(body, stamp, signature):
+        watch.signed(now, int(stamp) - now)  # signed by the secret's holder, at another time
+    raise Refused("401 Unauthorized", "stale timestamp")
 
 
 def _well_formed(environ: dict[str, Any], body: bytes) -> None:

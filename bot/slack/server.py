@@ -27,7 +27,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.slack.guard import MAX_BODY, Refused, checked_body
+from bot.slack.guard import MAX_BODY, ClockWatch, Refused, checked_body
 from bot.slack.status import SlackStatus
 from bot.store.ops import health_within
 
@@ -54,6 +54,7 @@ def wsgi(
     """The WSGI application: /healthz answered here; Slack's requests checked (bounded, signed,
     well formed: bot.slack.guard) before Bolt reads them; everything else to Bolt."""
     handler = SlackRequestHandler(app)
+    watch = ClockWatch()
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -61,7 +62,7 @@ def wsgi(
             return _health(engine, slack, in_memory, start_response)
         if path == "/slack/events" and method == "POST":
             try:
-                checked_body(environ, signing_secret, clock())
+                checked_body(environ, signing_secret, clock(), watch)
             except Refused as e:
                 where = environ.get("REMOTE_ADDR", "?")
                 log.info(

@@ -136,3 +136,34 @@ def test_a_huge_body_is_refused_unread_and_no_body_is_logged(
     assert refused.status_code == 401
     assert "SECRETBODY" not in caplog.text
     assert "refused a request to /slack/events" in caplog.text
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def test_a_wrong_host_clock_is_said_once_at_warning(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    from slack_bolt import App
+
+    from bot.slack.server import wsgi
+    from tests.fakes.wsgi import WsgiServer
+
+    app = App(token="xoxb-test", signing_secret=req.SECRET, token_verification_enabled=False)
+    ahead = wsgi(app, bot.engine, signing_secret=req.SECRET, clock=lambda: time.time() + 900)
+    body = req.command_body("RGD", bot.response_url)
+    with caplog.at_level(logging.INFO), WsgiServer(ahead) as server:
+        for _ in range(4):  # forged and stale: an attacker's replay, not the clock
+            forged = req.sign(body, secret="not-the-secret")
+            assert raw_post(server.url, body.encode(), FORM, forged).status_code == 401
+        for _ in range(8):  # signed by Slack just now: this host's clock is 15 minutes ahead
+            assert (
+                raw_post(server.url, body.encode(), FORM, signed(body.encode())).status_code == 401
+            )
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 1
+    assert "the host clock looks wrong" in warned[0].getMessage()
+    assert "about -900 s from this host's clock" in warned[0].getMessage()
+    refused = [r for r in caplog.records if "stale timestamp" in r.getMessage()]
+    assert len(refused) == 12
+    assert all(r.levelno == logging.INFO for r in refused)
