@@ -35,6 +35,7 @@ _SAME = (
     (r"(\d+)(?:st|nd|rd|th)\b", r" \1 "),
     (r">\s*(\d)", r" \1"),
 )
+QUERY_MAX = 200  # characters of a query looked at (no metric's description is longer)
 _SAME_RE = tuple((re.compile(p, re.IGNORECASE), r) for p, r in _SAME)
 _FILLER = frozenset(
     {"the", "of", "for", "a", "an", "in", "to", "and", "on", "by", "at", "with", "within"}
@@ -105,6 +106,7 @@ class MetricIndex:
         """Return the metrics whose description holds every word of the query, best first: by
         any id the bot shows (a value row's, a score row's, a domain's or a summary row's), by
         the short name of a league-table row (`segment`, `average score`), or by words."""
+        query = query[:QUERY_MAX]
         wanted = [w for w in words(query) if w not in _FILLER]
         if not wanted:
             return []

@@ -31,6 +31,7 @@ from bot.nof.model import normalize
 _FILLER = frozenset({"the", "and", "of", "for", "nhs", "foundation", "trust", "ft", "trusts"})
 _SUFFIX = ("foundation", "trust", "ft")
 INITIALS = 0.95  # an initialism's confidence
+QUERY_MAX = 200  # characters of a query looked at
 MATCH = 0.6  # below this a candidate is a suggestion, not a match
 CLEAR_GAP = 0.05  # a best match this far ahead of the next is clear
 SITE_WEIGHT = 0.97  # a hospital's name counts a little less than the trust's own
@@ -180,7 +181,9 @@ class TrustIndex:
         return len(self._entries)
 
     def search(self, query: str, limit: int = 10) -> SearchResult:
-        """Rank trusts for a query; when nothing matches, the nearest are suggestions."""
+        """Rank trusts for a query; when nothing matches, the nearest are suggestions. Only the
+        first QUERY_MAX characters are looked at (no trust's name is longer)."""
+        query = query[:QUERY_MAX]
         words = _words(query)
         squashed = normalize(query).replace(" ", "")
         scores = self._scores(words, squashed)

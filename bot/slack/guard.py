@@ -8,7 +8,11 @@ order:
 - a body that is not UTF-8 is refused (400): it cannot have been signed by Slack;
 - an unsigned, forged or stale request is refused (401), its body never parsed nor logged;
 - a signed body that is not form encoding, or not a JSON object where one belongs, is refused
-  (400) rather than failing inside Bolt.
+  (400) rather than failing inside Bolt;
+- an interaction payload of a shape Slack never sends (`actions` empty or not a list, a value
+  that is not text or is longer than Slack allows, a `view` that is not an object, a button of
+  this app without what its answer needs: `response_url`, `trigger_id`, `user`) is refused (400)
+  here, in one place, rather than acknowledged and then failing.
 
 A request signed by the secret's holder but stale is what a wrong host clock makes of every
 request: when most signed requests of a minute are stale, `ClockWatch` says so once, at
@@ -25,6 +29,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from slack_sdk.signature import Clock, SignatureVerifier
+
+from bot.slack.render.cards import HOME_PICK, METRIC, METRICS, METRICS_PAGE, PICK, SHARE, SHOW
 
 MAX_BODY = 1_000_000  # bytes
 MAX_AGE = 5 * 60  # seconds: Slack's replay window, as SignatureVerifier applies it
@@ -159,11 +165,91 @@ def _well_formed(environ: dict[str, Any], body: bytes) -> None:
                 parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")
             )
             if "payload" in fields:
-                _json_object(fields["payload"])
+                problem = _shape(_json_object(fields["payload"]))
+                if problem:
+                    raise Refused("400 Bad Request", f"a payload Slack never sends: {problem}")
     except (ValueError, UnicodeDecodeError) as e:
         raise Refused("400 Bad Request", f"a malformed body ({type(e).__name__})") from None
 
 
-def _json_object(text: str) -> None:
-    if not isinstance(json.loads(text), dict):
+def _json_object(text: str) -> dict[str, Any]:
+    found = json.loads(text)
+    if not isinstance(found, dict):
         raise ValueError("not a JSON object")
+    return found
+
+
+VALUE_MAX = 2000  # characters: Slack's limit on a button's or an option's value
+SUGGESTION_MAX = 2000  # characters of type-ahead text taken (a search looks at fewer)
+ACTIONS_MAX = 25
+# What this app's buttons need to answer: a response_url (a reply in place), or a trigger_id (a
+# modal); and the value they name a trust or metric by.
+_NEEDS_RESPONSE = {SHOW, PICK, SHARE, METRICS, METRICS_PAGE, METRIC}
+_NEEDS_TRIGGER = {HOME_PICK}
+
+
+# The envelope Bolt reads of every payload: each of these, where present, is of this kind.
+_OBJECTS = ("team", "user", "channel", "enterprise", "container", "view", "message", "state")
+_TEXTS = ("api_app_id", "token", "trigger_id", "response_url", "action_id", "callback_id")
+
+
+def _shape(payload: dict[str, Any]) -> str | None:
+    """Why an interaction payload is not one Slack sends, or None."""
+    kind = payload.get("type")
+    if not isinstance(kind, str):
+        return "a payload without a type"
+    for key in _OBJECTS:
+        if payload.get(key) is not None and not isinstance(payload[key], dict):
+            return f"{key} is not an object"
+        if key in ("team", "user", "enterprise") and isinstance(payload.get(key), dict):
+            found = payload[key].get("id")
+            if found is not None and not isinstance(found, str):
+                return f"{key} whose id is not text"
+    for key in _TEXTS:
+        if payload.get(key) is not None and not isinstance(payload[key], str):
+            return f"{key} is not text"
+    if kind == "block_actions":
+        return _actions(payload)
+    if kind == "block_suggestion":
+        value = payload.get("value")
+        if not isinstance(value, str) or not isinstance(payload.get("action_id"), str):
+            return "block_suggestion without a text value and an action_id"
+        if len(value) > SUGGESTION_MAX:
+            return f"block_suggestion with a value over {SUGGESTION_MAX} characters"
+        return None
+    if kind in ("view_submission", "view_closed") and not isinstance(payload.get("view"), dict):
+        return f"{kind} whose view is not an object"
+    return None
+
+
+def _actions(payload: dict[str, Any]) -> str | None:
+    actions = payload.get("actions")
+    if not isinstance(actions, list) or not 1 <= len(actions) <= ACTIONS_MAX:
+        return f"block_actions whose actions are not a list of 1 to {ACTIONS_MAX}"
+    user = payload.get("user")
+    if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+        return "block_actions without a user"
+    for action in actions:
+        if not isinstance(action, dict) or not isinstance(action.get("action_id"), str):
+            return "an action without an action_id"
+        value = _value(action)
+        if value is not None and (not isinstance(value, str) or len(value) > VALUE_MAX):
+            return f"an action whose value is not text of {VALUE_MAX} characters at most"
+        ours = action["action_id"]
+        if ours in _NEEDS_RESPONSE | _NEEDS_TRIGGER and value is None:
+            return f"{ours} without a value"
+        if ours in _NEEDS_RESPONSE and not isinstance(payload.get("response_url"), str):
+            return f"{ours} without a response_url"
+        if ours in _NEEDS_TRIGGER and not isinstance(payload.get("trigger_id"), str):
+            return f"{ours} without a trigger_id"
+    return None
+
+
+def _value(action: dict[str, Any]) -> object:
+    """An action's value: a button's, or a select's chosen option's."""
+    if "value" in action:
+        return action["value"]
+    chosen = action.get("selected_option")
+    if chosen is None:
+        return None
+    return chosen.get("value", 0) if isinstance(chosen, dict) else 0  # 0: not text

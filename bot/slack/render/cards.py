@@ -126,7 +126,7 @@ def read_value(value: str) -> tuple[str, Asked | None, int]:
     """Read `code`, `code|quarter` or `code|quarter|page` from a button's value."""
     parts = value.split("|")
     quarter = parse_asked(parts[1]) if len(parts) > 1 else None
-    page = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 1
+    page = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() and len(parts[2]) <= 4 else 1
     return parts[0], quarter, page
 
 
