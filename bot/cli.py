@@ -402,9 +402,11 @@ def import_successors(file: Path) -> None:
 
 def _import_list(runtime: Runtime, which: OdsList, file: Path) -> int:
     from bot.nof.sites import OdsError
-    from bot.service.ods import import_list
+    from bot.service.ods import MAX_BYTES, import_list
 
     try:
+        if file.stat().st_size > MAX_BYTES:  # not read: far bigger than any list of ODS's
+            raise click.ClickException(f"{file}: over {MAX_BYTES // 2**20} MB: not an NHS ODS list")
         data = file.read_bytes()
     except OSError as e:
         raise click.ClickException(f"{file}: {e.strerror or e}") from None

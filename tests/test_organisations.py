@@ -81,7 +81,8 @@ def test_a_header_row_is_read_by_its_names() -> None:
         (b"RR8,\r\n", "etr.csv: line 1: trust RR8 has no name"),
         (b"RR8,LEEDS,,,,,,,,LS9,19980401,2024-01\r\n", "etr.csv: line 1: close date '2024-01'"),
         (b'RR8,"LEEDS\r\n', "etr.csv: line 1: not a readable CSV"),
-        (b"Organisation Code,Colour\r\nRR8,red\r\n", "the header does not name"),
+        (b"Organisation Code,Colour\r\nRR8,red\r\n", "line 1: 'Organisation Code' is not an"),
+        (b"RR8,LEEDS\x00\r\n", "etr.csv: line 1: a NUL byte: not ODS's list of NHS trusts"),
         (b"RR8,LEEDS\r\n" * (ROWS_MAX + 1), f"over {ROWS_MAX:,} rows"),
     ],
 )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.nof.model import ACUTE, AMBULANCE, MENTAL_HEALTH_AND_COMMUNITY, normalize
-from bot.nof.sites import MAX_CODE, OdsError, decode, readable_name
+from bot.nof.sites import MAX_CODE, OdsError, decode, is_header, readable_name
 
 ROWS_MAX = 20_000  # ODS lists a few hundred trusts (open and closed) and a few thousand successions
 
@@ -128,11 +128,9 @@ def _rows(
         for row in reader:
             if not any(c.strip() for c in row):
                 continue
-            if reader.line_num == 1 and row[0].strip().lower() == "organisation code":
+            if reader.line_num == 1 and is_header(row, columns):
                 found = {c.strip().lower(): i for i, c in enumerate(row)}
                 positions = {k: found[k] for k in columns if k in found}
-                if len(positions) < 2:
-                    raise error(f"{name}: the header does not name {what}'s columns")
                 continue
             count += 1
             if count > ROWS_MAX:

@@ -6,6 +6,9 @@ postcode, open date, close date, a null column, organisation sub-type, parent or
 (the trust), and contact and reference columns after. A file with a header row naming those
 columns is read by name instead. Closed sites are left out. Names come upper-case
 (`ST JAMES'S UNIVERSITY HOSPITAL`) and are shown as people write them.
+
+A file is refused, naming it and the line, when it is not that layout (a row without the parent
+column, a NUL byte) or far bigger than ODS's list (ROWS_MAX rows): the stored list is kept.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,6 +30,7 @@ _HEADER = {
     "parent organisation code": PARENT,
 }
 MAX_CODE = 16
+ROWS_MAX = 50_000  # ODS's list holds some thousands of sites, open and closed
 
 
 class OdsError(ValueError):
@@ -50,14 +55,19 @@ def parse_sites(name: str, data: bytes, today: date) -> list[Site]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     positions = dict(_HEADER.items())
     out: list[Site] = []
+    header = False
+    rows = 0
     try:
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
-            if reader.line_num == 1 and row[0].strip().lower() == "organisation code":
-                positions = _by_header(name, row)
+            if reader.line_num == 1 and is_header(row, _HEADER):
+                positions, header = _by_header(name, row), True
                 continue
-            site = _site(name, reader.line_num, row, positions, today)
+            rows += 1
+            if rows > ROWS_MAX:
+                raise SitesError(f"{name}: over {ROWS_MAX:,} rows: not ODS's trust-sites list")
+            site = _site(name, reader.line_num, row, positions, today, header)
             if site is not None:
                 out.append(site)
     except csv.Error as e:
@@ -78,7 +88,15 @@ def decode(name: str, data: bytes, what: str, error: type[OdsError]) -> str:
         text = data.decode("cp1252", errors="replace")
     if text.lstrip()[:1] == "<":
         raise error(f"{name}: this is an HTML page, not {what}")
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise error(f"{name}: line {text.count(chr(10), 0, nul) + 1}: a NUL byte: not {what}")
     return text
+
+
+def is_header(row: list[str], names: Mapping[str, int]) -> bool:
+    """Whether a first row names columns: two of its cells or more are known column names."""
+    return sum(cell.strip().lower() in names for cell in row) >= 2
 
 
 def _by_header(name: str, row: list[str]) -> dict[str, int]:
@@ -90,7 +108,7 @@ def _by_header(name: str, row: list[str]) -> dict[str, int]:
 
 
 def _site(
-    name: str, line: int, row: list[str], positions: dict[str, int], today: date
+    name: str, line: int, row: list[str], positions: dict[str, int], today: date, header: bool
 ) -> Site | None:
     def cell(key: str) -> str:
         i = positions.get(key)
@@ -106,6 +124,11 @@ def _site(
     closed = cell("close date")
     if re.fullmatch(r"\d{8}", closed) and closed <= today.strftime("%Y%m%d"):
         return None
+    if not header and len(row) <= PARENT:
+        raise SitesError(
+            f"{name}: line {line} has {len(row)} fields: not ODS's ets layout (27, the trust's "
+            f"code in field {PARENT + 1})"
+        )
     parent = cell("parent organisation code") or code[:3]
     if len(parent) > MAX_CODE or not re.fullmatch(r"[A-Za-z0-9]+", parent):
         raise SitesError(f"{name}: line {line}: {parent[:40]!r} is not a trust code")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,11 +22,13 @@ from sqlalchemy.engine import Connection, Engine
 from bot.nof.organisations import parse_successors, parse_trusts
 from bot.nof.sites import OdsError, parse_sites
 from bot.store import ops
-from bot.store.organisations import replace_successors, replace_trusts
+from bot.store.organisations import count_rows, known_codes, replace_successors, replace_trusts
 from bot.store.outbox import utc
+from bot.store.schema import ods_successors, ods_trusts, sites
 from bot.store.sites import replace_sites
 
 MAX_BYTES = 50 * 1024 * 1024  # unzipped; ODS's real lists are a few megabytes
+CHUNK = 1024 * 1024  # unzipped a megabyte at a time, counted as it comes
 EVERY = timedelta(days=30)  # NHS ODS updates its lists monthly
 RETRY = timedelta(days=1)  # a list that could not be had is tried again the next day
 
@@ -61,15 +64,39 @@ class OdsList:
 
 
 def _sites(conn: Connection, name: str, data: bytes, today: date) -> int:
-    return replace_sites(conn, parse_sites(name, unzipped(name, data), today))
+    found = parse_sites(name, unzipped(name, data), today)
+    _not_cut_off(name, len(found), count_rows(conn, sites), "sites")
+    known = known_codes(conn)
+    if known and not any(s.trust_code in known for s in found):
+        raise OdsError(
+            f"{name}: none of its {len(found):,} sites belongs to a known NHS trust: not ODS's "
+            "trust-sites list"
+        )
+    return replace_sites(conn, found)
 
 
 def _trusts(conn: Connection, name: str, data: bytes, today: date) -> int:
-    return replace_trusts(conn, parse_trusts(name, unzipped(name, data)))
+    found = parse_trusts(name, unzipped(name, data))
+    _not_cut_off(name, len(found), count_rows(conn, ods_trusts), "trusts")
+    return replace_trusts(conn, found)
 
 
 def _successors(conn: Connection, name: str, data: bytes, today: date) -> int:
-    return replace_successors(conn, parse_successors(name, unzipped(name, data)))
+    found = parse_successors(name, unzipped(name, data))
+    _not_cut_off(name, len(found), count_rows(conn, ods_successors), "successions")
+    return replace_successors(conn, found)
+
+
+SHRINK_MIN = 0.5  # of the stored list, what a new list must hold at least
+
+
+def _not_cut_off(name: str, new: int, stored: int, what: str) -> None:
+    """A list far shorter than the one stored is refused, as a cut-off or foreign file would
+    otherwise wipe it (ODS's lists change by a few entries a month)."""
+    if stored and new < SHRINK_MIN * stored:
+        raise OdsError(
+            f"{name}: {new:,} {what} where the stored list holds {stored:,}: refused as cut off"
+        )
 
 
 SITES = OdsList("sites", "NHS ODS sites list", "NHS trust sites (hospital names)", _sites)
@@ -88,8 +115,11 @@ def import_list(engine: Engine, which: OdsList, name: str, data: bytes, today: d
 
 
 def unzipped(name: str, data: bytes) -> bytes:
-    """The CSV of ODS's zip (or the CSV itself), its declared size bounded."""
+    """The CSV of ODS's zip (or the CSV itself), MAX_BYTES at most: the zip's own word for
+    the size is not trusted; what it unzips to is counted as it comes."""
     if not data.startswith(b"PK\x03\x04"):
+        if len(data) > MAX_BYTES:
+            raise OdsError(f"{name}: over {MAX_BYTES // 2**20} MB: not an NHS ODS list")
         return data
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -98,8 +128,14 @@ def unzipped(name: str, data: bytes) -> bytes:
                 raise OdsError(f"{name}: a zip file without a CSV in it")
             if member.file_size > MAX_BYTES:
                 raise OdsError(f"{name}: {member.filename} unzips to over 50 MB")
-            return z.read(member)
-    except (zipfile.BadZipFile, OSError) as e:
+            out = bytearray()
+            with z.open(member) as f:
+                while chunk := f.read(CHUNK):
+                    out += chunk
+                    if len(out) > MAX_BYTES:
+                        raise OdsError(f"{name}: {member.filename} unzips to over 50 MB")
+            return bytes(out)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
         raise OdsError(f"{name}: a broken zip file ({e})") from None
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.nof.organisations import Organisation, Succession
-from bot.store.schema import ods_successors, ods_trusts
+from bot.store.schema import ods_successors, ods_trusts, trust_results
 
 BATCH = 5000
 
@@ -37,6 +37,17 @@ def replace_successors(conn: Connection, found: Sequence[Succession]) -> int:
     for i in range(0, len(rows), BATCH):
         conn.execute(ods_successors.insert(), rows[i : i + BATCH])
     return len(rows)
+
+
+def count_rows(conn: Connection, table: sa.Table) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def known_codes(conn: Connection) -> set[str]:
+    """The codes of every trust known: with stored results, or on NHS ODS's list."""
+    stored = conn.execute(sa.select(trust_results.c.code).distinct()).scalars()
+    listed = conn.execute(sa.select(ods_trusts.c.code)).scalars()
+    return set(stored) | set(listed)
 
 
 def load_trusts(conn: Connection) -> list[Organisation]:
