@@ -119,9 +119,9 @@ def test_a_header_is_read_in_any_order(stored: Engine) -> None:
 
 def test_the_trusts_and_successor_lists_are_held_to_the_same_rules(stored: Engine) -> None:
     assert import_list(stored, TRUSTS, "etr.csv", fixture("etr-trusts.csv"), TODAY) == 10
-    with pytest.raises(OdsError, match="etr.csv: 1 trusts where the stored list holds 10"):
+    with pytest.raises(OdsError, match=r"etr\.csv: 1 trusts where the stored list holds 10"):
         import_list(stored, TRUSTS, "etr.csv", fixture("etr-trusts.csv").split(b"\n")[0], TODAY)
-    with pytest.raises(OdsError, match="succ.csv: line 1: a NUL byte"):
+    with pytest.raises(OdsError, match=r"succ\.csv: line 1: a NUL byte"):
         import_list(stored, SUCCESSORS, "succ.csv", b"TAF,G6V\x002S,R,20240201,\r\n", TODAY)
 
 
@@ -150,8 +150,12 @@ def test_mutated_sites_files_are_stored_whole_or_refused_in_one_line(
         try:
             count = import_list(stored, SITES, label, data, TODAY)
         except OdsError as e:
-            assert str(e).startswith(f"{label}: "), str(e)
-            assert "\n" not in str(e)
+            said = str(e)
+        else:
+            said = ""
+        if said:
+            assert said.startswith(f"{label}: "), said
+            assert "\n" not in said
             outcomes["refused"] += 1
             continue
         assert count == len(stored_sites(stored))
