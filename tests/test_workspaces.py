@@ -218,3 +218,33 @@ def test_nof_bot_run_answers_over_socket_mode(tmp_path: Path, slack: FakeSlack) 
     assert payload["response_type"] == "ephemeral"
     assert payload["text"].startswith("Tees, Moor and Vale NHS Foundation Trust (ZZ3)")
     assert payload["blocks"][0]["text"]["text"] == "Tees, Moor and Vale NHS Foundation Trust"
+
+
+def test_anonymous_install_visits_cannot_grow_the_database(
+    oauth: tuple[str, Settings], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    from bot.slack import installs
+    from bot.store.schema import OAUTH_STATES, metadata
+
+    states = metadata.tables[OAUTH_STATES]
+
+    def count() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(states)).scalar_one())
+
+    with engine.begin() as conn:  # a state left from a visit long ago, never used
+        conn.execute(states.insert(), {"state": "old", "expire_at": datetime(2020, 1, 1)})
+    url, _ = oauth
+    answers = [httpx.get(f"{url}/slack/install").status_code for _ in range(30)]
+    assert answers[:10] == [200] * 10  # ten a minute from one address
+    assert set(answers[10:]) == {429}
+    assert count() == 10  # the expired one deleted, no row for a refused visit
+    monkeypatch.setattr(installs, "STATES_MAX", 4)
+    store = installs.BoundedStateStore(engine, OAUTH_STATES)
+    newest = [store.issue() for _ in range(6)][-4:]
+    with engine.connect() as conn:
+        kept = sorted(conn.execute(sa.select(states.c.state)).scalars())
+    assert kept == sorted(newest)  # the newest kept, the oldest gone first
+    assert store.consume(newest[-1])

@@ -17,13 +17,17 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.authorize import CallableAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.service.directory import LiveDirectory
 from bot.slack.features import home, lookup, subscriptions, tables, workspace
-from bot.slack.installs import installation_store, installed, single_workspace
+from bot.slack.installs import (
+    BoundedStateStore,
+    installation_store,
+    installed,
+    single_workspace,
+)
 from bot.slack.services import Services
 from bot.slack.status import SlackStatus
 from bot.store.db import one_line
@@ -71,9 +75,7 @@ def build_app(
             client_secret=settings.slack_client_secret,
             scopes=SCOPES,
             installation_store=store,
-            state_store=SQLAlchemyOAuthStateStore(
-                expiration_seconds=600, engine=engine, table_name=OAUTH_STATES
-            ),
+            state_store=BoundedStateStore(engine, OAUTH_STATES),
         )
         # Bolt's own would call auth.test on every request; this reads the stored bot instead.
         found = cast(Callable[..., AuthorizeResult], installed(store))  # None: not installed

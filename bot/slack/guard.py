@@ -253,3 +253,28 @@ def _value(action: dict[str, Any]) -> object:
     if chosen is None:
         return None
     return chosen.get("value", 0) if isinstance(chosen, dict) else 0  # 0: not text
+
+
+class RateLimit:
+    """At most `per_client` requests a `window` from one address, and `overall` from all: what
+    anonymous requests that write (a new OAuth state per visit to /slack/install) may cost."""
+
+    def __init__(self, per_client: int = 10, overall: int = 60, window: float = 60.0) -> None:
+        self.per_client, self.overall, self.window = per_client, overall, window
+        self._lock = threading.Lock()
+        self._seen: dict[str, list[float]] = {}
+        self._all: list[float] = []
+
+    def allow(self, client: str, now: float) -> bool:
+        with self._lock:
+            since = now - self.window
+            self._all = [t for t in self._all if t > since]
+            mine = [t for t in self._seen.get(client, ()) if t > since]
+            if len(mine) >= self.per_client or len(self._all) >= self.overall:
+                self._seen[client] = mine
+                return False
+            mine.append(now)
+            self._all.append(now)
+            self._seen = {k: v for k, v in self._seen.items() if v and v[-1] > since}
+            self._seen[client] = mine
+            return True

@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
@@ -45,6 +48,30 @@ def single_workspace(token: str, status: SlackStatus) -> Callable[..., Authorize
         )
 
     return authorize
+
+
+STATE_SECONDS = 600  # an install link's state is good for ten minutes
+STATES_MAX = 500  # unconsumed states kept at most; the oldest go first
+
+
+class BoundedStateStore(SQLAlchemyOAuthStateStore):
+    """slack_sdk's OAuth state store, each state expiring after STATE_SECONDS, with expired
+    states deleted as new ones are issued and STATES_MAX kept at most: anonymous visits to
+    /slack/install cannot grow the database (the server also limits how fast one client may
+    make them: bot.slack.server)."""
+
+    def __init__(self, engine: Engine, table_name: str) -> None:
+        super().__init__(expiration_seconds=STATE_SECONDS, engine=engine, table_name=table_name)
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        state = super().issue(*args, **kwargs)
+        c = self.oauth_states.c
+        now = datetime.now(UTC).replace(tzinfo=None)  # stored naive, in UTC, as slack_sdk does
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(self.oauth_states).where(c.expire_at <= now))
+            keep = sa.select(c.id).order_by(c.id.desc()).limit(STATES_MAX).scalar_subquery()
+            conn.execute(sa.delete(self.oauth_states).where(c.id.not_in(keep)))
+        return state
 
 
 INSTALLATION_TTL = 60.0  # seconds an installation read from the database is reused

@@ -27,7 +27,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.slack.guard import MAX_BODY, ClockWatch, Refused, checked_body
+from bot.slack.guard import MAX_BODY, ClockWatch, RateLimit, Refused, checked_body
 from bot.slack.status import SlackStatus
 from bot.store.ops import health_within
 
@@ -55,11 +55,21 @@ def wsgi(
     well formed: bot.slack.guard) before Bolt reads them; everything else to Bolt."""
     handler = SlackRequestHandler(app)
     watch = ClockWatch()
+    installs = RateLimit()
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == "/healthz":
             return _health(engine, slack, in_memory, start_response)
+        if path == "/slack/install" and not installs.allow(
+            str(environ.get("REMOTE_ADDR", "?")), clock()
+        ):
+            return _answer(
+                start_response,
+                "429 Too Many Requests",
+                {"error": "too many install requests: try again in a minute"},
+                [("Retry-After", "60")],
+            )
         if path == "/slack/events" and method == "POST":
             try:
                 checked_body(environ, signing_secret, clock(), watch)
@@ -74,10 +84,20 @@ def wsgi(
     return application
 
 
-def _answer(start_response: StartResponse, status: str, body: dict[str, Any]) -> Iterable[bytes]:
+def _answer(
+    start_response: StartResponse,
+    status: str,
+    body: dict[str, Any],
+    headers: list[tuple[str, str]] | None = None,
+) -> Iterable[bytes]:
     data = json.dumps(body).encode()
     start_response(
-        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+        status,
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(data))),
+            *(headers or []),
+        ],
     )
     return [data]
 
