@@ -231,6 +231,7 @@ def main() -> None:
             "slack-stalled",
             "slack-cold",
             "slack-attack",
+            "slack-subscribe",
         ],
         action="append",
     )
@@ -255,6 +256,7 @@ def main() -> None:
             "slack-stalled",
             "slack-cold",
             "slack-attack",
+            "slack-subscribe",
         ]
     )
     if "import" in only:
@@ -291,6 +293,10 @@ def main() -> None:
         from benchmarks import slack
 
         slack.run_attack(args.data)
+    if "slack-subscribe" in only:
+        from benchmarks import slack
+
+        slack.run_subscribe(args.data)
 
 
 if __name__ == "__main__":

@@ -433,3 +433,59 @@ def run_attack(
         f"stalled after 0\\r\\n: {requests} signed requests x {rounds} rounds each way"
     )
     _report(results, base, rounds, concurrency)
+
+
+def run_subscribe(
+    data_dir: Path, requests: int = 2000, concurrency: int = 1000, channels: int = 50
+) -> None:
+    """A burst of writes: `requests` signed `/trust subscribe` and `unsubscribe` commands over
+    `channels` channels, `concurrency` at once, to `nof-bot serve` and to the bare Bolt app.
+    Slack wants every acknowledgement within 3 seconds; the work (a post to the channel, the
+    database write, the reply) comes after it."""
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack().start() as slack:
+        env, names = _stored(tmp, data_dir, slack, False)
+        rng = random.Random(20)
+        targets = ["all", "acute", "mental health", "London", "Midlands"] + [c for c, _ in names]
+        signed = []
+        for i in range(requests):
+            verb = rng.choice(["subscribe", "unsubscribe"])
+            text = f"{verb} {rng.choice(targets)}"
+            body = req.command_body(
+                text, f"{slack.base_url}/response/{i}", channel=f"C{i % channels:05d}"
+            )
+            signed.append((body.encode(), {"Content-Type": FORM, **req.sign(body)}))
+        floor = "bare Bolt app, fixed text  [floor]"
+        rows = []
+        for label, cmd in (
+            (floor, [sys.executable, "-m", "benchmarks.floor"]),
+            ("nof-bot serve", [sys.executable, "-m", "bot", "serve"]),
+        ):
+            proc, url = start(cmd, env)
+            before = len(slack.responses())
+            try:
+                times = _spread(url, signed, concurrency, None)
+                done = time.monotonic() + 120
+                while label != floor and time.monotonic() < done:
+                    if len(slack.responses()) - before >= requests:
+                        break
+                    time.sleep(0.2)  # the work after the acknowledgements, before the next
+                rows.append((label, times, len(slack.responses()) - before))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
+    print(
+        f"/trust subscribe and unsubscribe: {requests} signed commands over {channels} channels, "
+        f"{concurrency} at once; {env['WEB_CONCURRENCY']} waitress processes"
+    )
+    base = pct(rows[0][1], 99)
+    for label, times, replies in rows:
+        over = sum(t > 3.0 for t in times)
+        print(
+            f"  {label:<36} p50 {pct(times, 50):7.1f} ms  p99 {pct(times, 99):7.1f} ms  "
+            f"max {max(times) * 1000:7.1f} ms  acknowledged over 3 s: {over} "
+            f"({over / len(times):.0%})  p99 ratio {pct(times, 99) / base:.2f}x  "
+            f"replies after: {replies}"
+        )
+
+
+FORM = "application/x-www-form-urlencoded"

@@ -28,6 +28,7 @@ from bot.slack.installs import (
     installed,
     single_workspace,
 )
+from bot.slack.later import Later
 from bot.slack.services import Services
 from bot.slack.status import SlackStatus
 from bot.store.db import one_line
@@ -50,6 +51,7 @@ def build_app(
     *,
     slack: SlackStatus | None = None,
     verified: bool = False,
+    later: Later | None = None,
 ) -> App:
     """Build the app with every feature registered; nothing is started here (the caller starts
     the directory's loading: bot.runtime).
@@ -84,7 +86,7 @@ def build_app(
     else:
         kwargs["authorize"] = single_workspace(settings.slack_bot_token or "", status)
     app = App(**kwargs)
-    services = Services(engine, directory, settings, store, slack=status)
+    services = Services(engine, directory, settings, store, slack=status, later=later or Later())
     for feature in FEATURES:
         feature.register(app, services)
     app.error(_log_error)

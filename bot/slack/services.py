@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.service.directory import LiveDirectory
+from bot.slack.later import Later
 from bot.slack.status import SlackStatus
 
 
@@ -24,3 +25,4 @@ class Services:
     installation_store: SQLAlchemyInstallationStore | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     slack: SlackStatus = field(default_factory=SlackStatus)
+    later: Later = field(default_factory=Later)  # work done after the acknowledgement

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.service.directory import LiveDirectory
 from bot.service.ingest import SourceFile, import_files
 from bot.slack.app import build_app
+from bot.slack.later import Later
 from bot.slack.server import wsgi
 from tests import slackreq as req
 from tests.conftest import REAL_DATA, REAL_LEAGUE, fixture
@@ -89,6 +90,8 @@ def _serve(engine: Engine, slack: FakeSlack) -> Iterator[Bot]:
     settings = Settings(
         slack_bot_token="xoxb-test", slack_signing_secret=req.SECRET, slack_api_url=slack.api_url
     )
-    app = build_app(settings, engine, directory=LiveDirectory(engine, check_every=0.0))
+    later = Later()  # drained before the database and the fakes go
+    app = build_app(settings, engine, LiveDirectory(engine, check_every=0.0), later=later)
     with WsgiServer(wsgi(app, engine, signing_secret=req.SECRET)) as server:
         yield Bot(server.url, slack, engine)
+        assert later.drain(10.0), "work queued after an acknowledgement was still not done"

@@ -18,7 +18,7 @@ from bot.nof.model import Asked, Quarter, said
 from bot.service import lookup
 from bot.service.directory import MEMO_MAX, Directory, DirectoryUnavailable
 from bot.slack import commands
-from bot.slack.features import tables
+from bot.slack.features import subscriptions, tables
 from bot.slack.features.common import (
     EPHEMERAL,
     ack_now,
@@ -69,7 +69,7 @@ def prepare(directory: Directory, limit: int = AHEAD_MAX, *, pause: float = 0.0)
 class Answers(Middleware):
     """Answer `/trust` in the acknowledgement, from memory, once Bolt has authorized the request
     and before it looks for a listener: no listener thread, no wait for `ack()`. A subscription
-    command goes on to the `/trust` listener (acknowledged, then done after)."""
+    command is acknowledged at once and queued, to be done after (features.subscriptions)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -81,8 +81,8 @@ class Answers(Middleware):
         if req.lazy_only or body.get("command") != "/trust":
             return next()
         found = reply(self.services, str(body.get("text", "")))
-        if found is None:
-            return next()
+        if found is None:  # a subscription command: done after, in this process's queue
+            found = subscriptions.queue(self.services, body, req.context.client)
         return BoltResponse(status=200, body=found)
 
 

@@ -1,9 +1,10 @@
-"""`/trust subscribe …`, `/trust unsubscribe …` and `/trust subscriptions`: acknowledged at once,
-done after (they call Slack and write the database); the reply says what the database did."""
+"""`/trust subscribe …`, `/trust unsubscribe …` and `/trust subscriptions`: acknowledged at once
+by `Answers` (bot.slack.features.lookup), done after in this process's one thread for such work
+(bot.slack.later: they call Slack and write the database, and a burst of them must not hold up
+the acknowledgements of what comes next); the reply says what the database did."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, Respond
@@ -15,7 +16,7 @@ from bot.nof.subscriptions import Subscription
 from bot.service import lookup, subscriptions
 from bot.service.directory import Directory
 from bot.slack import commands
-from bot.slack.features.common import AWAY, EPHEMERAL, ack_now, away_text
+from bot.slack.features.common import AWAY, EPHEMERAL, away_text, ephemeral
 from bot.slack.poster import CHANNEL_ERRORS
 from bot.slack.render import cards
 from bot.slack.render.blocks import escape
@@ -23,21 +24,30 @@ from bot.slack.services import Services
 
 
 def register(app: App, services: Services) -> None:
-    """Only what `Answers` (bot.slack.features.lookup) passes on reaches this listener: text
-    that parsed, with a directory loaded, to a subscription verb."""
-    app.command("/trust")(ack=ack_now, lazy=[_later(services)])
+    """Nothing to register: `Answers` hands these commands to `queue` itself."""
 
 
-def _later(services: Services) -> Callable[..., None]:
-    def handle(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        try:
-            directory = services.directory.get()
-            cmd = commands.parse(command.get("text", ""), directory.type_labels())
-            _subscription(services, directory, cmd, command, respond, client)
-        except AWAY as e:
-            respond(response_type=EPHEMERAL, text=away_text(e))
+BUSY = "Too many changes are being made just now: try again in a minute."
 
-    return handle
+
+def queue(services: Services, command: dict[str, Any], client: WebClient) -> str:
+    """Queue a subscription command (text that parsed, with a directory loaded, to one); the
+    body of its acknowledgement: empty, or that the queue is full (nothing was done)."""
+    respond = Respond(response_url=str(command.get("response_url") or ""))
+    if not services.later.put(lambda: _later(services, dict(command), respond, client)):
+        return ephemeral(BUSY)
+    return ""
+
+
+def _later(
+    services: Services, command: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    try:
+        directory = services.directory.get()
+        cmd = commands.parse(command.get("text", ""), directory.type_labels())
+        _subscription(services, directory, cmd, command, respond, client)
+    except AWAY as e:
+        respond(response_type=EPHEMERAL, text=away_text(e))
 
 
 def target_problem(t: lookup.Target, labels: commands.Types) -> str:
