@@ -9,10 +9,13 @@ Errors while posting become one `PostError` whose `kind` carries the decision:
 - message: Slack refused this message (invalid_blocks...); drop it, tell the admin channel.
 
 A claim is a lease (`lease`, 10 minutes): if its sender dies between claiming and recording,
-another run takes the row over when the lease has run out. In normal runs a row is posted only by
+another run takes the row over when the lease has run out, or at once when the sender is known
+to be gone (a process of this host that no longer runs). In normal runs a row is posted only by
 the sender whose conditional UPDATE claimed it, and the outcome is written only if the claim is
-still that sender's, so nothing is posted twice; only a sender killed in the instant after Slack
-accepted a post and before the row was marked would see it posted again after the lease.
+still that sender's, so nothing is posted twice. A sender killed while Slack was taking its post
+leaves a claim that lapses with the post made: before posting such a row again, the sender looks
+for it in the channel (`Poster.find`: the message's metadata in the channel's recent history)
+and, finding it, records it as sent.
 """
 
 from __future__ import annotations
@@ -54,6 +57,17 @@ class Poster(Protocol):
     ) -> str | None:
         """Post a message; return its ts (None when nothing was posted to Slack)."""
 
+    def find(
+        self,
+        channel: str,
+        message: dict[str, Any],
+        thread_ts: str | None,
+        team_id: str | None,
+        since: datetime,
+    ) -> str | None:
+        """The ts of this message if it is in the channel (or thread) already, posted since
+        `since`; None when it is not, or cannot be known."""
+
 
 class PrintPoster:
     """Without Slack: write each alert to a terminal instead."""
@@ -68,6 +82,16 @@ class PrintPoster:
         self.out.write(f"[{channel}] {event}: {message['text']}\n")
         self.out.flush()
         return None
+
+    def find(
+        self,
+        channel: str,
+        message: dict[str, Any],
+        thread_ts: str | None,
+        team_id: str | None,
+        since: datetime,
+    ) -> str | None:
+        return None  # a terminal keeps nothing to look in
 
 
 @dataclass
@@ -99,6 +123,22 @@ class DeliveryResult:
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def sender_gone(sender: str) -> bool:
+    """Whether a sender (`host:pid:…`, worker_id) is a process of this host that no longer
+    runs; a sender of another host, or one whose process runs, is not known to be gone."""
+    host, _, rest = sender.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it runs, as another user
+    return False
 
 
 class Delivery:
@@ -139,11 +179,12 @@ class Delivery:
         result = DeliveryResult()
         while not should_stop():
             now = self.clock()
+            gone = self._gone()
             batch = outbox.claim_batch(
-                self.engine, self.worker, now, lease=self.lease, interval=self.interval
+                self.engine, self.worker, now, lease=self.lease, interval=self.interval, gone=gone
             )
             if not batch:
-                wait = outbox.next_wait(self.engine, now, self.lease)
+                wait = outbox.next_wait(self.engine, now, self.lease, gone)
                 if wait is None:
                     break
                 self.sleep(wait)
@@ -157,6 +198,12 @@ class Delivery:
                     return result
         return result
 
+    def _gone(self) -> list[str]:
+        """Senders holding claims that are processes of this host no longer running."""
+        with self.engine.connect() as conn:
+            held = outbox.claimants(conn)
+        return [s for s in held if s != self.worker and sender_gone(s)]
+
     def _release(self, claimed: list[outbox.Claimed]) -> None:
         """Give back rows claimed but not tried: the run is stopping."""
         for c in claimed:
@@ -169,6 +216,8 @@ class Delivery:
         if self.clock() - claimed.created_at > EXPIRE_AFTER:
             outbox.mark_dead(self.engine, claimed, self.worker, "expired: older than 7 days")
             result.dropped += 1
+            return True
+        if claimed.lapsed is not None and self._found(claimed, result):
             return True
         while True:
             try:
@@ -191,6 +240,21 @@ class Delivery:
                     clear_failures(conn, prefix="slack:auth:")
             result.sent += 1
             return True
+
+    def _found(self, claimed: outbox.Claimed, result: DeliveryResult) -> bool:
+        """Whether a row whose earlier claim lapsed was posted by that claim after all (its
+        sender killed while Slack took the post): then it is recorded as sent, not posted."""
+        assert claimed.lapsed is not None
+        since = claimed.lapsed - timedelta(minutes=1)  # clocks of two hosts may differ
+        ts = self.poster.find(
+            claimed.channel, claimed.message, claimed.parent_ts, claimed.team_id, since
+        )
+        if ts is None:
+            return False
+        log.info("%s was posted to %s before its sender stopped: recorded", claimed.key, ts)
+        outbox.mark_sent(self.engine, claimed, self.worker, ts, self.clock())
+        result.sent += 1
+        return True
 
     def _failed(self, claimed: outbox.Claimed, e: PostError, result: DeliveryResult) -> bool:
         now = self.clock()

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 FEATURES = (lookup, tables, subscriptions, home, workspace)
 
 # Bot scopes: the slash command, posting, and posting in public channels without joining them.
-SCOPES = ["commands", "chat:write", "chat:write.public"]
+SCOPES = ["commands", "chat:write", "chat:write.public", "channels:history", "groups:history"]
 
 
 def build_app(

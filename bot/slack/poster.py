@@ -3,7 +3,9 @@ the kinds bot.service.delivery acts on."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.error import URLError
 
@@ -15,6 +17,7 @@ from bot.config import Settings
 from bot.service.delivery import PostError
 from bot.slack.installs import installation_store
 
+log = logging.getLogger(__name__)
 CHANNEL_ERRORS = frozenset(
     {
         "channel_not_found",
@@ -77,6 +80,44 @@ class SlackPoster:
         except (URLError, TimeoutError, ConnectionError, OSError) as e:
             raise PostError("transient", f"{type(e).__name__}: {e}") from None
         return str(response["ts"])
+
+    def find(
+        self,
+        channel: str,
+        message: dict[str, Any],
+        thread_ts: str | None,
+        team_id: str | None,
+        since: datetime,
+    ) -> str | None:
+        """Look for the message in the channel's history (or its thread) since `since`, by its
+        metadata (`conversations.history` or `.replies` with `include_all_metadata`): its ts,
+        or None. A message without metadata, or a look that fails, finds nothing: the row is
+        posted again rather than lost."""
+        wanted = message.get("metadata")
+        client = self.client(team_id)
+        if not wanted or client is None:
+            return None
+        oldest = f"{since.timestamp():.6f}"
+        try:
+            if thread_ts:
+                found = client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True
+                )
+            else:
+                found = client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200
+                )
+        except (SlackApiError, URLError, TimeoutError, ConnectionError, OSError) as e:
+            log.warning("could not look for an alert in %s before posting it again: %s", channel, e)
+            return None
+        for m in found.get("messages") or []:
+            got = m.get("metadata") or {}
+            if (got.get("event_type"), got.get("event_payload")) == (
+                wanted.get("event_type"),
+                wanted.get("event_payload"),
+            ):
+                return str(m["ts"])
+        return None
 
 
 def _classify(e: SlackApiError) -> PostError:

@@ -4,7 +4,10 @@ A row is claimed by one conditional UPDATE (`status` pending -> claimed) in a sh
 on PostgreSQL the candidate is first locked with `FOR UPDATE SKIP LOCKED` so concurrent senders
 pass over each other's rows instead of waiting. The same transaction takes the channel's posting
 slot (`channels.next_post_at`), so a channel gets about one message a second whatever the number
-of senders. A claim whose sender died is taken over once its lease expires (see `claim_next`).
+of senders. A claim whose sender died is taken over once its lease expires (see `claim_next`),
+or at once when its sender is known to be gone (`gone`, to `claim_batch`); such a row says when its
+lapsed claim was made (`Claimed.lapsed`), so the sender can look for it in the channel before
+posting it again.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class Claimed:
     attempts: int
     created_at: datetime
     team_id: str | None = None
+    lapsed: datetime | None = None  # when an earlier claim, whose sender died, was made
 
 
 def utc(dt: datetime) -> datetime:
@@ -139,10 +143,13 @@ def _due_candidates() -> tuple[sa.Select[tuple[int, str, str | None]], ...]:
     return _candidates(pending), _candidates(stale)
 
 
-def _due(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
+def _due(now: datetime, lease: timedelta, gone: Sequence[str] = ()) -> sa.ColumnElement[bool]:
+    lapsed = alerts.c.claimed_at < now - lease
+    if gone:
+        lapsed = sa.or_(lapsed, alerts.c.claimed_by.in_(list(gone)))
     return sa.or_(
         sa.and_(alerts.c.status == PENDING, alerts.c.not_before <= now),
-        sa.and_(alerts.c.status == CLAIMED, alerts.c.claimed_at < now - lease),
+        sa.and_(alerts.c.status == CLAIMED, lapsed),
     )
 
 
@@ -154,6 +161,7 @@ def claim_batch(
     lease: timedelta,
     interval: timedelta,
     limit: int = 20,
+    gone: Sequence[str] = (),
 ) -> list[Claimed]:
     """Claim up to `limit` postable alerts, at most one per channel, oldest first.
 
@@ -167,6 +175,9 @@ def claim_batch(
             *conn.execute(_due_candidates()[0], params),
             *conn.execute(_due_candidates()[1], params),
         ]
+        if gone:  # claims of senders known to be gone: taken over before their lease runs out
+            of_gone = sa.and_(alerts.c.status == CLAIMED, alerts.c.claimed_by.in_(list(gone)))
+            rows += conn.execute(_candidates(of_gone), params).all()
     first: dict[str, tuple[int, str | None]] = {}
     for alert_id, channel, parent_ts in sorted(rows, key=lambda r: r[0]):
         first.setdefault(channel, (alert_id, parent_ts))
@@ -178,9 +189,9 @@ def claim_batch(
         # The first write also takes SQLite's write lock: the reads below cannot go stale.
         insert_ignoring(conn, channels, [{"channel": c} for c, _ in picked], "channel")
         for channel, (alert_id, parent_ts) in picked:
-            got = _claim_one(conn, alert_id, channel, worker, now, lease, interval)
+            got = _claim_one(conn, alert_id, channel, worker, now, lease, interval, gone)
             if got is not None:
-                key, event_type, message, attempts, created_at, team_id = got
+                (key, event_type, message, attempts, created_at, team_id), lapsed = got
                 claimed.append(
                     Claimed(
                         alert_id,
@@ -192,6 +203,7 @@ def claim_batch(
                         attempts,
                         utc(created_at),
                         team_id,
+                        None if lapsed is None else utc(lapsed),
                     )
                 )
     return claimed
@@ -213,13 +225,16 @@ def _claim_one(
     now: datetime,
     lease: timedelta,
     interval: timedelta,
+    gone: Sequence[str] = (),
 ) -> Any:
     """Take the channel's slot and the alert together, or neither."""
     pg = conn.dialect.name == "postgresql"
     slot_query = sa.select(channels.c.next_post_at, channels.c.disabled_at).where(
         channels.c.channel == channel
     )
-    alert_query = sa.select(alerts.c.id).where(alerts.c.id == alert_id, _due(now, lease))
+    alert_query = sa.select(alerts.c.status, alerts.c.claimed_at).where(
+        alerts.c.id == alert_id, _due(now, lease, gone)
+    )
     if pg:  # rows another sender holds are passed over, not waited for
         slot_query = slot_query.with_for_update(skip_locked=True)
         alert_query = alert_query.with_for_update(skip_locked=True)
@@ -228,12 +243,14 @@ def _claim_one(
         return None
     if slot.next_post_at is not None and utc(slot.next_post_at) > now:
         return None
-    if conn.execute(alert_query).first() is None:
+    before = conn.execute(alert_query).first()
+    if before is None:
         return None
+    lapsed = before.claimed_at if before.status == CLAIMED else None
     conn.execute(
         sa.update(channels).where(channels.c.channel == channel).values(next_post_at=now + interval)
     )
-    return conn.execute(
+    row = conn.execute(
         sa.update(alerts)
         .where(alerts.c.id == alert_id)
         .values(status=CLAIMED, claimed_by=worker, claimed_at=now, attempts=alerts.c.attempts + 1)
@@ -246,6 +263,16 @@ def _claim_one(
             alerts.c.team_id,
         )
     ).one()
+    return row, lapsed
+
+
+def claimants(conn: Connection) -> list[str]:
+    """The senders holding claims now."""
+    return list(
+        conn.execute(
+            sa.select(alerts.c.claimed_by).where(alerts.c.status == CLAIMED).distinct()
+        ).scalars()
+    )
 
 
 def release(engine: Engine, claimed: Claimed, worker: str) -> bool:
@@ -316,12 +343,18 @@ def waiting(conn: Connection, now: datetime) -> tuple[int, datetime | None]:
     return int(count), None if first is None else utc(first)
 
 
-def next_wait(engine: Engine, now: datetime, lease: timedelta) -> float | None:
+def next_wait(
+    engine: Engine, now: datetime, lease: timedelta, gone: Sequence[str] = ()
+) -> float | None:
     """Seconds until a due alert's channel is free to post again; None if none is waiting."""
     query = (
         sa.select(sa.func.min(channels.c.next_post_at))
         .select_from(alerts.join(channels, channels.c.channel == alerts.c.channel))
-        .where(_due(now, lease), channels.c.disabled_at.is_(None), channels.c.next_post_at > now)
+        .where(
+            _due(now, lease, gone),
+            channels.c.disabled_at.is_(None),
+            channels.c.next_post_at > now,
+        )
     )
     with engine.connect() as conn:
         at = conn.execute(query).scalar()

@@ -34,6 +34,7 @@ class FakeSlack(LocalServer):
         self.installs: dict[str, dict[str, Any]] = {}  # OAuth code -> oauth.v2.access answer
         self.socket_url: str | None = None  # apps.connections.open hands this out
         self.delay = 0.0
+        self.hold_after_post = 0.0  # seconds a post is held, made, before Slack's answer is sent
         self._ts = 1700000000.0
         self._ts_lock = threading.Lock()
 
@@ -65,12 +66,18 @@ class FakeSlack(LocalServer):
         return [c.body for c in self.calls if c.method == method]
 
     def next_ts(self) -> str:
+        """A message's ts as Slack makes it: the time it was posted, unique in the workspace."""
         with self._ts_lock:
-            self._ts += 1
+            self._ts = max(self._ts + 0.000001, time.time())
             return f"{self._ts:.6f}"
 
 
 class _Handler(QuietHandler):
+    def do_GET(self) -> None:
+        """The Web API's reading methods (conversations.history, …) come as GET with a query."""
+        path, _, query = self.path.partition("?")
+        self._call(path.rsplit("/", 1)[-1], dict(parse_qsl(query)))
+
     def do_POST(self) -> None:
         fake: FakeSlack = self.fake
         if self.path.startswith("/response/"):
@@ -82,6 +89,10 @@ class _Handler(QuietHandler):
             body: dict[str, Any] = json.loads(raw or b"{}")
         else:
             body = dict(parse_qsl(raw.decode()))
+        self._call(method, body)
+
+    def _call(self, method: str, body: dict[str, Any]) -> None:
+        fake: FakeSlack = self.fake
         if fake.delay:
             time.sleep(fake.delay)
         with fake.lock:
@@ -94,6 +105,8 @@ class _Handler(QuietHandler):
             fake.calls.append(
                 Call(method, body, {k.lower(): v for k, v in self.headers.items()}, time.time())
             )
+        if method == "chat.postMessage" and fake.hold_after_post:
+            time.sleep(fake.hold_after_post)  # the post is made; its answer is on its way
         data = json.dumps(answer).encode() if status < 500 else b"<html>Bad gateway</html>"
         self.send_response(status)
         self.send_header("Content-Type", "application/json" if status < 500 else "text/html")
@@ -115,6 +128,28 @@ class _Handler(QuietHandler):
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"ok")
+
+    def _history(self, fake: FakeSlack, method: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The channel's messages posted after `oldest`, newest first: top-level ones, or the
+        thread of `ts`; with their metadata when `include_all_metadata` is asked."""
+        oldest = float(body.get("oldest") or 0)
+        metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+        thread = body.get("ts") if method == "conversations.replies" else None
+        out = []
+        for p in fake.posts(str(body.get("channel", ""))):
+            ts = str(p["_ts"])
+            in_thread = p.get("thread_ts")
+            if float(ts) <= oldest:
+                continue
+            if (thread is None and in_thread) or (
+                thread is not None and thread not in (ts, in_thread)
+            ):
+                continue
+            m: dict[str, Any] = {"type": "message", "ts": ts, "text": p.get("text")}
+            if metadata and p.get("metadata"):
+                m["metadata"] = p["metadata"]
+            out.append(m)
+        return out[::-1]
 
     def _answer(self, fake: FakeSlack, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method == "apps.connections.open":
@@ -150,6 +185,8 @@ class _Handler(QuietHandler):
             return {"ok": True, "user_id": "UBOT", "team_id": team, "bot_id": "B1"}
         if method == "api.test":
             return {"ok": True}
+        if method in ("conversations.history", "conversations.replies"):
+            return {"ok": True, "messages": self._history(fake, method, body), "has_more": False}
         if method in ("views.publish", "views.open"):
             return {"ok": True, "view": {"id": "V1"}}
         return {"ok": False, "error": "unknown_method"}
