@@ -16,7 +16,7 @@ from bot.config import ConfigError, Settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-    from bot.nof.model import Asked
+    from bot.nof.typed import Asked
     from bot.runtime import Runtime
     from bot.service.check import CheckResult
     from bot.service.directory import Directory
@@ -448,8 +448,8 @@ def lookup(
     from bot.nof.card import known_line, list_line
     from bot.nof.card_json import view_json
     from bot.nof.card_text import text_card, text_metrics
-    from bot.nof.model import said, split_quarter
     from bot.nof.organisations import KnownTrust
+    from bot.nof.typed import said, split_quarter
     from bot.service import lookup as use
     from bot.service.directory import QuarterNotStored
 
@@ -501,7 +501,7 @@ def lookup(
 
 
 def _quarter(text: str) -> Asked:
-    from bot.nof.model import parse_asked
+    from bot.nof.typed import parse_asked
 
     found = parse_asked(text)
     if found is None:
@@ -523,7 +523,7 @@ def metric(
 ) -> None:
     """A metric's league table: find it by words ("52 weeks", "A&E 4 hour", "sickness")."""
     from bot.nof.metrics import table_json, text_table
-    from bot.nof.model import said
+    from bot.nof.typed import said
     from bot.service import lookup as use
 
     text = " ".join(words)

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.nof.model import AnyYear, Quarter, chosen_quarter, parse_asked, split_quarter
+from bot.nof.model import Quarter
+from bot.nof.typed import AnyYear, chosen_quarter, parse_asked, split_quarter
 from tests.conftest import REAL_DATA
 
 Q1, Q2, Q3, Q4 = (Quarter(2025, q) for q in (1, 2, 3, 4))

@@ -15,7 +15,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
@@ -25,22 +24,14 @@ from sqlalchemy.engine import Connection, Engine
 from bot.nof.card import TrustView
 from bot.nof.drivers import Counting, counting
 from bot.nof.metrics import MetricIndex, MetricInfo, MetricTable, catalogue, metric_table
-from bot.nof.model import (
-    AnyYear,
-    Asked,
-    MetricPlacing,
-    Placing,
-    Quarter,
-    Snapshot,
-    chosen_quarter,
-    trust_type_label,
-)
-from bot.nof.organisations import KnownTrust, likely_type, merged_text, successor_of
+from bot.nof.model import MetricPlacing, Placing, Quarter, Snapshot, trust_type_label
+from bot.nof.organisations import KnownTrust
 from bot.nof.search import Candidate, SearchResult, TrustIndex
 from bot.nof.segments import CutPoints, cut_points
 from bot.nof.summary import is_summary, summary_infos, summary_table
+from bot.nof.typed import AnyYear, Asked, chosen_quarter
+from bot.service.ods import former_names, known_trusts
 from bot.store import releases as store
-from bot.store.organisations import load_successors, load_trusts
 from bot.store.schema import releases
 from bot.store.sites import load_sites
 
@@ -102,7 +93,8 @@ class Directory:
             Candidate(code, rows[-1].placing.result.name, rows[-1].placing.trust_type)
             for code, rows in by_code.items()
         ]
-        known = _known_trusts(conn, by_code)
+        types = sorted({rows[-1].placing.trust_type for rows in by_code.values()})
+        known = known_trusts(conn, set(by_code), types)
         for k in known.values():
             candidates.append(Candidate(k.code, k.name, k.trust_type))
 
@@ -118,7 +110,7 @@ class Directory:
             trust = trust_of(site.trust_code)
             if trust is not None:
                 candidates.append(replace(trust, site=site.name, site_code=site.code))
-        candidates += _former_names(conn, trust_of, set(by_code) | set(known))
+        candidates += former_names(conn, trust_of, set(by_code) | set(known))
         snapshots = {
             key: Snapshot(
                 key[1], key[0], tuple(sp.placing.result for sp in rows), rows[0].trust_type_label
@@ -330,39 +322,6 @@ def _settle() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
-
-
-def _known_trusts(
-    conn: Connection, stored: Mapping[str, list[store.StoredPlacing]]
-) -> dict[str, KnownTrust]:
-    """NHS ODS's open trusts without stored results, each with the type its name says (a type
-    whose releases are stored is not said of a trust they do not hold)."""
-    today = datetime.now(UTC).date()
-    types = sorted({rows[-1].placing.trust_type for rows in stored.values()})
-    return {
-        o.code: KnownTrust(o.code, o.name, likely_type(o.name, types))
-        for o in load_trusts(conn)
-        if o.code not in stored and o.open_on(today)
-    }
-
-
-def _former_names(
-    conn: Connection, trust_of: Callable[[str], Candidate | None], current: set[str]
-) -> list[Candidate]:
-    """A row for each closed trust's name (and code) that leads to the trust it became, where
-    that trust is stored or known, saying so: "… merged into … in 2024."."""
-    steps = {s.old: s for s in load_successors(conn)}
-    out = []
-    for o in load_trusts(conn):
-        if o.code in current:
-            continue
-        step = successor_of(o.code, steps)
-        trust = None if step is None else trust_of(step.new)
-        if step is None or trust is None:
-            continue
-        note = merged_text(o.name, o.code, trust.name, step)
-        out.append(replace(trust, site=o.name, site_code=o.code, former=True, note=note))
-    return out
 
 
 def _in_quarter(rows: list[store.StoredPlacing], quarter: Asked) -> store.StoredPlacing | None:

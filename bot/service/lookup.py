@@ -13,15 +13,12 @@ from sqlalchemy.engine import Connection
 from bot.nof.card import TrustView
 from bot.nof.metrics import MetricInfo, MetricTable
 from bot.nof.model import (
-    Asked,
     Placing,
     Quarter,
     Snapshot,
     TrustResult,
-    chosen_quarter,
     normalize,
     read_trust_type,
-    said,
     trust_type_label,
 )
 from bot.nof.movements import Movements, compare
@@ -29,6 +26,7 @@ from bot.nof.organisations import KnownTrust
 from bot.nof.peers import group_members, places, region, region_phrase, subtype_group
 from bot.nof.search import Match, SearchResult
 from bot.nof.summary import is_summary
+from bot.nof.typed import Asked, chosen_quarter, said
 from bot.service.directory import Directory, QuarterNotStored
 
 # --- a trust ---------------------------------------------------------------------------------

@@ -13,16 +13,31 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.engine import Connection, Engine
 
-from bot.nof.organisations import parse_successors, parse_trusts
+from bot.nof.organisations import (
+    KnownTrust,
+    likely_type,
+    merged_text,
+    parse_successors,
+    parse_trusts,
+    successor_of,
+)
+from bot.nof.search import Candidate
 from bot.nof.sites import OdsError, parse_sites
 from bot.store import ops
-from bot.store.organisations import count_rows, known_codes, replace_successors, replace_trusts
+from bot.store.organisations import (
+    count_rows,
+    known_codes,
+    load_successors,
+    load_trusts,
+    replace_successors,
+    replace_trusts,
+)
 from bot.store.outbox import utc
 from bot.store.schema import ods_successors, ods_trusts, sites
 from bot.store.sites import replace_sites
@@ -175,3 +190,38 @@ def list_state(conn: Connection, which: OdsList) -> ListState:
         time(which.tried_key),
         ops.get(conn, which.problem_key) or "",
     )
+
+
+# --- the names trusts go by, for the directory ------------------------------------------
+
+
+def known_trusts(
+    conn: Connection, stored: Collection[str], types: Sequence[str]
+) -> dict[str, KnownTrust]:
+    """NHS ODS's open trusts without stored results (`stored`: the codes with), each with the
+    type its name says (one of the stored `types` is not said of a trust they do not hold)."""
+    today = datetime.now(UTC).date()
+    return {
+        o.code: KnownTrust(o.code, o.name, likely_type(o.name, types))
+        for o in load_trusts(conn)
+        if o.code not in stored and o.open_on(today)
+    }
+
+
+def former_names(
+    conn: Connection, trust_of: Callable[[str], Candidate | None], current: set[str]
+) -> list[Candidate]:
+    """A row for each closed trust's name (and code) that leads to the trust it became, where
+    that trust is stored or known, saying so: "… merged into … in 2024."."""
+    steps = {s.old: s for s in load_successors(conn)}
+    out = []
+    for o in load_trusts(conn):
+        if o.code in current:
+            continue
+        step = successor_of(o.code, steps)
+        trust = None if step is None else trust_of(step.new)
+        if step is None or trust is None:
+            continue
+        note = merged_text(o.name, o.code, trust.name, step)
+        out.append(replace(trust, site=o.name, site_code=o.code, former=True, note=note))
+    return out

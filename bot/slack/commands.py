@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.nof.model import Asked, read_trust_type, split_quarter, trust_type_label
+from bot.nof.model import read_trust_type, trust_type_label
+from bot.nof.typed import Asked, split_quarter
 
 TOP_MAX = 30
 

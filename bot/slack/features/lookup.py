@@ -14,7 +14,8 @@ from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 from slack_bolt.middleware import Middleware
 
 from bot.nof.card import TrustView
-from bot.nof.model import Asked, Quarter, said
+from bot.nof.model import Quarter
+from bot.nof.typed import Asked, said
 from bot.service import lookup
 from bot.service.directory import MEMO_MAX, Directory, DirectoryUnavailable
 from bot.slack import commands

@@ -9,7 +9,8 @@ from typing import Any, Literal
 from slack_bolt import App, Respond
 
 from bot.nof.metrics import MetricInfo
-from bot.nof.model import said, trust_type_label
+from bot.nof.model import trust_type_label
+from bot.nof.typed import said
 from bot.service import lookup
 from bot.service.directory import Directory
 from bot.slack import commands

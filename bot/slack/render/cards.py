@@ -27,19 +27,11 @@ from bot.nof.card import (
 )
 from bot.nof.explain import domain_lines, joint_text, next_segment_lines, why_lines
 from bot.nof.figures import score_text
-from bot.nof.model import (
-    NHS_PAGE,
-    Asked,
-    Placing,
-    Range,
-    parse_asked,
-    said,
-    segment_meaning,
-    trust_type_label,
-)
+from bot.nof.model import NHS_PAGE, Placing, Range, segment_meaning, trust_type_label
 from bot.nof.organisations import KnownTrust
 from bot.nof.search import Match
 from bot.nof.subscriptions import Subscription
+from bot.nof.typed import Asked, parse_asked, said
 from bot.slack.render.blocks import Block, button, clip, context, escape, fields, header, section
 
 SHARE, SHOW, PICK, HOME_PICK = "share_card", "show_trust", "pick_trust", "home_pick_trust"

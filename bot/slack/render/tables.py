@@ -7,13 +7,9 @@ from collections.abc import Sequence
 
 from bot.nof.figures import score_text, value_text
 from bot.nof.metrics import MetricInfo, MetricRow, MetricTable, ties_line
-from bot.nof.model import (
-    Placing,
-    Quarter,
-    parse_quarter,
-    said,
-)
+from bot.nof.model import Placing, Quarter, parse_quarter
 from bot.nof.movements import Movements, SegmentChange, biggest, by_size, reason
+from bot.nof.typed import said
 from bot.slack.render.blocks import Block, button, clip, context, escape, header, section
 from bot.slack.render.cards import (
     BLOCKS_MAX,
