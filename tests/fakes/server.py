@@ -42,11 +42,22 @@ class BackgroundHttpd(Background):
         self.httpd.server_close()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that went away (killed by a test, or timed out) is no news: socketserver would
+    print its traceback to whatever sys.stderr is then, another test's captured output."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class LocalServer(BackgroundHttpd):
     """An http.server whose handlers reach this object as `self.fake`."""
 
     def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        httpd = _QuietServer(("127.0.0.1", 0), handler)
         httpd.daemon_threads = True
         httpd.fake = self  # type: ignore[attr-defined]
         self.lock = threading.Lock()

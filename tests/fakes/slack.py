@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -72,6 +74,13 @@ class FakeSlack(LocalServer):
             return f"{self._ts:.6f}"
 
 
+def _wait(fake: FakeSlack, setting: str) -> None:
+    """Sleep `fake.<setting>` seconds, ending early once a test sets it back to 0."""
+    end = time.monotonic() + getattr(fake, setting)
+    while getattr(fake, setting) and time.monotonic() < end:
+        time.sleep(0.02)
+
+
 class _Handler(QuietHandler):
     def do_GET(self) -> None:
         """The Web API's reading methods (conversations.history, …) come as GET with a query."""
@@ -93,8 +102,9 @@ class _Handler(QuietHandler):
 
     def _call(self, method: str, body: dict[str, Any]) -> None:
         fake: FakeSlack = self.fake
-        if fake.delay:
-            time.sleep(fake.delay)
+        _wait(fake, "delay")
+        if self._caller_gone():  # it never reached Slack: the caller was killed on the way
+            return
         with fake.lock:
             scripted = fake.script[method].popleft() if fake.script[method] else None
         status, answer, headers = scripted or (200, self._answer(fake, method, body), {})
@@ -105,8 +115,8 @@ class _Handler(QuietHandler):
             fake.calls.append(
                 Call(method, body, {k.lower(): v for k, v in self.headers.items()}, time.time())
             )
-        if method == "chat.postMessage" and fake.hold_after_post:
-            time.sleep(fake.hold_after_post)  # the post is made; its answer is on its way
+        if method == "chat.postMessage":
+            _wait(fake, "hold_after_post")  # the post is made; its answer is on its way
         data = json.dumps(answer).encode() if status < 500 else b"<html>Bad gateway</html>"
         self.send_response(status)
         self.send_header("Content-Type", "application/json" if status < 500 else "text/html")
@@ -115,6 +125,16 @@ class _Handler(QuietHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _caller_gone(self) -> bool:
+        """Whether the caller closed its connection (a process killed while it waited)."""
+        ready, _, _ = select.select([self.connection], [], [], 0)
+        if not ready:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _response_url(self, fake: FakeSlack) -> None:
         """What a listener sends to a response_url (respond())."""
