@@ -3,7 +3,8 @@ replaced whole when a new file is read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -14,29 +15,32 @@ from bot.store.schema import ods_successors, ods_trusts, trust_results
 BATCH = 5000
 
 
+def replace_all(conn: Connection, table: sa.Table, rows: Mapping[Any, dict[str, Any]]) -> int:
+    """Replace a table's rows with these, by key (a key given twice: the later row wins), in
+    the caller's transaction; return how many it holds."""
+    conn.execute(sa.delete(table))
+    every = list(rows.values())
+    for i in range(0, len(every), BATCH):
+        conn.execute(table.insert(), every[i : i + BATCH])
+    return len(every)
+
+
 def replace_trusts(conn: Connection, found: Sequence[Organisation]) -> int:
-    """Store a whole trusts list in the caller's transaction; return how many it holds."""
-    conn.execute(sa.delete(ods_trusts))
-    unique = {o.code: o for o in found}  # a code given twice: the later row wins
-    rows = [
-        {"code": o.code, "name": o.name, "postcode": o.postcode, "closed": o.closed}
-        for o in unique.values()
-    ]
-    for i in range(0, len(rows), BATCH):
-        conn.execute(ods_trusts.insert(), rows[i : i + BATCH])
-    return len(rows)
+    """Store a whole trusts list; return how many it holds."""
+    return replace_all(conn, ods_trusts, {o.code: _trust(o) for o in found})
+
+
+def _trust(o: Organisation) -> dict[str, Any]:
+    return {"code": o.code, "name": o.name, "postcode": o.postcode, "closed": o.closed}
 
 
 def replace_successors(conn: Connection, found: Sequence[Succession]) -> int:
-    """Store a whole successor list in the caller's transaction; return how many it holds."""
-    conn.execute(sa.delete(ods_successors))
-    unique = {(s.old, s.new): s for s in found}
-    rows = [
-        {"old_code": s.old, "new_code": s.new, "effective": s.effective} for s in unique.values()
-    ]
-    for i in range(0, len(rows), BATCH):
-        conn.execute(ods_successors.insert(), rows[i : i + BATCH])
-    return len(rows)
+    """Store a whole successor list; return how many it holds."""
+    rows = {
+        (s.old, s.new): {"old_code": s.old, "new_code": s.new, "effective": s.effective}
+        for s in found
+    }
+    return replace_all(conn, ods_successors, rows)
 
 
 def count_rows(conn: Connection, table: sa.Table) -> int:

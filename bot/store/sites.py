@@ -8,20 +8,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.nof.sites import Site
+from bot.store.organisations import replace_all
 from bot.store.schema import sites, trust_results
 
 
 def replace_sites(conn: Connection, found: Sequence[Site]) -> int:
     """Store a whole sites list in the caller's transaction; return how many sites it holds."""
-    conn.execute(sa.delete(sites))
-    unique = {s.code: s for s in found}  # a code given twice: the later row wins
-    rows = [
-        {"code": s.code, "name": s.name, "trust_code": s.trust_code, "postcode": s.postcode}
-        for s in unique.values()
-    ]
-    for i in range(0, len(rows), 5000):
-        conn.execute(sites.insert(), rows[i : i + 5000])
-    return len(rows)
+    return replace_all(conn, sites, {s.code: _row(s) for s in found})
+
+
+def _row(s: Site) -> dict[str, str]:
+    return {"code": s.code, "name": s.name, "trust_code": s.trust_code, "postcode": s.postcode}
 
 
 def load_sites(conn: Connection) -> list[Site]:
