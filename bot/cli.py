@@ -441,8 +441,21 @@ def _nothing_stored(engine: Engine) -> str:
 @click.option("--metrics", "every_metric", is_flag=True, help="Every metric, grouped by domain.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of matches, best first.")
 @click.option("--limit", default=10, show_default=True, help="Most matches to list.")
+@click.option(
+    "--chart",
+    type=click.Choice(["course", "standing"]),
+    help="Draw a chart instead: its league position and score over the quarters (course), or "
+    "where it stands on each metric (standing); its figures in words are printed.",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="The PNG file --chart writes.")
 def lookup(
-    query: tuple[str, ...], quarter: str | None, every_metric: bool, as_json: bool, limit: int
+    query: tuple[str, ...],
+    quarter: str | None,
+    every_metric: bool,
+    as_json: bool,
+    limit: int,
+    chart: str | None,
+    out: Path | None,
 ) -> None:
     """Show a trust's card: by ODS code (RGD), name (Leeds), or initialism (LYPFT)."""
     from bot.nof.card import known_line, list_line
@@ -460,6 +473,8 @@ def lookup(
     if not text:  # nothing to look for: how to ask
         click.echo(click.get_current_context().get_help(), err=True)
         raise SystemExit(2)
+    if bool(chart) != bool(out):
+        raise click.UsageError("--chart and --out go together: --chart course --out RGD.png")
     with _stored().engine.connect() as conn:
         directory = _directory(conn)
         result = use.find_trust(directory, text, limit)
@@ -474,6 +489,9 @@ def lookup(
                 if c.code not in directory.placings:  # known to NHS ODS, nothing stored
                     click.echo(use.not_stored_text(directory, c.code), err=True)
                     raise SystemExit(1)
+                if chart is not None and out is not None:
+                    _draw(directory, conn, c.code, chart, wanted, out)
+                    return
                 view = directory.view(conn, c.code, best.confidence, wanted, best.site)
                 click.echo(text_metrics(view) if every_metric else text_card(view))
             elif result.matches:
@@ -498,6 +516,23 @@ def lookup(
             f"No trust matches {said(text)!r}." + (f" Nearest: {near}" if near else ""), err=True
         )
         raise SystemExit(1)
+
+
+def _draw(
+    directory: Directory, conn: Connection, code: str, kind: str, quarter: Asked | None, out: Path
+) -> None:
+    """Write a trust's chart as a PNG; print its figures in words (its alt text)."""
+    from bot.nof.charts import chart_alt
+    from bot.service.charts import chart_of
+    from bot.service.drawing import png
+
+    found = chart_of(directory, conn, code, kind, quarter)
+    try:
+        out.write_bytes(png(found))
+    except OSError as e:
+        raise click.ClickException(f"{out}: {e.strerror or e}") from None
+    click.echo(f"wrote {out}")
+    click.echo(chart_alt(found))
 
 
 def _quarter(text: str) -> Asked:
