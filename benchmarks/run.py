@@ -232,6 +232,7 @@ def main() -> None:
             "slack-cold",
             "slack-attack",
             "slack-subscribe",
+            "charts",
         ],
         action="append",
     )
@@ -257,6 +258,7 @@ def main() -> None:
             "slack-cold",
             "slack-attack",
             "slack-subscribe",
+            "charts",
         ]
     )
     if "import" in only:
@@ -293,6 +295,10 @@ def main() -> None:
         from benchmarks import slack
 
         slack.run_attack(args.data)
+    if "charts" in only:
+        from benchmarks import charts
+
+        charts.run(args.data, args.repeat)
     if "slack-subscribe" in only:
         from benchmarks import slack
 
