@@ -15,10 +15,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from bot.nof.charts import Chart, Course, Standing
+from bot.nof.model import Range
 
 DPI = 100
 SEGMENT_SHADES = {1: "#e8f1e4", 2: "#f4f4dc", 3: "#f8ead9", 4: "#f6dede"}  # light, behind lines
@@ -48,26 +50,17 @@ def course_figure(c: Course) -> Figure:
     labels = [
         f"Q{p.quarter.q}\n{p.quarter.year}/{(p.quarter.year + 1) % 100:02d}" for p in c.points
     ]
-    ranked = [(x, p) for x, p in zip(xs, c.points, strict=True) if p.rank is not None]
-    rank_ax.plot(
-        [x for x, _ in ranked],
-        [p.rank for _, p in ranked],
-        marker="o",
-        color="#005eb8",
-        label="league position",
-        gid="rank",
+    _series(
+        rank_ax,
+        [
+            (x, p.rank, p.rank_range, f"{p.rank} of {p.cohort}" + (" (joint)" if p.joint else ""))
+            for x, p in zip(xs, c.points, strict=True)
+            if p.rank is not None
+        ],
+        ("#005eb8", "#7fa6d6"),
+        "league position",
+        "rank",
     )
-    for x, p in ranked:
-        if p.rank_range is not None:
-            rank_ax.vlines(x, p.rank_range.low, p.rank_range.high, color="#7fa6d6", lw=3)
-        rank_ax.annotate(
-            f"{p.rank} of {p.cohort}" + (" (joint)" if p.joint else ""),
-            (x, p.rank),
-            textcoords="offset points",
-            xytext=(0, 8),
-            ha="center",
-            fontsize=8,
-        )
     cohort = max((p.cohort for p in c.points), default=1)
     rank_ax.set_ylim(cohort + 1, 0)  # rank 1 at the top
     rank_ax.set_ylabel("rank (1 best)")
@@ -86,26 +79,17 @@ def course_figure(c: Course) -> Figure:
                 score_ax.fill_between(
                     [x - 0.5, x + 0.5], low, end, color=SEGMENT_SHADES[segment], lw=0
                 )
-    scored = [(x, p) for x, p in zip(xs, c.points, strict=True) if p.score is not None]
-    score_ax.plot(
-        [x for x, _ in scored],
-        [p.score for _, p in scored],
-        marker="o",
-        color="#212b32",
-        label="average score",
-        gid="score",
+    _series(
+        score_ax,
+        [
+            (x, p.score, p.score_range, f"{p.score:.2f} (seg {p.segment})")
+            for x, p in zip(xs, c.points, strict=True)
+            if p.score is not None
+        ],
+        ("#212b32", "#768692"),
+        "average score",
+        "score",
     )
-    for x, p in scored:
-        if p.score_range is not None:
-            score_ax.vlines(x, p.score_range.low, p.score_range.high, color="#768692", lw=3)
-        score_ax.annotate(
-            f"{p.score:.2f} (seg {p.segment})",
-            (x, p.score or 0),
-            textcoords="offset points",
-            xytext=(0, 8),
-            ha="center",
-            fontsize=8,
-        )
     medians = [(x, p.median) for x, p in zip(xs, c.points, strict=True) if p.median is not None]
     score_ax.plot(
         [x for x, _ in medians],
@@ -126,6 +110,23 @@ def course_figure(c: Course) -> Figure:
     handles, _ = score_ax.get_legend_handles_labels()
     score_ax.legend(handles=[*handles, *shades], fontsize=7, loc="lower left", ncol=3)
     return fig
+
+
+Mark = tuple[int, float, Range | None, str]  # x, y, its likely range, its words
+
+
+def _series(ax: Axes, marks: list[Mark], colours: tuple[str, str], label: str, gid: str) -> None:
+    """A line through the marks, each with its likely range as a bar and its words above."""
+    line, bar = colours
+    ax.plot(
+        [m[0] for m in marks], [m[1] for m in marks], marker="o", color=line, label=label, gid=gid
+    )
+    for x, y, likely, words in marks:
+        if likely is not None:
+            ax.vlines(x, likely.low, likely.high, color=bar, lw=3)
+        ax.annotate(
+            words, (x, y), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8
+        )
 
 
 def standing_figure(s: Standing) -> Figure:
