@@ -40,7 +40,7 @@ def run(data_dir: Path, real: str, rounds: int) -> None:
                 got[path.stem].append((took, peak))
     seconds = statistics.median(t for t, _ in base)
     memory = statistics.median(m for _, m in base)
-    print(f"50 MB hostile files through `nof-bot import`, {rounds} rounds, medians")
+    print(f"50 MB hostile files through `nof-bot import`, {rounds} rounds, medians (CPU time)")
     print(
         f"  {'read_csv of the real 2.2 MB file  [baseline]':<48} {seconds * 1000:7.0f} ms "
         f"{memory / 2**20:5.0f} MB"
@@ -50,5 +50,5 @@ def run(data_dir: Path, real: str, rounds: int) -> None:
         median_peak = statistics.median(m for _, m in runs)
         print(
             f"  {name:<48} {took * 1000:7.0f} ms {median_peak / 2**20:5.0f} MB   "
-            f"time {took / seconds:5.2f}x  memory {median_peak / memory:4.2f}x"
+            f"CPU {took / seconds:5.2f}x  memory {median_peak / memory:4.2f}x"
         )
