@@ -32,6 +32,7 @@ from bot.nof.summary import is_summary, summary_infos, summary_table
 from bot.nof.typed import AnyYear, Asked, chosen_quarter
 from bot.service.ods import former_names, known_trusts
 from bot.store import releases as store
+from bot.store.organisations import load_trusts
 from bot.store.schema import releases
 from bot.store.sites import load_sites
 
@@ -94,7 +95,8 @@ class Directory:
             for code, rows in by_code.items()
         ]
         types = sorted({rows[-1].placing.trust_type for rows in by_code.values()})
-        known = known_trusts(conn, set(by_code), types)
+        listed = load_trusts(conn)  # NHS ODS's trusts, open and closed
+        known = known_trusts(listed, set(by_code), types)
         for k in known.values():
             candidates.append(Candidate(k.code, k.name, k.trust_type))
 
@@ -110,7 +112,7 @@ class Directory:
             trust = trust_of(site.trust_code)
             if trust is not None:
                 candidates.append(replace(trust, site=site.name, site_code=site.code))
-        candidates += former_names(conn, trust_of, set(by_code) | set(known))
+        candidates += former_names(conn, listed, trust_of, set(by_code) | set(known))
         snapshots = {
             key: Snapshot(
                 key[1], key[0], tuple(sp.placing.result for sp in rows), rows[0].trust_type_label

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.nof.organisations import (
     KnownTrust,
+    Organisation,
     likely_type,
     merged_text,
     parse_successors,
@@ -34,7 +35,6 @@ from bot.store.organisations import (
     count_rows,
     known_codes,
     load_successors,
-    load_trusts,
     replace_successors,
     replace_trusts,
 )
@@ -141,14 +141,15 @@ def unzipped(name: str, data: bytes) -> bytes:
             member = next((i for i in z.infolist() if i.filename.lower().endswith(".csv")), None)
             if member is None:
                 raise OdsError(f"{name}: a zip file without a CSV in it")
+            too_big = f"{name}: {member.filename} unzips to over {MAX_BYTES // 2**20} MB"
             if member.file_size > MAX_BYTES:
-                raise OdsError(f"{name}: {member.filename} unzips to over 50 MB")
+                raise OdsError(too_big)
             out = bytearray()
             with z.open(member) as f:
                 while chunk := f.read(CHUNK):
                     out += chunk
                     if len(out) > MAX_BYTES:
-                        raise OdsError(f"{name}: {member.filename} unzips to over 50 MB")
+                        raise OdsError(too_big)
             return bytes(out)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
         raise OdsError(f"{name}: a broken zip file ({e})") from None
@@ -196,26 +197,30 @@ def list_state(conn: Connection, which: OdsList) -> ListState:
 
 
 def known_trusts(
-    conn: Connection, stored: Collection[str], types: Sequence[str]
+    listed: Sequence[Organisation], stored: Collection[str], types: Sequence[str]
 ) -> dict[str, KnownTrust]:
-    """NHS ODS's open trusts without stored results (`stored`: the codes with), each with the
-    type its name says (one of the stored `types` is not said of a trust they do not hold)."""
+    """The open trusts of NHS ODS's list (`listed`) without stored results (`stored`: the codes
+    with), each with the type its name says (one of the stored `types` is not said of a trust
+    they do not hold)."""
     today = datetime.now(UTC).date()
     return {
         o.code: KnownTrust(o.code, o.name, likely_type(o.name, types))
-        for o in load_trusts(conn)
+        for o in listed
         if o.code not in stored and o.open_on(today)
     }
 
 
 def former_names(
-    conn: Connection, trust_of: Callable[[str], Candidate | None], current: set[str]
+    conn: Connection,
+    listed: Sequence[Organisation],
+    trust_of: Callable[[str], Candidate | None],
+    current: set[str],
 ) -> list[Candidate]:
     """A row for each closed trust's name (and code) that leads to the trust it became, where
     that trust is stored or known, saying so: "… merged into … in 2024."."""
     steps = {s.old: s for s in load_successors(conn)}
     out = []
-    for o in load_trusts(conn):
+    for o in listed:
         if o.code in current:
             continue
         step = successor_of(o.code, steps)
