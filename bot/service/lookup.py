@@ -75,7 +75,7 @@ def not_stored_text(directory: Directory, code: str) -> str:
         )
     return (
         f"{k.name} ({code}) is not in the stored {label.lower()} league tables "
-        f"({stored[0]} to {stored[-1]}): NHS England published no result for it."
+        f"({_span(stored)}): NHS England published no result for it."
     )
 
 
@@ -96,9 +96,13 @@ def _stored_spans(
         qs = [q for q in directory.quarters(t) if holds(t, q)]
         if qs:
             label = labels[t].lower()
-            span = str(qs[0]) if len(qs) == 1 else f"{qs[0]} to {qs[-1]}"
-            out.append((label if label.endswith("s") else label + "s", span))
+            out.append((label if label.endswith("s") else label + "s", _span(qs)))
     return out
+
+
+def _span(quarters: Sequence[Quarter]) -> str:
+    """`Q1 2025/26 to Q4 2025/26`, or the one quarter."""
+    return str(quarters[0]) if len(quarters) == 1 else f"{quarters[0]} to {quarters[-1]}"
 
 
 def views_of(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from slack_bolt import Ack, Respond
 
 from bot.service.directory import Directory, DirectoryUnavailable
-from bot.slack.render.blocks import Block
+from bot.slack.render.blocks import Block, context, escape
 from bot.slack.services import Services
 
 EPHEMERAL = "ephemeral"
@@ -63,6 +63,17 @@ def ack_now(ack: Ack) -> None:
 def selected(action: dict[str, Any]) -> str:
     """The value of a button, or of the option picked in a select."""
     return str(action.get("value") or action["selected_option"]["value"])
+
+
+def said_first(
+    note: str, answer: tuple[str, list[Block]], mark: str = ""
+) -> tuple[str, list[Block]]:
+    """An answer with a note said before it, in its text and as a context block of its own
+    (a quarter that is not one, a former name, a metric shown for an earlier quarter)."""
+    text, blocks = answer
+    if not note:
+        return answer
+    return f"{escape(note)} {text}", [context(f"{mark}{escape(note)}"), *blocks]
 
 
 def ephemeral(text: str, blocks: Sequence[Block] = ()) -> str:

@@ -26,6 +26,7 @@ from bot.slack.features.common import (
     away_text,
     ephemeral,
     on_directory,
+    said_first,
     selected,
 )
 from bot.slack.render import cards
@@ -114,16 +115,14 @@ def _reply(directory: Directory, text: str) -> str | None:
 def answer(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block]]:
     """A lookup, a metric's table, the top or bottom of a table, or the movers."""
     if cmd.verb == "lookup":
-        text, blocks = find(directory, cmd.query, cmd.quarter, metrics=cmd.metrics)
+        found = find(directory, cmd.query, cmd.quarter, metrics=cmd.metrics)
     elif cmd.verb == "metric":
-        text, blocks = tables.metric(directory, cmd)
+        found = tables.metric(directory, cmd)
     elif cmd.verb in ("top", "bottom"):
-        text, blocks = tables.ranked(directory, cmd)
+        found = tables.ranked(directory, cmd)
     else:
-        text, blocks = tables.movers(directory, cmd)
-    if cmd.problem:  # `Q5`: said first, then the answer to the rest
-        return f"{cmd.problem} {text}", [context(f":warning: {escape(cmd.problem)}"), *blocks]
-    return text, blocks
+        found = tables.movers(directory, cmd)
+    return said_first(cmd.problem, found, ":warning: ")  # `Q5`: said, then the rest answered
 
 
 def find(
@@ -133,12 +132,8 @@ def find(
     result = lookup.find_trust(directory, query, limit=25)
     best = result.clear
     if best is not None:
-        text, blocks = card(
-            directory, best.candidate.code, quarter, metrics=metrics, site=best.site
-        )
-        if best.note:  # found by a former name: said first
-            return f"{escape(best.note)} {text}", [context(escape(best.note)), *blocks]
-        return text, blocks
+        found = card(directory, best.candidate.code, quarter, metrics=metrics, site=best.site)
+        return said_first(best.note, found)  # found by a former name: said first
     if result.matches:
         lines = {
             m.candidate.code: cards.one_line(lookup.newest(directory, m.candidate.code))

@@ -14,10 +14,10 @@ from bot.nof.typed import said
 from bot.service import lookup
 from bot.service.directory import Directory
 from bot.slack import commands
-from bot.slack.features.common import ack_now, on_directory, selected
+from bot.slack.features.common import ack_now, on_directory, said_first, selected
 from bot.slack.render import cards
 from bot.slack.render import tables as render
-from bot.slack.render.blocks import Block, context, escape, section
+from bot.slack.render.blocks import Block, escape, section
 from bot.slack.services import Services
 
 BLOCKS_MAX = cards.BLOCKS_MAX
@@ -41,12 +41,8 @@ def metric(directory: Directory, cmd: commands.Command) -> tuple[str, list[Block
         return f"No metric matches {escape(said(cmd.query))}", [section(text)]
     if found.one is None:
         text = f"{len(found.found)} metrics match {escape(said(cmd.query))}"
-        text, blocks = text, render.metric_choices(cmd.query, found.found)
-    else:
-        text, blocks = table(directory, found.one, found.trust)
-    if found.note:
-        return f"{escape(found.note)} {text}", [context(escape(found.note)), *blocks]
-    return text, blocks
+        return said_first(found.note, (text, render.metric_choices(cmd.query, found.found)))
+    return said_first(found.note, table(directory, found.one, found.trust))
 
 
 def table(
