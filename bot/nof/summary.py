@@ -10,7 +10,6 @@ summary rows; the domain rows need the trust-data file).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 
 from bot.nof.metrics import MetricInfo, MetricRow, MetricTable
 from bot.nof.model import Snapshot, TrustResult
@@ -27,23 +26,17 @@ _ROWS = {
 
 def summary_infos(snapshot: Snapshot) -> list[MetricInfo]:
     """The league-table rows of a quarter of one type that have figures, as metrics."""
-    out: list[MetricInfo] = []
-    trusts = snapshot.trusts
-    for metric_id, (description, units, short) in _ROWS.items():
-        ranked = sum(1 for t in trusts if _rank(metric_id, t) is not None)
-        if any(_figure(metric_id, t) is not None for t in trusts):
-            out.append(_info(snapshot, metric_id, description, SUMMARY, units, ranked, short))
-    domains = {d.domain_id: d.name for t in trusts for d in t.domains}
+    rows = [(mid, about, SUMMARY, units, short) for mid, (about, units, short) in _ROWS.items()]
+    domains = {d.domain_id: d.name for t in snapshot.trusts for d in t.domains}
     for domain_id, name in sorted(domains.items()):
-        ranked = sum(1 for t in trusts for d in t.domains if d.domain_id == domain_id and d.rank)
-        out.append(_info(snapshot, domain_id, f"{name} domain score", name, "score", ranked, ""))
-        segment_id = "OF41" + domain_id[4:]
-        if any(
-            d.segment is not None for t in trusts for d in t.domains if d.domain_id == domain_id
-        ):
-            out.append(
-                _info(snapshot, segment_id, f"{name} domain segment", name, "segment", 0, "")
-            )
+        rows.append((domain_id, f"{name} domain score", name, "score", ""))
+        rows.append(("OF41" + domain_id[4:], f"{name} domain segment", name, "segment", ""))
+    out = []
+    for metric_id, description, domain, units, short in rows:
+        read = [_read(metric_id, t) for t in snapshot.trusts]
+        if any(figure is not None for figure, _, _ in read):
+            ranked = sum(1 for _, rank, _ in read if rank is not None)
+            out.append(_info(snapshot, metric_id, description, domain, units, ranked, short))
     return out
 
 
@@ -53,18 +46,12 @@ def is_summary(metric_id: str) -> bool:
 
 def summary_table(info: MetricInfo, snapshot: Snapshot) -> MetricTable:
     """Every trust's figure on a league-table row, ranked trusts in published order."""
-    figure, rank, score = _readers(info.metric_id)
+    read = [(t, _read(info.metric_id, t)) for t in snapshot.trusts]
+    read = [(t, r) for t, r in read if r[0] is not None]
+    counts = Counter(rank for _, (_, rank, _) in read if rank is not None)
     rows = [
-        MetricRow(t.code, t.name, figure(t), rank(t), False, score(t))
-        for t in snapshot.trusts
-        if figure(t) is not None
-    ]
-    counts = Counter(r.rank for r in rows if r.rank is not None)
-    rows = [
-        MetricRow(r.code, r.name, r.value, r.rank, counts[r.rank] > 1, r.score)
-        if r.rank is not None
-        else r
-        for r in rows
+        MetricRow(t.code, t.name, figure, rank, rank is not None and counts[rank] > 1, score)
+        for t, (figure, rank, score) in read
     ]
     ranked = sorted((r for r in rows if r.rank is not None), key=lambda r: (r.rank or 0, r.name))
     unranked = sorted(
@@ -74,38 +61,21 @@ def summary_table(info: MetricInfo, snapshot: Snapshot) -> MetricTable:
     return MetricTable(info, tuple(ranked), tuple(unranked), None, None, None)
 
 
-Reader = Callable[[TrustResult], float | None]
+Read = tuple[float | None, int | None, float | None]  # a row's figure, rank and metric score
 
 
-def _readers(metric_id: str) -> tuple[Reader, Callable[[TrustResult], int | None], Reader]:
-    """How to read a row's figure, rank and metric score (1 best, 4 worst) from a trust."""
-    if metric_id in _ROWS:
-        return (lambda t: _figure(metric_id, t)), (lambda t: _rank(metric_id, t)), _average
-    domain_id = "OF40" + metric_id[4:]
-
-    def domain(t: TrustResult) -> tuple[float | None, int | None, float | None]:
-        d = next((d for d in t.domains if d.domain_id == domain_id), None)
-        if d is None:
-            return None, None, None
-        if metric_id.startswith("OF41"):
-            return (None if d.segment is None else float(d.segment)), None, d.score
-        return d.score, d.rank, d.score
-
-    return (lambda t: domain(t)[0]), (lambda t: domain(t)[1]), (lambda t: domain(t)[2])
-
-
-def _average(t: TrustResult) -> float | None:
-    return t.score
-
-
-def _figure(metric_id: str, t: TrustResult) -> float | None:
+def _read(metric_id: str, t: TrustResult) -> Read:
+    """A trust's figure, rank and metric score (1 best, 4 worst) on a league-table row."""
     if metric_id == SEGMENT:
-        return float(t.segment)
-    return t.score
-
-
-def _rank(metric_id: str, t: TrustResult) -> int | None:
-    return t.rank if metric_id == SEGMENT else t.score_rank
+        return float(t.segment), t.rank, t.score
+    if metric_id == AVERAGE:
+        return t.score, t.score_rank, t.score
+    d = next((d for d in t.domains if d.domain_id == "OF40" + metric_id[4:]), None)
+    if d is None:
+        return None, None, None
+    if metric_id.startswith("OF41"):
+        return (None if d.segment is None else float(d.segment)), None, d.score
+    return d.score, d.rank, d.score
 
 
 def _info(
