@@ -319,13 +319,12 @@ def status(as_json: bool) -> None:
 
 def _lists(runtime: Runtime) -> list[dict[str, object]]:
     """NHS ODS's lists: when each was last stored, and why not since (not fatal: optional)."""
-    from bot.service.ods import LISTS, list_state
+    from bot.service.ods import list_state, with_urls
 
     s = runtime.settings
-    urls = (s.sites_url, s.trusts_url, s.successors_url)
     out: list[dict[str, object]] = []
     with runtime.engine.connect() as conn:
-        for which, url in zip(LISTS, urls, strict=True):
+        for which, url in with_urls(s.sites_url, s.trusts_url, s.successors_url):
             got = list_state(conn, which)
             out.append(
                 {

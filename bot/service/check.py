@@ -19,7 +19,7 @@ from bot.nof.sites import OdsError
 from bot.service.alerts import Alerts
 from bot.service.delivery import DeliveryResult
 from bot.service.ingest import ImportReport, SourceFile, ingest
-from bot.service.ods import LISTS, OdsList, list_state
+from bot.service.ods import OdsList, list_state, with_urls
 from bot.service.source import Download, Page, Source, SourceError, is_csv_url
 from bot.store import ops, outbox, state
 from bot.store.state import Validators
@@ -243,8 +243,8 @@ class Checker:
 
     def list_urls(self) -> list[tuple[OdsList, str]]:
         """NHS ODS's lists this checker downloads, with their URLs."""
-        urls = (self.sites_url, self.trusts_url, self.successors_url)
-        return [(which, url) for which, url in zip(LISTS, urls, strict=True) if url]
+        every = with_urls(self.sites_url, self.trusts_url, self.successors_url)
+        return [(which, url) for which, url in every if url]
 
     def download_lists(self) -> dict[str, Download | str | None]:
         """Download each NHS ODS list that is due (a month after it was last had, a day after a

@@ -122,6 +122,13 @@ SUCCESSORS = OdsList(
 LISTS = (SITES, TRUSTS, SUCCESSORS)
 
 
+def with_urls(
+    sites_url: str | None, trusts_url: str | None, successors_url: str | None
+) -> list[tuple[OdsList, str | None]]:
+    """Each list with the URL it is downloaded from (None: not downloaded), in LISTS' order."""
+    return list(zip(LISTS, (sites_url, trusts_url, successors_url), strict=True))
+
+
 def import_list(engine: Engine, which: OdsList, name: str, data: bytes, today: date) -> int:
     """Store a list read from a file; return how many entries it holds. Raises OdsError naming
     the file and line; nothing is stored then."""
