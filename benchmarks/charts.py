@@ -8,7 +8,7 @@ import io
 import tempfile
 from pathlib import Path
 
-from benchmarks.run import interleaved, show
+from benchmarks.timing import interleaved, show
 from bot.nof.charts import COURSE, KINDS, STANDING
 from bot.service.charts import chart_of
 from bot.service.directory import Directory

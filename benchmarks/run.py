@@ -18,47 +18,20 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script: the benchmarks package is beside bot/
+
+from benchmarks.timing import interleaved, show, timed  # noqa: E402
+
 DATA = "nhs-oversight-framework-mental-health-and-community-trust-data_Q4-2025-26.csv"
 LEAGUE = "nhs-oversight-framework-mental-health-and-community-trust-league-table_Q4-2025-26.csv"
-
-
-def timed(fn: Callable[[], object], repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
-
-
-def interleaved(work: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
-    """Time each piece of work once per round, round after round (drift hits all alike)."""
-    times: dict[str, list[float]] = {label: [] for label in work}
-    for _ in range(rounds):
-        for label, fn in work.items():
-            start = time.perf_counter()
-            fn()
-            times[label].append(time.perf_counter() - start)
-    return times
-
-
-def show(label: str, times: list[float], base: list[float] | None = None) -> None:
-    med = statistics.median(times) * 1000
-    line = f"  {label:<52} median {med:8.1f} ms   min {min(times) * 1000:8.1f} ms"
-    if base:
-        line += f"   ratio {statistics.median(times) / statistics.median(base):5.2f}x"
-    print(line)
 
 
 def run(args: list[str], env: dict[str, str]) -> None:
@@ -239,7 +212,6 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.data / DATA).is_file():
         sys.exit(f"the real NHS England files are not in {args.data} (use --data DIR)")
-    sys.path.insert(0, str(ROOT))
     # Bytecode, as any install writes it (pip compiles on install; an editable install on first
     # import): PYTHONDONTWRITEBYTECODE, set on some machines, would otherwise have every timed
     # process compile bot/ from source, while pandas and SQLAlchemy load compiled.
