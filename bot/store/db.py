@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 T = TypeVar("T")
 
 # The newest migration in migrations/versions; a test checks it against Alembic's head.
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 0x6E6F66  # advisory lock id: one process migrates at a time
 
@@ -180,3 +180,21 @@ def alembic_config() -> Any:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
+
+
+def insert_ignoring(
+    conn: Connection, table: sa.Table, rows: list[dict[str, Any]], key: str | tuple[str, ...]
+) -> None:
+    """Insert rows, skipping any whose `key` (a unique column, or columns) is already taken, in
+    both dialects."""
+    if not rows:
+        return
+    columns = [key] if isinstance(key, str) else list(key)
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(table).on_conflict_do_nothing(index_elements=columns), rows)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=columns), rows)

@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bot.store.outbox import CLAIMED, DEAD, PENDING, insert_ignoring, utc
+from bot.store.db import insert_ignoring
+from bot.store.outbox import CLAIMED, DEAD, PENDING, utc
 from bot.store.schema import alerts, leases, releases, service_state
 
 LAST_CHECK, LAST_CHECK_OK, LAST_CHECK_SUMMARY = "last_check_at", "last_check_ok_at", "last_check"

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from bot.store.db import insert_ignoring
 from bot.store.schema import alerts, channels
 
 PENDING, CLAIMED, SENT, PRINTED, DEAD = "pending", "claimed", "sent", "printed", "dead"
@@ -57,22 +58,6 @@ class Claimed:
 def utc(dt: datetime) -> datetime:
     """SQLite hands datetimes back naive; every stored time is UTC."""
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def insert_ignoring(
-    conn: Connection, table: sa.Table, rows: list[dict[str, Any]], key: str
-) -> None:
-    """Insert rows, skipping any whose `key` column is already taken (both dialects)."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        conn.execute(pg_insert(table).on_conflict_do_nothing(index_elements=[key]), rows)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=[key]), rows)
 
 
 def existing_keys(conn: Connection, keys: Iterable[str]) -> set[str]:

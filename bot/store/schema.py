@@ -349,3 +349,36 @@ ods_successors = sa.Table(
     sa.Column("effective", sa.String(8), nullable=False),
     sa.PrimaryKeyConstraint("old_code", "new_code", name="pk_ods_successors"),
 )
+
+# --- charts (0009) --------------------------------------------------------------------------
+
+# Each chart drawn, kept per trust, quarter and kind (course, standing) and per `basis`: a digest
+# of the stored releases it was drawn from, so a revised release gets charts of its own.
+charts = sa.Table(
+    "charts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("trust_code", sa.String(16), nullable=False),
+    sa.Column("quarter", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("basis", sa.String(64), nullable=False),
+    sa.Column("png", sa.LargeBinary, nullable=False),
+    sa.Column("alt", sa.Text, nullable=False),
+    sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("trust_code", "quarter", "kind", "basis", name="uq_charts_key"),
+)
+
+# A chart uploaded to a workspace's Slack (Socket Mode: no public URL), once: its file id.
+# `team_id` is "" for the one workspace of SLACK_BOT_TOKEN.
+chart_files = sa.Table(
+    "chart_files",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "chart_id", sa.Integer, sa.ForeignKey("charts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("team_id", sa.String(32), nullable=False),
+    sa.Column("file_id", sa.String(32), nullable=False),
+    sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("chart_id", "team_id", name="uq_chart_files_chart"),
+)

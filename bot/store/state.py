@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.nof.subscriptions import Subscription
-from bot.store.outbox import enable_channel, insert_ignoring, utc
+from bot.store.db import insert_ignoring
+from bot.store.outbox import enable_channel, utc
 from bot.store.schema import alerts, failures, http_cache, notices, pages, subscriptions
 
 # --- subscriptions ------------------------------------------------------------------------
