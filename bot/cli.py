@@ -130,8 +130,29 @@ def import_(paths: tuple[Path, ...], accept_suspect: bool) -> None:
     _print_report(report)
     if queued:
         click.echo(f"queued {len(queued)} alert(s): the next `nof-bot check` delivers them")
+    if report.changed:
+        _draw_charts(runtime)
     if report.rejected:
         raise SystemExit(1)
+
+
+def _draw_charts(runtime: Runtime) -> None:
+    """Draw the charts of the newest quarter that are missing (unless NOF_CHARTS=off)."""
+    if not runtime.settings.charts:
+        return
+    from bot.service.charts import make_missing
+
+    click.echo(f"drew {make_missing(runtime.engine)} chart(s)")
+
+
+@main.command()
+def charts() -> None:
+    """Draw every trust's charts of its newest quarter that are missing (the worker does it
+    hourly, and `check` and `import` after a release)."""
+    runtime = _runtime()
+    if not runtime.settings.charts:
+        raise click.ClickException("NOF_CHARTS is off: no chart is drawn")
+    _draw_charts(runtime)
 
 
 def _print_report(report: ImportReport, *, quiet: bool = False) -> None:
@@ -167,6 +188,8 @@ def check(dry_run: bool) -> None:
     if not dry_run:
         result.delivery = runtime.delivery().run()
         click.echo(result.delivery.summary())
+        if result.report.changed:  # the movers' courses went with their alerts; now the rest
+            _draw_charts(runtime)
     for notice in result.optional:  # an NHS ODS list: optional, so the check still succeeded
         click.echo(f"note: {notice}", err=True)
     problems = result.every_problem

@@ -53,6 +53,10 @@ class Settings:
     sites_url: str | None = DEFAULT_SITES_URL  # None: hospital names are not downloaded
     trusts_url: str | None = DEFAULT_TRUSTS_URL  # None: NHS ODS's trusts are not downloaded
     successors_url: str | None = DEFAULT_SUCCESSORS_URL  # None: nor its successors
+    # Where Slack reaches `nof-bot serve` (https://nof.example.org): cards and alerts then show
+    # charts by signed links to it; without it charts are uploaded to Slack once each.
+    public_url: str | None = None
+    charts: bool = True  # False (NOF_CHARTS=off): no chart is drawn; none is shown but those kept
 
     @property
     def slack_configured(self) -> bool:
@@ -88,6 +92,8 @@ class Settings:
             sites_url=_ods_url(env, "NOF_SITES_URL", DEFAULT_SITES_URL),
             trusts_url=_ods_url(env, "NOF_TRUSTS_URL", DEFAULT_TRUSTS_URL),
             successors_url=_ods_url(env, "NOF_SUCCESSORS_URL", DEFAULT_SUCCESSORS_URL),
+            public_url=_public_url(env),
+            charts=_on_off(env, "NOF_CHARTS", True),
         )
 
 
@@ -119,6 +125,31 @@ def _ods_url(env: Mapping[str, str], name: str, default: str) -> str | None:
     if not text.startswith(("http://", "https://")):
         raise ConfigError(f"{name}: {text!r} is not an http(s) URL (or `off`)")
     return text
+
+
+def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = (_text(env, name) or "").lower()
+    if not text:
+        return default
+    if text not in ("on", "off"):
+        raise ConfigError(f"{name}: {text!r} is not `on` or `off`")
+    return text == "on"
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    url = _text(env, "NOF_PUBLIC_URL")
+    if url is None:
+        return None
+    if not url.startswith(("http://", "https://")) or "?" in url or "#" in url:
+        raise ConfigError(
+            f"NOF_PUBLIC_URL: {url!r} is not an http(s) URL like https://nof.example.org"
+        )
+    if not _text(env, "SLACK_SIGNING_SECRET"):
+        raise ConfigError(
+            "NOF_PUBLIC_URL needs SLACK_SIGNING_SECRET: chart links are signed with a key "
+            "made from it"
+        )
+    return url.rstrip("/")
 
 
 def _api_url(env: Mapping[str, str]) -> str:

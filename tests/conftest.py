@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import uuid
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -32,6 +34,8 @@ BASE_PG_URL = os.environ.get(
 # (commands run here, and the processes they start, inherit this).
 for _name in ("NOF_SITES_URL", "NOF_TRUSTS_URL", "NOF_SUCCESSORS_URL"):
     os.environ.setdefault(_name, "off")
+# Charts are drawn (a fifth of a second each) only where a test turns them on: NOF_CHARTS=on.
+os.environ.setdefault("NOF_CHARTS", "off")
 # Under pytest-xdist each worker has a database of its own (`test_gw0`, ...), so one worker's
 # advisory locks (the ingest lock, migrations) never hold up another's tests.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -42,6 +46,34 @@ PG_URL = (
     if WORKER
     else BASE_PG_URL
 )
+
+
+def as_sent(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Blocks as Slack gets them once their charts exist: each chart slot an image block."""
+    from bot.slack.render.blocks import CHART_SLOT
+
+    image = {
+        "type": "image",
+        "image_url": "https://nof.example.org/charts/1-2-x.png",
+        "alt_text": "a chart",
+        "title": {"type": "plain_text", "text": "A chart"},
+    }
+    return [image if b.get("type") == CHART_SLOT else b for b in blocks]
+
+
+def assert_block_kit(blocks: list[dict[str, Any]], limit: int = 50, *, exact: bool = False) -> None:
+    """Every block, as sent (`as_sent`), parses with slack_sdk's models and stays inside Slack's
+    limits (`exact`: and reads back the same)."""
+    from slack_sdk.models.blocks import Block
+
+    sent = as_sent(blocks)
+    assert 0 < len(sent) <= limit
+    for b in sent:
+        parsed = Block.parse(b)
+        assert parsed is not None, b
+        parsed.validate_json()
+        if exact:
+            assert json.dumps(parsed.to_dict(), sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def fixture(name: str) -> bytes:

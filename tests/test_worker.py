@@ -163,11 +163,12 @@ def test_the_default_schedule(now: datetime, expected: datetime) -> None:
 def test_the_scheduler_has_fixed_jobs_chosen_on_purpose(jobs: Jobs) -> None:
     scheduler = build_scheduler(jobs)
     by_id = {job.id: job for job in scheduler.get_jobs()}
-    assert set(by_id) == {"check", "deliver", "report-failures"}
+    assert set(by_id) == {"check", "deliver", "report-failures", "charts"}
     assert all(j.coalesce and j.max_instances == 1 for j in by_id.values())
     assert (by_id["check"].misfire_grace_time, by_id["deliver"].misfire_grace_time) == (900, 30)
+    assert str(by_id["charts"].trigger.interval) == "1:00:00"  # and once, 30 s after start
     assert str(scheduler.timezone) == "Europe/London"
-    assert len(build_scheduler(jobs, "0 9 * * mon").get_jobs()) == 3
+    assert len(build_scheduler(jobs, "0 9 * * mon").get_jobs()) == 4
 
 
 # --- health and status --------------------------------------------------------------------

@@ -132,6 +132,7 @@ class Checker:
     sites_url: str | None = None  # NHS ODS's lists, each downloaded when due (monthly)
     trusts_url: str | None = None
     successors_url: str | None = None
+    charts: bool = False  # draw the course of each trust that moved, for its alert (NOF_CHARTS)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def check(
@@ -146,7 +147,7 @@ class Checker:
         database that fails is raised, for the caller to tell in one line.
         """
         try:
-            return self._cycle(dry_run, should_stop)
+            result = self._cycle(dry_run, should_stop)
         except sa.exc.SQLAlchemyError:
             raise
         except Exception as e:
@@ -155,6 +156,31 @@ class Checker:
             with self.engine.begin() as conn:
                 self.alerts.notify(conn, "check:unexpected", f"nof-bot: {reason}", self.clock())
             return CheckResult(problems=[redact(reason)])
+        if not dry_run and self.charts and result.report.changed:
+            self.chart_movers(result, should_stop)
+        return result
+
+    def chart_movers(self, result: CheckResult, should_stop: Callable[[], bool]) -> None:
+        """Draw the course of each trust an alert was queued for, before the alerts go out
+        (they carry it); the other charts are drawn after them (`make_missing`). A chart that
+        cannot be drawn never fails the check: the alert goes without it."""
+        from bot.service.charts import make_missing
+
+        movers = list(dict.fromkeys(a.trust_code for a in result.alerts if a.trust_code))
+        if not movers:
+            return
+        try:
+            make_missing(
+                self.engine,
+                first=movers,
+                only_first=True,
+                clock=self.clock,
+                should_stop=should_stop,
+            )
+        except sa.exc.SQLAlchemyError:
+            raise
+        except Exception:
+            log.exception("the charts of the trusts that moved could not be drawn")
 
     def _cycle(self, dry_run: bool, should_stop: Callable[[], bool]) -> CheckResult:
         result = CheckResult()

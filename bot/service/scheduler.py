@@ -51,6 +51,8 @@ T = TypeVar("T")
 TIMEZONE = ZoneInfo("Europe/London")
 CHECK_LEASE = "check"
 CHECK_LEASE_TTL = timedelta(minutes=15)  # longer than any check; a dead holder frees it by then
+CHARTS_LEASE = "charts"
+CHARTS_LEASE_TTL = timedelta(minutes=30)  # longer than drawing every chart of every type
 SHUTDOWN_GRACE = 8.0  # seconds for the current unit of work, inside the 10 s a platform allows
 
 
@@ -147,6 +149,28 @@ class Jobs:
     def report_failures(self) -> list[str] | None:
         return self._unit(self._report)
 
+    def make_charts(self) -> int | None:
+        """Draw the charts of the newest quarter that are missing (at start, after a release,
+        and hourly), in one process at a time."""
+        return self._unit(self._make_charts)
+
+    def _make_charts(self) -> int:
+        if not self.checker.charts:
+            return 0
+        from bot.service.charts import make_missing
+
+        if not ops.acquire(self.engine, CHARTS_LEASE, self.worker, self.clock(), CHARTS_LEASE_TTL):
+            return 0
+        try:
+            return make_missing(self.engine, clock=self.clock, should_stop=self.stop.is_set)
+        except sa.exc.SQLAlchemyError:
+            raise
+        except Exception:
+            log.exception("charts could not be drawn")
+            return 0
+        finally:
+            ops.release(self.engine, CHARTS_LEASE, self.worker)
+
     def _check(self) -> CheckResult | None:
         now = self.clock()
         if not ops.acquire(self.engine, CHECK_LEASE, self.worker, now, CHECK_LEASE_TTL):
@@ -164,6 +188,8 @@ class Jobs:
             ops.release(self.engine, CHECK_LEASE, self.worker)
         if result.alerts and not self.stop.is_set():
             result.delivery = self._deliver()  # the news goes out now, not at the next tick
+        if result.report.changed and not self.stop.is_set():
+            self._make_charts()  # the movers' courses went with their alerts; now the rest
         return result
 
     def read_newest(self) -> None:
@@ -268,6 +294,15 @@ def build_scheduler(
         name="deliver queued alerts",
         misfire_grace_time=30,
         next_run_time=datetime.now(TIMEZONE),
+        **common,
+    )
+    scheduler.add_job(
+        jobs.make_charts,
+        IntervalTrigger(hours=1, timezone=TIMEZONE),
+        id="charts",
+        name="draw the charts that are missing",
+        misfire_grace_time=60 * 60,
+        next_run_time=datetime.now(TIMEZONE) + timedelta(seconds=30),  # after the first check
         **common,
     )
     scheduler.add_job(
