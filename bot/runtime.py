@@ -91,6 +91,7 @@ class Runtime:
             sites_url=s.sites_url,
             trusts_url=s.trusts_url,
             successors_url=s.successors_url,
+            charts=s.charts,
         )
 
     def poster(self) -> tuple[Poster, float]:
@@ -98,9 +99,12 @@ class Runtime:
         from bot.service.delivery import PrintPoster
 
         if self.settings.slack_configured:
+            from bot.slack.pictures import Links, Pictures
             from bot.slack.poster import SlackPoster, workspace_clients
 
-            return SlackPoster(workspace_clients(self.settings, self.engine)), 1.0
+            s = self.settings
+            pictures = Pictures(self.engine, Links.from_settings(s), per_team=s.oauth)
+            return SlackPoster(workspace_clients(s, self.engine), pictures), 1.0
         return PrintPoster(sys.stdout), 0.0
 
     def delivery(self) -> Delivery:
@@ -136,6 +140,7 @@ class Runtime:
 
     def web_app(self) -> Wsgi:
         """The WSGI application of one `serve` process, its background work started."""
+        from bot.slack.pictures import Links
         from bot.slack.server import wsgi
         from bot.slack.status import SlackStatus, watch_slack
 
@@ -152,4 +157,5 @@ class Runtime:
             signing_secret=secret,
             slack=slack,
             in_memory=lambda: directory.loaded,
+            links=Links.from_settings(self.settings),
         )

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.nof import subscriptions as policy
@@ -28,7 +27,7 @@ from bot.slack.render.blocks import option
 from bot.slack.wording import WORDING
 from bot.store.db import create_engine, ensure_schema
 from bot.store.outbox import NewAlert
-from tests.conftest import REAL_DATA, REAL_LEAGUE
+from tests.conftest import REAL_DATA, REAL_LEAGUE, assert_block_kit
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -43,12 +42,7 @@ def baseline(*args: Any) -> list[NewAlert]:
 
 
 def valid(blocks: list[dict[str, Any]], limit: int = 50) -> None:
-    assert 0 < len(blocks) <= limit
-    for b in blocks:
-        parsed = Block.parse(b)
-        assert parsed is not None
-        parsed.validate_json()
-        assert json.dumps(parsed.to_dict(), sort_keys=True) == json.dumps(b, sort_keys=True)
+    assert_block_kit(blocks, limit, exact=True)
 
 
 def mrkdwn(o: Any) -> list[str]:

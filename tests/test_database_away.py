@@ -179,7 +179,10 @@ def test_trust_answers_from_memory_while_the_database_is_away(
     away: Away, stored: Engine, slack: FakeSlack
 ) -> None:
     settings = Settings(
-        slack_bot_token="xoxb-test", slack_signing_secret=req.SECRET, slack_api_url=slack.api_url
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=req.SECRET,
+        slack_api_url=slack.api_url,
+        charts=False,
     )
     live = LiveDirectory(stored, check_every=0.0)
     app = build_app(settings, stored, directory=live)

@@ -4,7 +4,6 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 
 from bot.nof import subscriptions as policy
 from bot.nof.movements import Movements, compare
@@ -14,7 +13,7 @@ from bot.service.alerts import rows
 from bot.slack.render.blocks import escape
 from bot.slack.wording import WORDING
 from bot.store.outbox import NewAlert
-from tests.conftest import fixture
+from tests.conftest import assert_block_kit, fixture
 
 MHC = "mental-health-and-community"
 
@@ -38,11 +37,7 @@ def movements() -> Movements:
 def assert_valid(message: dict[str, Any]) -> None:
     """Every block parses with slack_sdk's models and stays inside Slack's limits."""
     assert message["text"]
-    assert 0 < len(message["blocks"]) <= 50
-    for block in message["blocks"]:
-        parsed = Block.parse(block)
-        assert parsed is not None
-        parsed.validate_json()
+    assert_block_kit(message["blocks"])
 
 
 def summary_of(alerts: list[Any]) -> Any:

@@ -53,6 +53,7 @@ def oauth(engine: Engine, slack: FakeSlack) -> Iterator[tuple[str, Settings]]:
         slack_client_id="111.222",
         slack_client_secret="client-secret",
         slack_api_url=slack.api_url,
+        charts=False,
     )
     app = build_app(settings, engine, LiveDirectory(engine))
     with WsgiServer(wsgi(app, engine, signing_secret=req.SECRET)) as server:

@@ -40,8 +40,17 @@ log = logging.getLogger(__name__)
 # `subscriptions` then has the `/trust` listener for what the middleware passes on.
 FEATURES = (lookup, tables, subscriptions, home, workspace)
 
-# Bot scopes: the slash command, posting, and posting in public channels without joining them.
-SCOPES = ["commands", "chat:write", "chat:write.public", "channels:history", "groups:history"]
+# Bot scopes: the slash command, posting, and posting in public channels without joining them;
+# reading a channel's recent history (an alert posted by a sender that was killed); uploading
+# charts (where Slack cannot reach `nof-bot serve`).
+SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "channels:history",
+    "groups:history",
+    "files:write",
+]
 
 
 def build_app(
@@ -87,6 +96,7 @@ def build_app(
         kwargs["authorize"] = single_workspace(settings.slack_bot_token or "", status)
     app = App(**kwargs)
     services = Services(engine, directory, settings, store, slack=status, later=later or Later())
+    services.pictures.start()  # which charts are stored: read in the background
     for feature in FEATURES:
         feature.register(app, services)
     app.error(_log_error)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.error import URLError
 
+import sqlalchemy as sa
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
@@ -16,6 +17,8 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.service.delivery import PostError
 from bot.slack.installs import installation_store
+from bot.slack.pictures import Pictures, slot_of, without_images
+from bot.store.db import one_line
 
 log = logging.getLogger(__name__)
 CHANNEL_ERRORS = frozenset(
@@ -49,10 +52,19 @@ def slack_client(token: str | None, api_url: str) -> WebClient:
 
 
 class SlackPoster:
-    """Post through the workspace's client: one client, or one per team (`clients(team_id)`)."""
+    """Post through the workspace's client: one client, or one per team (`clients(team_id)`).
 
-    def __init__(self, clients: WebClient | Callable[[str | None], WebClient | None]) -> None:
+    A message's chart slots are filled by `pictures` (a link, or the chart uploaded once) or
+    taken out; without `pictures` they are taken out. Slack refusing a message's pictures
+    (`invalid_blocks`) does not hold the news back: it is posted again without them."""
+
+    def __init__(
+        self,
+        clients: WebClient | Callable[[str | None], WebClient | None],
+        pictures: Pictures | None = None,
+    ) -> None:
         self.clients = clients
+        self.pictures = pictures
 
     def client(self, team_id: str | None) -> WebClient | None:
         if isinstance(self.clients, WebClient):
@@ -65,6 +77,32 @@ class SlackPoster:
         client = self.client(team_id)
         if client is None:
             raise PostError("channel", "not_installed")  # the workspace removed the app
+        shown = {**message, "blocks": self._pictured(message.get("blocks"), team_id, client)}
+        try:
+            return self._post(client, channel, shown, thread_ts)
+        except PostError as e:
+            if e.error != "invalid_blocks" or shown == without_images(shown):
+                raise
+            log.warning("Slack refused the pictures of an alert to %s: posting it without", channel)
+            return self._post(client, channel, without_images(shown), thread_ts)
+
+    def _pictured(
+        self, blocks: list[dict[str, Any]] | None, team_id: str | None, client: WebClient
+    ) -> list[dict[str, Any]] | None:
+        """The blocks with their chart slots filled, or taken out (no pictures, or the database
+        not answering: the news goes without its picture)."""
+        if not blocks:
+            return blocks
+        if self.pictures is not None:
+            try:
+                return self.pictures.fill(None, blocks, team_id, client)
+            except sa.exc.SQLAlchemyError as e:
+                log.warning("an alert goes without its chart: database: %s", one_line(e))
+        return [b for b in blocks if slot_of(b) is None]
+
+    def _post(
+        self, client: WebClient, channel: str, message: dict[str, Any], thread_ts: str | None
+    ) -> str:
         try:
             response = client.chat_postMessage(
                 channel=channel,

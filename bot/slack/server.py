@@ -1,7 +1,8 @@
 """HTTP mode: the Bolt app behind a WSGI callable, served by waitress in one or more processes.
 
-Routes: POST /slack/events (commands, actions, options and events), GET /healthz, and with OAuth
-GET /slack/install and /slack/oauth_redirect.
+Routes: POST /slack/events (commands, actions, options and events), GET /healthz, with a public
+URL (NOF_PUBLIC_URL) GET /charts/<signed name>.png (bot.slack.pictures.Links: 404 for anything
+not issued or expired), and with OAuth GET /slack/install and /slack/oauth_redirect.
 
 waitress reads every request whole (headers in any order, chunked bodies) in its main loop
 before a thread sees it, so clients that stall hold no thread; it drops a connection silent for
@@ -22,15 +23,20 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.slack.guard import MAX_BODY, ClockWatch, RateLimit, Refused, checked_body
+from bot.slack.pictures import Links
 from bot.slack.status import SlackStatus
+from bot.store.charts import png_of
+from bot.store.db import one_line
 from bot.store.ops import health_within
 
+CHARTS = "/charts/"
 StartResponse = Callable[..., Any]
 Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 HEALTH_TIMEOUT = 3.0  # seconds: a probe hears 503 quickly when the database does not answer
@@ -50,6 +56,7 @@ def wsgi(
     slack: SlackStatus | None = None,
     clock: Callable[[], float] = time.time,
     in_memory: Callable[[], bool] = lambda: False,
+    links: Links | None = None,
 ) -> Wsgi:
     """The WSGI application: /healthz answered here; Slack's requests checked (bounded, signed,
     well formed: bot.slack.guard) before Bolt reads them; everything else to Bolt."""
@@ -61,6 +68,8 @@ def wsgi(
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == "/healthz":
             return _health(engine, slack, in_memory, start_response)
+        if str(path).startswith(CHARTS):
+            return _chart(engine, links, str(path), str(method), start_response)
         if path == "/slack/install" and not installs.allow(
             str(environ.get("REMOTE_ADDR", "?")), clock()
         ):
@@ -100,6 +109,41 @@ def _answer(
         ],
     )
     return [data]
+
+
+def _chart(
+    engine: Engine, links: Links | None, path: str, method: str, start_response: StartResponse
+) -> Iterable[bytes]:
+    """A chart by a link this app issued (signed, not expired); 404 for anything else."""
+    name = path[len(CHARTS) :].removesuffix(".png")
+    chart_id = None if links is None or not path.endswith(".png") else links.chart_id(name)
+    if method not in ("GET", "HEAD"):
+        return _answer(start_response, "405 Method Not Allowed", {"error": "GET only"})
+    png = None
+    if chart_id is not None:
+        try:
+            with engine.connect() as conn:
+                png = png_of(conn, chart_id)
+        except sa.exc.SQLAlchemyError as e:
+            log.warning("a chart could not be read: %s", one_line(e))
+            return _answer(
+                start_response,
+                "503 Service Unavailable",
+                {"error": "the database is not answering"},
+                [("Retry-After", "30")],
+            )
+    if png is None:
+        return _answer(start_response, "404 Not Found", {"error": "no such chart"})
+    start_response(
+        "200 OK",
+        [
+            ("Content-Type", "image/png"),
+            ("Content-Length", str(len(png))),
+            ("Cache-Control", "public, max-age=86400, immutable"),  # a chart never changes
+            ("X-Content-Type-Options", "nosniff"),
+        ],
+    )
+    return [b"" if method == "HEAD" else png]
 
 
 def _health(

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.service.directory import LiveDirectory
 from bot.slack.later import Later
+from bot.slack.pictures import Links, Pictures
 from bot.slack.status import SlackStatus
 
 
@@ -26,3 +27,10 @@ class Services:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     slack: SlackStatus = field(default_factory=SlackStatus)
     later: Later = field(default_factory=Later)  # work done after the acknowledgement
+    pictures: Pictures = field(init=False)  # the charts in its messages
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.pictures = Pictures(
+            self.engine, Links.from_settings(s), self.later, per_team=s.oauth, draw=s.charts
+        )

@@ -37,6 +37,9 @@ class FakeSlack(LocalServer):
         self.socket_url: str | None = None  # apps.connections.open hands this out
         self.delay = 0.0
         self.hold_after_post = 0.0  # seconds a post is held, made, before Slack's answer is sent
+        # files_upload_v2: an id handed out (files.getUploadURLExternal), its bytes (the upload
+        # URL), and completed (files.completeUploadExternal): only then can a block show it
+        self.files: dict[str, dict[str, Any]] = {}
         self._ts = 1700000000.0
         self._ts_lock = threading.Lock()
 
@@ -67,11 +70,78 @@ class FakeSlack(LocalServer):
     def bodies(self, method: str) -> list[dict[str, Any]]:
         return [c.body for c in self.calls if c.method == method]
 
+    def new_file(self, filename: str, alt: str) -> dict[str, Any]:
+        """files.getUploadURLExternal: a file id and where its bytes go."""
+        if not filename:
+            return {"ok": False, "error": "missing_argument"}
+        if len(alt) > 1000:
+            return {"ok": False, "error": "alt_txt_too_large"}
+        with self.lock:
+            file_id = f"F{len(self.files) + 1:08d}"
+            self.files[file_id] = {"name": filename, "alt": alt, "data": None, "done": False}
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}
+
+    def complete(self, files: Any) -> dict[str, Any]:
+        """files.completeUploadExternal: the files whose bytes came, made whole."""
+        listed = _json(files) or []
+        done = []
+        with self.lock:
+            for f in listed:
+                found = self.files.get(str(f.get("id")))
+                if found is None or found["data"] is None:
+                    return {"ok": False, "error": "file_not_found"}
+                found["done"] = True
+                found["title"] = f.get("title")
+                done.append({"id": f["id"], "name": found["name"], "title": f.get("title")})
+        return {"ok": True, "files": done}
+
+    def block_problem(self, blocks: Any) -> str | None:
+        """What Slack would say of these blocks' pictures and types: an image by a URL that
+        does not give a PNG, or by a file not uploaded whole; a block type it does not know."""
+        for i, b in enumerate(blocks or []):
+            kind = b.get("type")
+            if kind not in BLOCK_TYPES:
+                return f"unknown block type {kind!r} [json-pointer:/blocks/{i}]"
+            if kind != "image":
+                continue
+            if not b.get("alt_text"):
+                return f"missing alt_text [json-pointer:/blocks/{i}]"
+            if "image_url" in b:
+                if not _is_png(str(b["image_url"])):
+                    return f"downloading image failed [json-pointer:/blocks/{i}/image_url]"
+            else:
+                found = self.files.get(str((b.get("slack_file") or {}).get("id")))
+                if found is None or not found["done"]:
+                    return f"invalid slack file [json-pointer:/blocks/{i}/slack_file]"
+        return None
+
     def next_ts(self) -> str:
         """A message's ts as Slack makes it: the time it was posted, unique in the workspace."""
         with self._ts_lock:
             self._ts = max(self._ts + 0.000001, time.time())
             return f"{self._ts:.6f}"
+
+
+BLOCK_TYPES = frozenset(
+    {"section", "context", "header", "divider", "actions", "image", "input", "rich_text"}
+)
+
+
+def _json(value: Any) -> Any:
+    """A form field that carries JSON (what WebClient sends for blocks and views), read."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _is_png(url: str) -> bool:
+    """Whether the URL gives a PNG, as Slack checks an image block's image_url when posted."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return bool(r.status == 200 and r.read(8) == b"\x89PNG\r\n\x1a\n")
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
 
 
 def _wait(fake: FakeSlack, setting: str) -> None:
@@ -91,6 +161,9 @@ class _Handler(QuietHandler):
         fake: FakeSlack = self.fake
         if self.path.startswith("/response/"):
             self._response_url(fake)
+            return
+        if self.path.startswith("/upload/"):
+            self._upload(fake)
             return
         method = self.path.rsplit("/", 1)[-1]
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -137,17 +210,36 @@ class _Handler(QuietHandler):
             return True
 
     def _response_url(self, fake: FakeSlack) -> None:
-        """What a listener sends to a response_url (respond())."""
+        """What a listener sends to a response_url (respond()): refused as Slack does when its
+        blocks are not ones Slack can show."""
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.loads(raw or b"{}")
+        problem = fake.block_problem(body.get("blocks"))
+        if problem is None:
+            body["_ok"] = True
         with fake.lock:
-            fake.calls.append(
-                Call(f"response:{self.path}", json.loads(raw or b"{}"), {}, time.time())
-            )
-        self.send_response(200)
+            fake.calls.append(Call(f"response:{self.path}", body, {}, time.time()))
+        status, data = (200, b"ok") if problem is None else (400, b"invalid_blocks")
+        self.send_response(status)
         self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", "2")
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(b"ok")
+        self.wfile.write(data)
+
+    def _upload(self, fake: FakeSlack) -> None:
+        """The upload URL files.getUploadURLExternal handed out: the file's bytes."""
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        file_id = self.path.rsplit("/", 1)[-1]
+        with fake.lock:
+            known = file_id in fake.files
+            if known:
+                fake.files[file_id]["data"] = raw
+        status, data = (200, b"OK - 1") if known else (404, b"not found")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _history(self, fake: FakeSlack, method: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         """The channel's messages posted after `oldest`, newest first: top-level ones, or the
@@ -185,6 +277,15 @@ class _Handler(QuietHandler):
         if self.headers.get("Authorization", "").removeprefix("Bearer ") not in fake.tokens:
             return {"ok": False, "error": "invalid_auth"}
         channel = str(body.get("channel", ""))
+        if method == "files.getUploadURLExternal":
+            return fake.new_file(str(body.get("filename", "")), str(body.get("alt_txt", "")))
+        if method == "files.completeUploadExternal":
+            return fake.complete(body.get("files"))
+        if method in ("chat.postMessage", "views.publish", "views.open"):
+            blocks = body.get("blocks") or (_json(body.get("view")) or {}).get("blocks")
+            problem = fake.block_problem(_json(blocks))
+            if problem is not None:
+                return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
         if method == "chat.postMessage":
             if channel in fake.channel_errors:
                 return {"ok": False, "error": fake.channel_errors[channel]}

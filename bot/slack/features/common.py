@@ -60,6 +60,12 @@ def ack_now(ack: Ack) -> None:
     ack()
 
 
+def team_of(body: dict[str, Any]) -> str | None:
+    """The workspace a request came from (an event's `team_id`, an action's `team.id`)."""
+    team = body.get("team_id") or (body.get("team") or {}).get("id")
+    return str(team) if team else None
+
+
 def selected(action: dict[str, Any]) -> str:
     """The value of a button, or of the option picked in a select."""
     return str(action.get("value") or action["selected_option"]["value"])

@@ -6,12 +6,14 @@ made when the directory loads (`prepare`)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 from slack_bolt.middleware import Middleware
+from slack_sdk import WebClient
 
 from bot.nof.card import TrustView
 from bot.nof.model import Quarter
@@ -24,10 +26,12 @@ from bot.slack.features.common import (
     EPHEMERAL,
     ack_now,
     away_text,
+    directory_or_away,
     ephemeral,
     on_directory,
     said_first,
     selected,
+    team_of,
 )
 from bot.slack.render import cards
 from bot.slack.render.blocks import Block, context, escape, option, section
@@ -82,20 +86,47 @@ class Answers(Middleware):
         body = req.body
         if req.lazy_only or body.get("command") != "/trust":
             return next()
-        found = reply(self.services, str(body.get("text", "")))
+        team = body.get("team_id")
+        then = _replace(str(body.get("response_url") or ""))
+        found = reply(self.services, str(body.get("text", "")), team, req.context.client, then)
         if found is None:  # a subscription command: done after, in this process's queue
             found = subscriptions.queue(self.services, body, req.context.client)
         return BoltResponse(status=200, body=found)
 
 
-def reply(services: Services, text: str) -> str | None:
-    """The JSON of the acknowledgement of `/trust TEXT`, made once per directory and kept;
-    None for a subscription command, whose work is done after the acknowledgement."""
+def _replace(response_url: str) -> Callable[[str], object] | None:
+    """Replace an answer given (its charts now made) through the command's response_url."""
+    if not response_url:
+        return None
+
+    def send(answer: str) -> None:
+        body = json.loads(answer)
+        Respond(response_url=response_url)(
+            text=body["text"], blocks=body.get("blocks"), replace_original=True
+        )
+
+    return send
+
+
+def reply(
+    services: Services,
+    text: str,
+    team_id: str | None = None,
+    client: WebClient | None = None,
+    then: Callable[[str], object] | None = None,
+) -> str | None:
+    """The JSON of the acknowledgement of `/trust TEXT`, made once per directory and kept, its
+    charts filled in from what is made already (bot.slack.pictures); None for a subscription
+    command, whose work is done after the acknowledgement. `then`: given the answer again once
+    its missing charts are made."""
     try:
         directory = services.directory.get()
     except DirectoryUnavailable as e:
         return ephemeral(away_text(e))
-    return directory.remembered(("reply", text), lambda: _reply(directory, text))
+    found = directory.remembered(("reply", text), lambda: _reply(directory, text))
+    if found is None:
+        return None
+    return services.pictures.fill_json(directory, found, team_id, client, then)
 
 
 def _reply(directory: Directory, text: str) -> str | None:
@@ -191,24 +222,32 @@ def picked(services: Services, action: dict[str, Any]) -> TrustView | str:
 
 
 def _show(services: Services) -> Callable[..., None]:
-    def show(directory: Directory, action: dict[str, Any], respond: Respond) -> None:
+    def handle(
+        action: dict[str, Any], body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        directory = directory_or_away(services, respond)
+        if directory is None:
+            return
         code, quarter, _ = cards.read_value(selected(action))
         text, blocks = card(directory, code, quarter)
+        blocks = services.pictures.fill(directory, blocks, team_of(body), client)
         respond(replace_original=True, text=text, blocks=blocks)
 
-    return on_directory(services, show)
+    return handle
 
 
 def _share(services: Services) -> Callable[..., None]:
-    def handle(action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
+    def handle(
+        action: dict[str, Any], body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
         view = picked(services, action)
         if isinstance(view, str):
             respond(response_type=EPHEMERAL, replace_original=False, text=escape(view))
             return
-        blocks = [
-            *cards.card(view, share=False),
-            context(f"Shared by <@{body['user']['id']}>"),
-        ]
+        shown = services.pictures.fill(
+            services.directory.get(), cards.card(view, share=False), team_of(body), client
+        )
+        blocks = [*shown, context(f"Shared by <@{body['user']['id']}>")]
         respond(
             response_type="in_channel",
             replace_original=False,

@@ -56,3 +56,12 @@ def button(text: str, action_id: str, value: str, style: str | None = None) -> B
 
 def option(text: str, value: str) -> Block:
     return {"text": {"type": "plain_text", "text": clip(text, 75)}, "value": clip(value, 150)}
+
+
+CHART_SLOT = "nof_chart"  # not Block Kit: filled with an image block, or taken out, before sending
+
+
+def chart_slot(kind: str, code: str, quarter: object) -> Block:
+    """Where a chart goes in a message (bot.slack.pictures fills it: an image block once the
+    chart exists, nothing before). Never the first block of a message."""
+    return {"type": CHART_SLOT, "chart": f"{kind}|{code}|{quarter}"}

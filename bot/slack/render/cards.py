@@ -25,6 +25,7 @@ from bot.nof.card import (
     rank_text,
     site_lines,
 )
+from bot.nof.charts import COURSE, STANDING
 from bot.nof.explain import domain_lines, joint_text, next_segment_lines, why_lines
 from bot.nof.figures import score_text
 from bot.nof.model import NHS_PAGE, Placing, Range, segment_meaning, trust_type_label
@@ -32,7 +33,17 @@ from bot.nof.organisations import KnownTrust
 from bot.nof.search import Match
 from bot.nof.subscriptions import Subscription
 from bot.nof.typed import Asked, parse_asked, said
-from bot.slack.render.blocks import Block, button, clip, context, escape, fields, header, section
+from bot.slack.render.blocks import (
+    Block,
+    button,
+    chart_slot,
+    clip,
+    context,
+    escape,
+    fields,
+    header,
+    section,
+)
 
 SHARE, SHOW, PICK, HOME_PICK = "share_card", "show_trust", "pick_trust", "home_pick_trust"
 METRICS, METRIC = "show_metrics", "show_metric"  # a trust's every metric; a metric's table
@@ -86,6 +97,7 @@ def card(view: TrustView, *, share: bool = True) -> list[Block]:
         blocks.append(context(escape(steps[-1])))
     if len(view.history) > 1:
         blocks.append(section(f"*Rank over time* (taller is better)\n{sparkline(view.history)}"))
+    blocks.append(chart_slot(COURSE, t.code, p.quarter))
     if t.domains:
         blocks.append(section("*Domains*\n" + "\n".join(map(escape, domain_lines(view)))))
     best, worst = metric_extremes(view.counted_metrics)
@@ -96,6 +108,8 @@ def card(view: TrustView, *, share: bool = True) -> list[Block]:
     ]
     if columns:
         blocks.append(fields(*columns))
+    if view.metrics or view.absent:
+        blocks.append(chart_slot(STANDING, t.code, p.quarter))
     if view.result.recovery_support:
         blocks.append(section(":rotating_light: In the Recovery Support Programme (segment 5)"))
     blocks.append(context(f"<{NHS_PAGE}|NHS England: segmentation and league tables>"))

@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.nof.card import (
-    TrustView,
-)
-from bot.nof.model import (
-    NHS_PAGE,
-)
+from bot.nof.card import TrustView
+from bot.nof.charts import COURSE
+from bot.nof.model import NHS_PAGE, Placing
 from bot.nof.subscriptions import Subscription
-from bot.slack.render.blocks import Block, context, escape, header, section
+from bot.slack.render.blocks import Block, chart_slot, context, escape, header, section
 from bot.slack.render.cards import (
     HOME_PICK,
     card,
     describe,
+    one_line,
     split_sections,
     trust_picker,
 )
+
+FOLLOWED_SHOWN = 5  # trusts whose course the Home tab shows
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,10 @@ def home(
     latest: Sequence[TypeStatus],
     subs: Sequence[Subscription] | None,
     labels: Mapping[str, str] | None = None,
+    followed: Sequence[Placing] = (),
 ) -> Block:
-    """The Home tab: newest release per trust type, the user's subscriptions, a trust search.
+    """The Home tab: newest release per trust type, the user's subscriptions, the course of the
+    trusts they follow (each a line and a chart slot: bot.slack.pictures fills it), a search.
 
     `subs` is None when they could not be read (the database did not answer)."""
     blocks = [header("NHS Oversight Framework league tables")]
@@ -62,6 +64,15 @@ def home(
     else:
         none = "None yet: type `/trust subscribe all` in a channel."
         blocks.append(section(f"*Your channels' subscriptions*\n{none}"))
+    if followed:
+        blocks.append({"type": "divider"})
+        blocks.append(section("*The trusts you follow*"))
+        for p in followed[:FOLLOWED_SHOWN]:
+            blocks.append(section(f"*{escape(p.result.name)}*\n{one_line(p)}"))
+            blocks.append(chart_slot(COURSE, p.result.code, p.quarter))
+        if len(followed) > FOLLOWED_SHOWN:
+            more = len(followed) - FOLLOWED_SHOWN
+            blocks.append(context(f"and {more} more: `/trust subscriptions` in their channels"))
     blocks.append(
         context(f"<{NHS_PAGE}|NHS England: segmentation and league tables> · `/trust help`")
     )

@@ -1,5 +1,6 @@
 """Alert messages as plain dicts (text fallback, Block Kit blocks, message metadata). Pure.
 
+A trust's alert ends with a slot for its course chart, filled (or taken out) when it is posted.
 Metadata follows the outside contract: `event_type` nof_release_summary, nof_segment_change or
 nof_rank_change; `event_payload` with quarter and trust_type, and for a trust its code and
 from/to segment and rank. Outside text is escaped for mrkdwn so no name can mention or link.
@@ -10,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.nof.charts import COURSE
 from bot.nof.drivers import REWEIGHED, Driver, moved
 from bot.nof.model import NHS_PAGE, segment_meaning
 from bot.nof.movements import MetricMove, RankChange, SegmentChange, Summary, cause_text
 from bot.nof.subscriptions import Planned
-from bot.slack.render.blocks import clip, context, escape, header, section
+from bot.slack.render.blocks import chart_slot, clip, context, escape, header, section
 
 Message = dict[str, Any]
 
@@ -132,6 +134,7 @@ def segment_change(
     blocks = [
         section("\n".join(lines)),
         context(f"{s.quarter} · {escape(s.trust_type_label)} · {escape(c.trust.region)}"),
+        chart_slot(COURSE, c.trust.code, s.quarter),  # its course, where the chart is made
     ]
     payload = {
         **_payload(s),
@@ -173,6 +176,7 @@ def rank_change(s: Summary, r: RankChange) -> Message:
     blocks = [
         section(line),
         context(f"{s.quarter} · {escape(s.trust_type_label)} · {escape(r.trust.region)}"),
+        chart_slot(COURSE, r.trust.code, s.quarter),
     ]
     payload = {**_payload(s), "trust_code": r.trust.code, "from_rank": r.before, "to_rank": r.after}
     return _message(text, blocks, "nof_rank_change", payload)
