@@ -206,6 +206,7 @@ def main() -> None:
             "slack-attack",
             "slack-subscribe",
             "charts",
+            "slack-charts",
         ],
         action="append",
     )
@@ -231,6 +232,7 @@ def main() -> None:
             "slack-attack",
             "slack-subscribe",
             "charts",
+            "slack-charts",
         ]
     )
     if "import" in only:
@@ -275,6 +277,10 @@ def main() -> None:
         from benchmarks import slack
 
         slack.run_subscribe(args.data)
+    if "slack-charts" in only:
+        from benchmarks import slack
+
+        slack.run_charts(args.data)
 
 
 if __name__ == "__main__":

@@ -273,8 +273,10 @@ def _measure(
     texts: list[str],
     concurrency: int,
     rounds: int,
+    after: Callable[[str, str, subprocess.Popen[bytes]], None] | None = None,
 ) -> Results:
-    """Alternate the servers round by round (drift on a noisy machine hits all alike)."""
+    """Alternate the servers round by round (drift on a noisy machine hits all alike);
+    `after(label, url, process)` once each round's load is done, before the server stops."""
     results = Results()
     for _ in range(rounds):
         for label, cmd, stalled in servers:
@@ -288,6 +290,8 @@ def _measure(
                 times, rate = load(url, texts, concurrency)
                 results.closed.setdefault(label, []).extend(times)
                 results.rates.setdefault(label, []).append(rate)
+                if after is not None:
+                    after(label, url, proc)
             finally:
                 for s in held:
                     s.close()
@@ -351,6 +355,94 @@ def run(
     print(f"/trust with {loaded}: {requests} signed requests x {rounds} rounds, each way;")
     print(f"  {env['WEB_CONCURRENCY']} waitress processes x 8 threads each, kept-alive connections")
     _report(results, floor, rounds, concurrency)
+
+
+PUBLIC = "https://nof.example.org"  # NOF_PUBLIC_URL of the server with charts: links are signed
+
+
+def run_charts(data_dir: Path, requests: int = 800, concurrency: int = 16, rounds: int = 5) -> None:
+    """`/trust` with every trust's charts made (the cards then carry two signed links each)
+    against the same server without charts and the bare Bolt floor; then every chart fetched
+    through `GET /charts/...png`, and the serving processes' peak memory read (VmHWM)."""
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack().start() as slack:
+        env, names = _stored(tmp, data_dir, slack, False)
+        env["NOF_CHARTS"] = "off"  # no server draws: what is measured is showing them
+        began = time.perf_counter()
+        drawn = subprocess.run(
+            [sys.executable, "-m", "bot", "charts"],
+            env={**env, "NOF_CHARTS": "on"},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        took = time.perf_counter() - began
+        texts = queries(names, requests)
+        floor = "bare Bolt app, fixed text  [floor]"
+        plain, pictured = "nof-bot serve, no charts", "nof-bot serve, charts of every trust"
+        serve = [sys.executable, "-m", "bot", "serve"]
+        servers: list[tuple[str, list[str], list[tuple[bytes, int]]]] = [
+            (floor, [sys.executable, "-m", "benchmarks.floor"], []),
+            (plain, serve, []),
+            (pictured, ["env", f"NOF_PUBLIC_URL={PUBLIC}", *serve], []),
+        ]
+        memory: dict[str, list[int]] = {}
+        fetched: list[tuple[int, int, float]] = []
+
+        def after(label: str, url: str, proc: subprocess.Popen[bytes]) -> None:
+            if label == floor:
+                return
+            if label == pictured:
+                fetched.append(_fetch_charts(url, [c for c, _ in names]))
+            memory.setdefault(label, []).append(max(_peak_kb(p) for p in _children(proc.pid)))
+
+        results = _measure(servers, env, texts, concurrency, rounds, after)
+    print(f"/trust with every trust's charts: {drawn} by `nof-bot charts` in {took:.1f} s;")
+    print(f"  {requests} signed requests x {rounds} rounds, each way;")
+    print(f"  {env['WEB_CONCURRENCY']} waitress processes x 8 threads each, kept-alive connections")
+    _report(results, floor, rounds, concurrency)
+    links, size, secs = fetched[-1]
+    print(
+        f"  every chart through GET /charts/...png: {links} links from {len(names)} cards, "
+        f"{size / 1e6:.1f} MB in {secs:.2f} s"
+    )
+    for label, peaks in memory.items():
+        print(
+            f"    peak memory of a serve process, {label:<36} "
+            f"{statistics.median(peaks) / 1024:6.1f} MB (median of {len(peaks)} rounds)"
+        )
+
+
+def _fetch_charts(url: str, codes: list[str]) -> tuple[int, int, float]:
+    """Every trust's card, and each chart it links fetched: links, bytes, seconds."""
+    links, size = 0, 0
+    began = time.perf_counter()
+    with httpx.Client(timeout=10) as client:
+        for code in codes:
+            answer = req.command(url, code, "http://127.0.0.1:9/r").json()
+            for block in answer.get("blocks", []):
+                if block["type"] == "image":
+                    got = client.get(url + block["image_url"].removeprefix(PUBLIC))
+                    assert got.status_code == 200, got.status_code
+                    links += 1
+                    size += len(got.content)
+    return links, size, time.perf_counter() - began
+
+
+def _children(pid: int) -> list[int]:
+    """The serving processes a `nof-bot serve` supervisor started (itself with one)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return [pid]
+    return [int(c) for c in text.split()] or [pid]
+
+
+def _peak_kb(pid: int) -> int:
+    """A process's peak resident memory (VmHWM), in kB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 def run_stalled(

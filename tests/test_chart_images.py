@@ -117,6 +117,28 @@ def test_charts_are_drawn_once_per_trust_quarter_kind_and_release_revision(engin
     assert {r["id"] for r in kept} == {r["id"] for r in stored_charts(engine)[-len(expected) :]}
 
 
+def test_import_draws_the_charts_and_charts_draws_only_what_is_missing(
+    db_url: str, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    for n in FIXTURES:
+        (tmp_path / n).write_bytes(fixture(n))
+    runner = CliRunner(env={"DATABASE_URL": db_url, "NOF_CHARTS": "on"})
+    league = [r for n in FIXTURES[1:] for r in read_csv(fixture(n))]
+    metrics = {r["Trust_code"] for r in read_csv(fixture(FIXTURES[0])) if r["Quarter"] == Q2}
+    imported = runner.invoke(main, ["import", *(str(tmp_path / n) for n in FIXTURES)])
+    assert imported.exit_code == 0, imported.output
+    assert f"drew {len(league) + len(metrics)} chart(s)" in imported.output
+    again = runner.invoke(main, ["charts"])
+    assert (again.exit_code, again.output) == (0, "drew 0 chart(s)\n")
+    off = CliRunner(env={"DATABASE_URL": db_url, "NOF_CHARTS": "off"}).invoke(main, ["charts"])
+    assert off.exit_code == 1
+    assert "NOF_CHARTS is off: no chart is drawn" in off.output
+
+
 # --- links --------------------------------------------------------------------------------
 
 

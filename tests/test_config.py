@@ -59,8 +59,27 @@ def test_it_reads_the_environment_and_defaults() -> None:
             {"SLACK_API_URL": "slack.com/api"},
             "SLACK_API_URL: 'slack.com/api' is not an http(s) URL",
         ),
+        (
+            {"NOF_PUBLIC_URL": "https://nof.example.org"},
+            "NOF_PUBLIC_URL needs SLACK_SIGNING_SECRET",
+        ),
+        (
+            {"NOF_PUBLIC_URL": "nof.example.org", "SLACK_SIGNING_SECRET": "s"},
+            "NOF_PUBLIC_URL: 'nof.example.org' is not an http(s) URL",
+        ),
+        ({"NOF_CHARTS": "no"}, "NOF_CHARTS: 'no' is not `on` or `off`"),
     ],
 )
 def test_it_fails_loudly_on_unusable_values(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         Settings.from_env(env)
+
+
+def test_charts_are_on_and_linked_only_with_a_public_url_and_a_secret() -> None:
+    assert Settings.from_env({}).charts is True
+    assert Settings.from_env({}).public_url is None
+    assert Settings.from_env({"NOF_CHARTS": " OFF "}).charts is False
+    s = Settings.from_env(
+        {"NOF_PUBLIC_URL": "https://nof.example.org/bot/", "SLACK_SIGNING_SECRET": "s"}
+    )
+    assert s.public_url == "https://nof.example.org/bot"

@@ -342,3 +342,43 @@ def test_sigterm_during_delivery_exits_cleanly_and_loses_nothing(
     ).run()
     assert rest.sent == 40 - len(sent)
     assert sorted(p["text"] for p in slack.posts()) == sorted(f"alert {i}" for i in range(40))
+
+
+def test_the_worker_draws_the_charts_after_a_release_one_process_at_a_time(
+    engine: Engine, nhs: FakeNHS, slack: FakeSlack
+) -> None:
+    import sqlalchemy as sa
+
+    from bot.service.directory import Directory
+    from bot.service.scheduler import CHARTS_LEASE
+    from bot.store.schema import charts
+
+    def drawn() -> set[tuple[str, str, str]]:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(charts.c.trust_code, charts.c.quarter, charts.c.kind))
+            return {tuple(r) for r in rows}  # type: ignore[misc]
+
+    with fake_jobs(engine, nhs, slack, charts=True) as jobs:
+        publish(nhs, (Q1, "non-acute-trust-data-q1.csv"))
+        assert jobs.check() is not None
+        publish(nhs, (Q2, "mhc-trust-data-q1-q2.csv"))
+        assert jobs.check() is not None
+        with engine.connect() as conn:
+            directory = Directory.load(conn, with_metrics=True)
+        newest = {(c, str(directory.newest(c).quarter)) for c in directory.placings}
+        courses = {(c, q) for c, q, kind in drawn() if kind == "course"}
+        assert newest <= courses  # every trust's newest course, after the release
+        assert {(c, q) for c, q, kind in drawn() if kind == "standing"} >= {
+            (c, q) for c, q in newest if q == "Q2 2025/26"
+        }
+        assert jobs.make_charts() == 0  # nothing missing
+        with engine.begin() as conn:
+            conn.execute(sa.delete(charts))
+        now = datetime.now(UTC)
+        assert ops.acquire(engine, CHARTS_LEASE, "other-host:1", now, timedelta(minutes=30))
+        assert jobs.make_charts() == 0  # another process draws them
+        assert drawn() == set()
+        assert ops.release(engine, CHARTS_LEASE, "other-host:1")
+        made = jobs.make_charts()  # the hourly run: whatever is missing
+        assert made == len(drawn())
+        assert {(c, q) for c, q, kind in drawn() if kind == "course"} == newest

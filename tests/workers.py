@@ -41,7 +41,7 @@ def fake_jobs(engine: Engine, nhs: FakeNHS, slack: FakeSlack, **kw: Any) -> Iter
             Source(http, backoff=0.0, sleep=lambda _: None),
             alerts,
             (nhs.url(PAGE),),
-            **{k: kw.pop(k) for k in ("clock", "sites_url") if k in kw},
+            **{k: kw.pop(k) for k in ("clock", "sites_url", "charts") if k in kw},
         )
         settings: dict[str, Any] = {"interval": 0.0, "worker": "test-worker"}
         yield Jobs(
