@@ -99,7 +99,8 @@ class Runtime:
         from bot.service.delivery import PrintPoster
 
         if self.settings.slack_configured:
-            from bot.slack.pictures import Links, Pictures
+            from bot.slack.links import Links
+            from bot.slack.pictures import Pictures
             from bot.slack.poster import SlackPoster, workspace_clients
 
             s = self.settings
@@ -140,7 +141,7 @@ class Runtime:
 
     def web_app(self) -> Wsgi:
         """The WSGI application of one `serve` process, its background work started."""
-        from bot.slack.pictures import Links
+        from bot.slack.links import Links
         from bot.slack.server import wsgi
         from bot.slack.status import SlackStatus, watch_slack
 

@@ -33,7 +33,8 @@ from bot.service.ingest import SourceFile, import_files
 from bot.service.source import Source
 from bot.slack.app import build_app
 from bot.slack.later import Later
-from bot.slack.pictures import Links, Pictures
+from bot.slack.links import Links
+from bot.slack.pictures import Pictures
 from bot.slack.poster import SlackPoster, slack_client
 from bot.slack.server import wsgi
 from bot.store.schema import charts

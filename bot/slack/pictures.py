@@ -2,20 +2,17 @@
 becomes an image block once its chart exists, and is taken out before then.
 
 Where `nof-bot serve` has a public URL (NOF_PUBLIC_URL) the image is a signed link to it
-(`Links`: GET /charts/<id>-<expires>-<signature>.png, unguessable, expiring); otherwise (Socket
-Mode) the chart is uploaded to the workspace once with `files_upload_v2` and shown by its
-`slack_file` id.
+(bot.slack.links: unguessable, expiring); otherwise (Socket Mode) the chart is uploaded to the
+workspace once with `files_upload_v2` and shown by its `slack_file` id.
 
 Nothing here draws or uploads in the path that answers Slack within 3 seconds: `fill_json`
 reads an index kept in memory (refreshed from the database in the background) and queues what
-is missing, to be shown by the next answer; `fill` (after the acknowledgement: buttons, the
-Home tab, alerts) may do it there and then.
+is missing, the answer then replaced once it is made; `fill` (after the acknowledgement:
+buttons, the Home tab, alerts) may do it there and then.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import re
@@ -30,12 +27,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
-from bot.config import Settings
 from bot.nof.charts import COURSE
 from bot.nof.model import parse_quarter
 from bot.service import charts as making
 from bot.service.directory import Directory
 from bot.slack.later import Later
+from bot.slack.links import Links
 from bot.slack.render.blocks import CHART_SLOT, Block, clip
 from bot.store import charts as stored
 from bot.store.charts import ChartKey, StoredChart
@@ -43,56 +40,12 @@ from bot.store.db import one_line
 
 log = logging.getLogger(__name__)
 
-LINK_DAYS = 30  # a chart link works for 30 to 31 days after it was given
-DAY = 86_400
 REFRESH_EVERY = 2.0  # seconds between two looks for charts stored by other processes
 ALT_MAX = 2000  # Slack: an image block's alt text
 UPLOAD_ALT_MAX = 1000  # Slack: files.getUploadURLExternal's alt_txt
 TITLES = {COURSE: "League position and average score by quarter"}
 STANDING_TITLE = "Where it stands on each metric"
 _SLOT = re.compile(r', \{"type": "' + CHART_SLOT + r'", "chart": "([^"]*)"\}')
-
-
-class Links:
-    """Signed, expiring links to the charts `nof-bot serve` answers: `url` gives them, `chart_id`
-    reads one back (None for anything not issued, or expired)."""
-
-    def __init__(self, base_url: str, secret: str, clock: Callable[[], float] = time.time) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._key = hmac.new(secret.encode(), b"nof-bot chart links", hashlib.sha256).digest()
-        self.clock = clock
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Links | None:
-        if not settings.public_url or not settings.slack_signing_secret:
-            return None
-        return cls(settings.public_url, settings.slack_signing_secret)
-
-    def url(self, chart_id: int) -> str:
-        """A link to the chart, working LINK_DAYS days at least; the same all day (Slack and
-        the browsers it shows to may keep the picture by its address)."""
-        expires = (int(self.clock()) // DAY + 1 + LINK_DAYS) * DAY
-        return f"{self.base_url}/charts/{self.name(chart_id, expires)}.png"
-
-    def name(self, chart_id: int, expires: int) -> str:
-        return f"{chart_id}-{expires}-{self._signature(chart_id, expires)}"
-
-    def chart_id(self, name: str) -> int | None:
-        """The chart a link's name (`<id>-<expires>-<signature>`) stands for, if it was issued
-        and has not expired."""
-        parts = name.split("-")
-        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
-            return None
-        chart_id, expires = int(parts[0]), int(parts[1])
-        if len(parts[0]) > 12 or len(parts[1]) > 12 or expires < self.clock():
-            return None
-        if not hmac.compare_digest(parts[2], self._signature(chart_id, expires)):
-            return None
-        return chart_id
-
-    def _signature(self, chart_id: int, expires: int) -> str:
-        mac = hmac.new(self._key, f"{chart_id}-{expires}".encode(), hashlib.sha256)
-        return mac.hexdigest()[:32]  # 128 bits
 
 
 def image(chart: StoredChart, *, url: str | None = None, file_id: str | None = None) -> Block:

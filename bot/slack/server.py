@@ -1,7 +1,7 @@
 """HTTP mode: the Bolt app behind a WSGI callable, served by waitress in one or more processes.
 
 Routes: POST /slack/events (commands, actions, options and events), GET /healthz, with a public
-URL (NOF_PUBLIC_URL) GET /charts/<signed name>.png (bot.slack.pictures.Links: 404 for anything
+URL (NOF_PUBLIC_URL) GET /charts/<signed name>.png (bot.slack.links: 404 for anything
 not issued or expired), and with OAuth GET /slack/install and /slack/oauth_redirect.
 
 waitress reads every request whole (headers in any order, chunked bodies) in its main loop
@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.slack.guard import MAX_BODY, ClockWatch, RateLimit, Refused, checked_body
-from bot.slack.pictures import Links
+from bot.slack.links import Links
 from bot.slack.status import SlackStatus
 from bot.store.charts import png_of
 from bot.store.db import one_line

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.service.directory import LiveDirectory
 from bot.slack.later import Later
-from bot.slack.pictures import Links, Pictures
+from bot.slack.links import Links
+from bot.slack.pictures import Pictures
 from bot.slack.status import SlackStatus
 
 
