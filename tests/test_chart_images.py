@@ -298,6 +298,23 @@ def test_without_a_public_url_charts_are_uploaded_once_and_shown_by_file(
     assert len(slack.bodies("files.completeUploadExternal")) == 2  # once each
 
 
+def test_an_upload_slack_refuses_is_shown_without_and_not_tried_again_at_once(
+    engine: Engine, slack: FakeSlack, real: Directory
+) -> None:
+    make(engine, real, keys_of(real, "RGD", real.newest("RGD").quarter))
+    slack.answer("files.getUploadURLExternal", 200, {"ok": False, "error": "missing_scope"})
+    with served(engine, slack, public=False) as bot:
+        assert images(bot.trust("RGD")["blocks"]) == []
+        assert bot.later.drain(20.0)
+        (replaced,) = [r for r in slack.responses() if r.get("replace_original")]
+        assert [i["title"]["text"] for i in images(replaced["blocks"])] == [
+            "Where it stands on each metric"  # the course's upload was refused
+        ]
+        assert images(bot.trust("RGD")["blocks"]) == images(replaced["blocks"])
+        assert bot.later.drain(20.0)
+    assert len(slack.bodies("files.getUploadURLExternal")) == 2  # not tried again yet
+
+
 def test_trust_rgd_in_socket_mode_shows_its_charts_uploaded_once(
     tmp_path: Path, slack: FakeSlack, real_nof: Path
 ) -> None:

@@ -40,6 +40,7 @@ from bot.store.db import one_line
 
 log = logging.getLogger(__name__)
 
+RETRY_UPLOAD = 600.0  # seconds before an upload Slack refused is tried again
 REFRESH_EVERY = 2.0  # seconds between two looks for charts stored by other processes
 ALT_MAX = 2000  # Slack: an image block's alt text
 UPLOAD_ALT_MAX = 1000  # Slack: files.getUploadURLExternal's alt_txt
@@ -100,8 +101,9 @@ class Pictures:
         self.per_team = per_team
         self.clock = clock
         self._charts: dict[ChartKey, StoredChart] = {}
-        self._by_id: dict[int, StoredChart] = {}
         self._files: dict[tuple[int, str], str] = {}
+        self._nothing: set[ChartKey] = set()  # drawn, with nothing to show (no metric at all)
+        self._refused: dict[tuple[int, str], float] = {}  # uploads Slack refused: when
         self._last = (0, 0)  # the last chart and upload ids read
         self._read_at = float("-inf")
         self._lock = threading.Lock()
@@ -123,7 +125,6 @@ class Pictures:
         with self._lock:
             for c in found:
                 self._charts[c.key] = c
-                self._by_id[c.id] = c
             for f in files:
                 self._files[(f.chart_id, f.team_id)] = f.file_id
             last_chart = found[-1].id if found else self._last[0]
@@ -145,23 +146,12 @@ class Pictures:
             self._reading = threading.Thread(target=self.refresh, name="charts", daemon=True)
             self._reading.start()
 
-    def stored(self, key: ChartKey) -> StoredChart | None:
-        return self._charts.get(key)
-
     def newest(self, kind: str, code: str, quarter: str) -> StoredChart | None:
         """The chart of a trust, quarter and kind drawn last, whatever its basis (for alerts,
         made just before them; no directory at hand to name the basis)."""
+        wanted = (kind, code, quarter)
         with self._lock:
-            found = [
-                c
-                for k, c in self._charts.items()
-                if (k.kind, k.code, k.quarter)
-                == (
-                    kind,
-                    code,
-                    quarter,
-                )
-            ]
+            found = [c for k, c in self._charts.items() if (k.kind, k.code, k.quarter) == wanted]
         return max(found, key=lambda c: c.id, default=None)
 
     # --- filling messages -------------------------------------------------------------------
@@ -244,7 +234,8 @@ class Pictures:
             return image(chart, url=self.links.url(chart.id))
         team = (team_id or "") if self.per_team else ""
         file_id = self._files.get((chart.id, team))
-        if file_id is None and client is not None:
+        refused = self._refused.get((chart.id, team), float("-inf"))
+        if file_id is None and client is not None and self.clock() - refused > RETRY_UPLOAD:
             if wait:
                 file_id = self.upload(chart.id, team, client)
             else:
@@ -269,7 +260,7 @@ class Pictures:
             lambda: making.key_of(directory, code, kind, parsed),
         )
         chart = self._charts.get(key)
-        if chart is not None or not self.draw:
+        if chart is not None or not self.draw or key in self._nothing:
             return chart
         if wait:
             self.make(directory, key)
@@ -312,6 +303,9 @@ class Pictures:
             log.warning("a chart was not kept: database: %s", one_line(e))
             return
         self.refresh()
+        if key not in self._charts:  # nothing to show: not drawn again for this directory
+            with self._lock:
+                self._nothing.add(key)
 
     def upload(self, chart_id: int, team_id: str, client: WebClient) -> str | None:
         """Upload a chart to the workspace once (files_upload_v2, shared nowhere) and record
@@ -336,6 +330,8 @@ class Pictures:
             )
         except (SlackApiError, OSError) as e:
             log.warning("could not upload chart %d to Slack: %s", chart_id, e)
+            with self._lock:
+                self._refused[(chart_id, team_id)] = self.clock()
             return None
         uploaded = response.get("files") or [response.get("file") or {}]
         file_id = str(uploaded[0].get("id") or "")
