@@ -396,6 +396,7 @@ def run_charts(data_dir: Path, requests: int = 800, concurrency: int = 16, round
             memory.setdefault(label, []).append(max(_peak_kb(p) for p in _children(proc.pid)))
 
         results = _measure(servers, env, texts, concurrency, rounds, after)
+        asked = _drawn_when_asked(tmp, env, [c for c, _ in names])
     print(f"/trust with every trust's charts: {drawn} by `nof-bot charts` in {took:.1f} s;")
     print(f"  {requests} signed requests x {rounds} rounds, each way;")
     print(f"  {env['WEB_CONCURRENCY']} waitress processes x 8 threads each, kept-alive connections")
@@ -410,6 +411,52 @@ def run_charts(data_dir: Path, requests: int = 800, concurrency: int = 16, round
             f"    peak memory of a serve process, {label:<36} "
             f"{statistics.median(peaks) / 1024:6.1f} MB (median of {len(peaks)} rounds)"
         )
+    secs, peak = asked
+    print(
+        f"    peak memory of a serve process that drew every trust's charts itself, each "
+        f"card asked for once: {peak / 1024:6.1f} MB (all shown after {secs:.1f} s)"
+    )
+
+
+def _drawn_when_asked(tmp: str, env: dict[str, str], codes: list[str]) -> tuple[float, int]:
+    """A serve process with no chart drawn and NOF_CHARTS on: every trust's card asked for once
+    (each draws its charts after its answer), then asked again until every card shows them.
+    The seconds that took, and the serving processes' peak memory (kB)."""
+    import shutil
+
+    import sqlalchemy as sa
+
+    from bot.store.schema import chart_files, charts
+
+    db = Path(tmp) / "first-ask.sqlite3"
+    shutil.copy(Path(tmp) / "nof.sqlite3", db)
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(sa.delete(chart_files))
+        conn.execute(sa.delete(charts))
+    engine.dispose()
+    serve_env = {**env, "DATABASE_URL": f"sqlite:///{db}", "NOF_CHARTS": "on"}
+    proc, url = start(
+        ["env", f"NOF_PUBLIC_URL={PUBLIC}", sys.executable, "-m", "bot", "serve"], serve_env
+    )
+    try:
+        began = time.perf_counter()
+        waiting = list(codes)
+        while waiting and time.perf_counter() - began < 600:
+            answers = {c: req.command(url, c, "http://127.0.0.1:9/r").json() for c in waiting}
+            waiting = [
+                c
+                for c, a in answers.items()
+                if sum(b["type"] == "image" for b in a.get("blocks", [])) < 2
+            ]
+            time.sleep(0.5)
+        took = time.perf_counter() - began
+        if waiting:
+            raise SystemExit(f"charts of {len(waiting)} trusts were not shown in 10 minutes")
+        return took, max(_peak_kb(p) for p in _children(proc.pid))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def _fetch_charts(url: str, codes: list[str]) -> tuple[int, int, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,9 +141,18 @@ def _draw_charts(runtime: Runtime) -> None:
     """Draw the charts of the newest quarter that are missing (unless NOF_CHARTS=off)."""
     if not runtime.settings.charts:
         return
+    import logging
+
+    import sqlalchemy as sa
+
     from bot.service.charts import make_missing
 
-    click.echo(f"drew {make_missing(runtime.engine)} chart(s)")
+    try:
+        click.echo(f"drew {make_missing(runtime.engine)} chart(s)")
+    except sa.exc.SQLAlchemyError:
+        raise
+    except Exception:  # what was stored stays stored; the worker draws them later
+        logging.getLogger(__name__).exception("charts not drawn: the worker draws them later")
 
 
 @main.command()
@@ -226,9 +236,8 @@ def _print_check(result: CheckResult, dry_run: bool) -> None:
 @main.command()
 @click.option("--host", help="Address to listen on (default $HOST, else 127.0.0.1).")
 def serve(host: str | None) -> None:
-    """HTTP mode: the Slack app on $PORT (POST /slack/events, GET /healthz), under waitress."""
-    from dataclasses import replace
-
+    """HTTP mode: the Slack app on $PORT (POST /slack/events, GET /healthz, and GET /charts with
+    NOF_PUBLIC_URL), under waitress."""
     from bot.slack.server import serve as run_server
 
     settings = _settings()
@@ -264,7 +273,8 @@ def run() -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk import WebClient
 
-    settings = _settings()
+    # nothing here answers GET /charts: its pictures are uploaded to Slack, whatever the setting
+    settings = replace(_settings(), public_url=None)
     if not (settings.slack_app_token and settings.slack_bot_token):
         raise click.ClickException(
             "Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN"

@@ -354,6 +354,9 @@ def test_trust_rgd_in_socket_mode_shows_its_charts_uploaded_once(
         "SLACK_APP_TOKEN": "xapp-test",
         "NOF_SOURCE_URLS": f"{slack.base_url}/no-such-page",
         "NOF_CHARTS": "on",
+        # set, as for a `serve` elsewhere: `run` answers no GET /charts, so it uploads anyway
+        "NOF_PUBLIC_URL": "https://nof.example.org",
+        "SLACK_SIGNING_SECRET": req.SECRET,
     }
     with FakeSocketMode([envelope(1)]) as socket_mode:
         slack.socket_url = socket_mode.url

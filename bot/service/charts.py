@@ -118,8 +118,9 @@ def make(
 def newest_keys(directory: Directory, first: Sequence[str] = ()) -> list[ChartKey]:
     """The keys of every trust's charts in its newest stored quarter: the trusts `first` (the
     ones that moved, whose alerts carry their course) before the rest."""
-    codes = [c for c in first if c in directory.placings]
-    codes += [c for c in sorted(directory.placings) if c not in set(codes)]
+    codes = list(dict.fromkeys(c for c in first if c in directory.placings))
+    seen = set(codes)
+    codes += [c for c in sorted(directory.placings) if c not in seen]
     return [k for c in codes for k in keys_of(directory, c, directory.newest(c).quarter)]
 
 

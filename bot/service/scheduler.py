@@ -189,7 +189,7 @@ class Jobs:
         if result.alerts and not self.stop.is_set():
             result.delivery = self._deliver()  # the news goes out now, not at the next tick
         if result.report.changed and not self.stop.is_set():
-            self._make_charts()  # the movers' courses went with their alerts; now the rest
+            self.make_charts()  # the movers' courses went with their alerts; now the rest
         return result
 
     def read_newest(self) -> None:
