@@ -396,8 +396,17 @@ def test_trust_rgd_in_socket_mode_shows_its_charts_uploaded_once(
 # --- alerts and the Home tab ---------------------------------------------------------------
 
 
+@pytest.mark.parametrize("by", ["upload", "link"])
 def test_alerts_carry_the_course_of_the_trust_that_moved(
-    engine: Engine, nhs: FakeNHS, slack: FakeSlack
+    engine: Engine, nhs: FakeNHS, slack: FakeSlack, by: str
+) -> None:
+    with served(engine, slack) as bot:  # `serve`, answering the links' GET /charts
+        links = Links(bot.url, req.SECRET) if by == "link" else None
+        _alerts_carry_the_course(engine, nhs, slack, links)
+
+
+def _alerts_carry_the_course(
+    engine: Engine, nhs: FakeNHS, slack: FakeSlack, links: Links | None
 ) -> None:
     def check() -> None:
         with httpx.Client(timeout=2.0) as http:
@@ -409,7 +418,7 @@ def test_alerts_carry_the_course_of_the_trust_that_moved(
                 charts=True,
             )
             assert checker.check().reason is None
-        poster = SlackPoster(slack_client("xoxb-test", slack.api_url), Pictures(engine, None))
+        poster = SlackPoster(slack_client("xoxb-test", slack.api_url), Pictures(engine, links))
         assert Delivery(engine, poster, alerts=make_alerts(), interval=0.0).run().ok
 
     publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
@@ -426,9 +435,12 @@ def test_alerts_carry_the_course_of_the_trust_that_moved(
     rows = read_csv(fixture("mhc-trust-data-q1-q2.csv"))
     for code, post in moved.items():
         (image,) = images(post["blocks"])
-        uploaded = slack.files[image["slack_file"]["id"]]
-        assert uploaded["done"]
-        assert uploaded["data"] == bytes(drawn[code]["png"])
+        if links is None:
+            uploaded = slack.files[image["slack_file"]["id"]]
+            assert uploaded["done"]
+            assert uploaded["data"] == bytes(drawn[code]["png"])
+        else:  # the fake fetched the link when it was posted, as Slack does; so do we
+            assert httpx.get(image["image_url"]).content == bytes(drawn[code]["png"])
         assert image["alt_text"] == drawn[code]["alt"]
         for r in rows:
             if r["Trust_code"] == code and r["Metric_ID"] == "OF5000" and r["Rank"]:
