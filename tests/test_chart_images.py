@@ -196,7 +196,8 @@ def served(engine: Engine, slack: FakeSlack, *, public: bool = True) -> Iterator
             public_url=server.url if public else None,
         )
         later = Later()
-        app = build_app(settings, engine, LiveDirectory(engine, check_every=0.0), later=later)
+        live = LiveDirectory(engine, check_every=0.0)
+        app = build_app(settings, engine, live, later=later, drawing=later)  # one queue to wait on
         links = Links.from_settings(settings)
         server.httpd.set_app(wsgi(app, engine, signing_secret=req.SECRET, links=links))
         yield Served(server.url, later, slack)

@@ -61,9 +61,12 @@ def build_app(
     slack: SlackStatus | None = None,
     verified: bool = False,
     later: Later | None = None,
+    drawing: Later | None = None,
 ) -> App:
-    """Build the app with every feature registered; nothing is started here (the caller starts
-    the directory's loading: bot.runtime).
+    """Build the app with every feature registered; nothing is started here but a read of which
+    charts are stored, in the background (the caller starts the directory's loading:
+    bot.runtime). `later`, `drawing`: the queues of work done after an answer (subscription
+    commands; charts drawn and uploaded), one thread each unless given.
 
     Nothing here calls Slack: the app starts (and `/healthz` answers) whatever Slack is doing,
     and requests are authorized without a Slack round trip (bot.slack.installs).
@@ -95,7 +98,15 @@ def build_app(
     else:
         kwargs["authorize"] = single_workspace(settings.slack_bot_token or "", status)
     app = App(**kwargs)
-    services = Services(engine, directory, settings, store, slack=status, later=later or Later())
+    services = Services(
+        engine,
+        directory,
+        settings,
+        store,
+        slack=status,
+        later=later or Later(),
+        drawing=drawing or Later(),
+    )
     services.pictures.start()  # which charts are stored: read in the background
     for feature in FEATURES:
         feature.register(app, services)

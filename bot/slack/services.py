@@ -28,10 +28,13 @@ class Services:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     slack: SlackStatus = field(default_factory=SlackStatus)
     later: Later = field(default_factory=Later)  # work done after the acknowledgement
+    # charts drawn and uploaded after an answer: a queue of their own, so that a burst of
+    # first asks never holds up the replies to subscription commands
+    drawing: Later = field(default_factory=Later)
     pictures: Pictures = field(init=False)  # the charts in its messages
 
     def __post_init__(self) -> None:
         s = self.settings
         self.pictures = Pictures(
-            self.engine, Links.from_settings(s), self.later, per_team=s.oauth, draw=s.charts
+            self.engine, Links.from_settings(s), self.drawing, per_team=s.oauth, draw=s.charts
         )
