@@ -323,7 +323,7 @@ def status(as_json: bool) -> None:
         figures = h.as_dict() | {"database_at": described(runtime.engine)}
         lists = _lists(runtime) if h.database else []
         if h.database:
-            figures |= _schedule(runtime, now) | {"ods_lists": lists}
+            figures |= _schedule(runtime, now) | {"ods_lists": lists, "charts": _charts(runtime)}
     finally:
         runtime.close()
     notes = []
@@ -339,6 +339,8 @@ def status(as_json: bool) -> None:
             if key == "ods_lists":
                 for entry in lists:
                     click.echo(f"{'nhs ods list':<24} {entry['line']}")
+            elif key == "charts" and isinstance(value, dict):
+                click.echo(f"{'charts':<24} {value['line']}")
             elif key != "problems":
                 none = "no" if key == "release_due" else "never"
                 click.echo(f"{key.replace('_', ' '):<24} {value if value is not None else none}")
@@ -348,6 +350,24 @@ def status(as_json: bool) -> None:
             click.echo(f"problem: {problem}", err=True)
     if not h.ok:
         raise SystemExit(1)
+
+
+def _charts(runtime: Runtime) -> dict[str, object]:
+    """How many trusts' newest courses are drawn (not a health problem: the cards go without)."""
+    from bot.service.charts import courses_drawn
+
+    drawn, trusts = courses_drawn(runtime.engine)
+    line = f"courses drawn for {drawn} of {trusts} trusts (their newest quarter)"
+    if not runtime.settings.charts:
+        line += "; NOF_CHARTS is off, so none is drawn"
+    elif drawn < trusts:
+        line += "; the worker draws the rest within the hour (`nof-bot charts` now)"
+    return {
+        "courses_drawn": drawn,
+        "trusts": trusts,
+        "drawing": runtime.settings.charts,
+        "line": line,
+    }
 
 
 def _lists(runtime: Runtime) -> list[dict[str, object]]:

@@ -119,7 +119,7 @@ def test_charts_are_drawn_once_per_trust_quarter_kind_and_release_revision(engin
 
 
 def test_import_draws_the_charts_and_charts_draws_only_what_is_missing(
-    db_url: str, tmp_path: Path
+    db_url: str, engine: Engine, tmp_path: Path
 ) -> None:
     from click.testing import CliRunner
 
@@ -135,6 +135,18 @@ def test_import_draws_the_charts_and_charts_draws_only_what_is_missing(
     assert f"drew {len(league) + len(metrics)} chart(s)" in imported.output
     again = runner.invoke(main, ["charts"])
     assert (again.exit_code, again.output) == (0, "drew 0 chart(s)\n")
+    status = runner.invoke(main, ["status"])
+    courses = len(league)  # every trust of the league tables has its course drawn
+    assert f"charts                   courses drawn for {courses} of {courses} trusts" in (
+        status.output
+    )
+    with engine.begin() as conn:  # one gone (a drawing that failed, say)
+        conn.execute(sa.delete(charts).where(charts.c.trust_code == "ZZ1"))
+    status = runner.invoke(main, ["status", "--json"])
+    assert json.loads(status.output)["charts"]["courses_drawn"] == courses - 1
+    assert (
+        "the worker draws the rest within the hour" in json.loads(status.output)["charts"]["line"]
+    )
     off = CliRunner(env={"DATABASE_URL": db_url, "NOF_CHARTS": "off"}).invoke(main, ["charts"])
     assert off.exit_code == 1
     assert "NOF_CHARTS is off: no chart is drawn" in off.output

@@ -192,6 +192,13 @@ def test_status_reports_health_and_fails_when_unhealthy(db_url: str, engine: Eng
         ("trusts", False, "NHS ODS trusts list: not downloaded (off)"),
         ("successors", False, "NHS ODS successors list: not downloaded (off)"),
     ]
+    assert figures.pop("charts") == {
+        "courses_drawn": 0,
+        "trusts": 0,
+        "drawing": False,  # off here (tests/conftest.py)
+        "line": "courses drawn for 0 of 0 trusts (their newest quarter); NOF_CHARTS is off, so "
+        "none is drawn",
+    }
     assert datetime.now(UTC) <= next_check <= datetime.now(UTC) + timedelta(hours=6, minutes=1)
     assert figures == {
         "ok": True, "database": "reachable", "last_check": None, "last_successful_check": None,

@@ -153,3 +153,14 @@ def make_missing(
     if made or pruned:
         log.info("charts: %d drawn, %d replaced ones forgotten", made, pruned)
     return made
+
+
+def courses_drawn(engine: Engine) -> tuple[int, int]:
+    """How many trusts have the course of their newest quarter drawn (from the releases stored
+    now), of how many trusts: what `status` reports."""
+    with engine.connect() as conn:
+        directory = Directory.load(conn)
+        keys = [
+            key_of(directory, c, COURSE, directory.newest(c).quarter) for c in directory.placings
+        ]
+        return len(stored.stored_keys(conn, keys)), len(keys)
