@@ -494,6 +494,33 @@ def test_an_alert_goes_without_its_picture_when_slack_refuses_it(
     assert loaded(refused["blocks"])[1]["alt_text"] == expected
 
 
+def test_alerts_go_without_their_picture_while_uploads_break_and_try_each_time(
+    engine: Engine, slack: FakeSlack
+) -> None:
+    from bot.store import outbox
+
+    import_files(engine, [SourceFile(n, fixture(n)) for n in FIXTURES])
+    make_missing(engine, first=["ZZ1"], only_first=True)
+    message = {
+        "text": "ZZ1 moved",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "ZZ1 moved"}},
+            {"type": "nof_chart", "chart": f"course|ZZ1|{Q2}"},
+        ],
+    }
+    with engine.begin() as conn:
+        outbox.enqueue(
+            conn,
+            [outbox.NewAlert(k, "C1", "nof_segment_change", message) for k in ("k1", "k2")],
+            datetime.now(UTC),
+        )
+    slack.upload_status = 500
+    poster = SlackPoster(slack_client("xoxb-test", slack.api_url), Pictures(engine, None))
+    assert Delivery(engine, poster, alerts=make_alerts(), interval=0.0).run().sent == 2
+    assert [images(p["blocks"]) for p in slack.posts("C1")] == [[], []]
+    assert len(slack.bodies("files.getUploadURLExternal")) == 2  # a break is no refusal
+
+
 def test_the_home_tab_shows_the_course_of_the_trusts_a_user_follows(
     engine: Engine, slack: FakeSlack
 ) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.engine import Engine
 
 from bot.nof.charts import COURSE
@@ -328,10 +328,13 @@ class Pictures:
                 title=f"{k.code}: {what}, {k.quarter}",
                 alt_txt=clip(chart.alt, UPLOAD_ALT_MAX),
             )
-        except (SlackApiError, OSError) as e:
-            log.warning("could not upload chart %d to Slack: %s", chart_id, e)
+        except SlackApiError as e:  # refused (a scope missing, uploads off): not at once again
+            log.warning("Slack refused chart %d: %s", chart_id, e.response.get("error"))
             with self._lock:
                 self._refused[(chart_id, team_id)] = self.clock()
+            return None
+        except (OSError, SlackClientError) as e:  # not reached, or the upload broke: next time
+            log.warning("could not upload chart %d to Slack: %s", chart_id, e)
             return None
         uploaded = response.get("files") or [response.get("file") or {}]
         file_id = str(uploaded[0].get("id") or "")

@@ -40,6 +40,7 @@ class FakeSlack(LocalServer):
         # files_upload_v2: an id handed out (files.getUploadURLExternal), its bytes (the upload
         # URL), and completed (files.completeUploadExternal): only then can a block show it
         self.files: dict[str, dict[str, Any]] = {}
+        self.upload_status = 200  # what the upload URL answers (500: the upload breaks)
         self._ts = 1700000000.0
         self._ts_lock = threading.Lock()
 
@@ -231,10 +232,13 @@ class _Handler(QuietHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         file_id = self.path.rsplit("/", 1)[-1]
         with fake.lock:
-            known = file_id in fake.files
+            known = file_id in fake.files and fake.upload_status == 200
             if known:
                 fake.files[file_id]["data"] = raw
-        status, data = (200, b"OK - 1") if known else (404, b"not found")
+        if known:
+            status, data = 200, b"OK - 1"
+        else:  # an id never handed out, or an upload told to break
+            status, data = (404 if fake.upload_status == 200 else fake.upload_status), b"no"
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
