@@ -282,10 +282,16 @@ def test_a_card_first_asked_for_gets_its_charts_drawn_after_the_answer(
         assert len(images(replaced[0]["blocks"])) == 2
         again = bot.trust("RT5")
         assert images(again["blocks"]) == images(replaced[0]["blocks"])
-    assert {(r["trust_code"], r["kind"]) for r in stored_charts(engine)} == {
-        ("RT5", COURSE),
-        ("RT5", STANDING),
+        assert images(bot.trust("RT5 Q2")["blocks"]) == []  # an earlier quarter: its own
+        assert bot.later.drain(20.0)
+        q2 = images(bot.trust("RT5 Q2")["blocks"])
+    assert {(r["trust_code"], r["quarter"], r["kind"]) for r in stored_charts(engine)} == {
+        ("RT5", q, kind) for q in ("Q2 2025/26", "Q4 2025/26") for kind in (COURSE, STANDING)
     }
+    course = q2[0]["alt_text"]  # the course as it stood then: Q1 and Q2, nothing after
+    assert "Q1 2025/26: rank" in course
+    assert "Q2 2025/26: rank" in course
+    assert "Q3 2025/26" not in course
 
 
 def test_without_a_public_url_charts_are_uploaded_once_and_shown_by_file(
