@@ -27,7 +27,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.engine import Engine
 
-from bot.nof.charts import COURSE
+from bot.nof.charts import COURSE, STANDING
 from bot.nof.model import parse_quarter
 from bot.service import charts as making
 from bot.service.directory import Directory
@@ -44,8 +44,10 @@ RETRY_UPLOAD = 600.0  # seconds before an upload Slack refused is tried again
 REFRESH_EVERY = 2.0  # seconds between two looks for charts stored by other processes
 ALT_MAX = 2000  # Slack: an image block's alt text
 UPLOAD_ALT_MAX = 1000  # Slack: files.getUploadURLExternal's alt_txt
-TITLES = {COURSE: "League position and average score by quarter"}
-STANDING_TITLE = "Where it stands on each metric"
+TITLES = {
+    COURSE: "League position and average score by quarter",
+    STANDING: "Where it stands on each metric",
+}
 _SLOT = re.compile(r', \{"type": "' + CHART_SLOT + r'", "chart": "([^"]*)"\}')
 
 
@@ -53,7 +55,7 @@ def image(chart: StoredChart, *, url: str | None = None, file_id: str | None = N
     """The image block of a chart: by link, or by the file uploaded to Slack."""
     block: Block = {
         "type": "image",
-        "title": {"type": "plain_text", "text": TITLES.get(chart.key.kind, STANDING_TITLE)},
+        "title": {"type": "plain_text", "text": TITLES[chart.key.kind]},
         "alt_text": clip(chart.alt, ALT_MAX),
     }
     if url is not None:
@@ -320,7 +322,7 @@ class Pictures:
             return None
         chart, png = found
         k = chart.key
-        what = TITLES.get(k.kind, STANDING_TITLE).lower()
+        what = TITLES[k.kind].lower()
         try:
             response = client.files_upload_v2(
                 filename=f"{k.code}-{k.kind}-{k.quarter.replace(' ', '-').replace('/', '-')}.png",
@@ -344,7 +346,7 @@ class Pictures:
         try:
             with self.engine.begin() as conn:
                 file_id = stored.record_file(conn, chart_id, team_id, file_id, datetime.now(UTC))
-        except sa.exc.SQLAlchemyError as e:  # shown by its id this time; uploaded again later
+        except sa.exc.SQLAlchemyError as e:  # this process shows it; the others upload it again
             log.warning("a chart's upload was not recorded: database: %s", one_line(e))
         with self._lock:
             self._files[(chart_id, team_id)] = file_id
