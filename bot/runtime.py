@@ -99,13 +99,11 @@ class Runtime:
         from bot.service.delivery import PrintPoster
 
         if self.settings.slack_configured:
-            from bot.slack.links import Links
             from bot.slack.pictures import Pictures
             from bot.slack.poster import SlackPoster, workspace_clients
 
-            s = self.settings
-            pictures = Pictures(self.engine, Links.from_settings(s), per_team=s.oauth)
-            return SlackPoster(workspace_clients(s, self.engine), pictures), 1.0
+            pictures = Pictures.from_settings(self.engine, self.settings)
+            return SlackPoster(workspace_clients(self.settings, self.engine), pictures), 1.0
         return PrintPoster(sys.stdout), 0.0
 
     def delivery(self) -> Delivery:

@@ -27,6 +27,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.engine import Engine
 
+from bot.config import Settings
 from bot.nof.charts import COURSE, STANDING
 from bot.nof.model import parse_quarter
 from bot.service import charts as making
@@ -103,6 +104,7 @@ class Pictures:
         self.per_team = per_team
         self.clock = clock
         self._charts: dict[ChartKey, StoredChart] = {}
+        self._newest: dict[Slot, StoredChart] = {}  # by kind, code and quarter: the last drawn
         self._files: dict[tuple[int, str], str] = {}
         self._nothing: set[ChartKey] = set()  # drawn, with nothing to show (no metric at all)
         self._refused: dict[tuple[int, str], float] = {}  # uploads Slack refused: when
@@ -111,6 +113,20 @@ class Pictures:
         self._lock = threading.Lock()
         self._reading: threading.Thread | None = None
         self._queued: set[object] = set()  # what is queued, not queued again
+
+    @classmethod
+    def from_settings(
+        cls, engine: Engine, settings: Settings, later: Later | None = None
+    ) -> Pictures:
+        """As the settings say: links with NOF_PUBLIC_URL, uploads per workspace with OAuth,
+        drawing unless NOF_CHARTS is off."""
+        return cls(
+            engine,
+            Links.from_settings(settings),
+            later,
+            per_team=settings.oauth,
+            draw=settings.charts,
+        )
 
     # --- the index ---------------------------------------------------------------------------
 
@@ -125,8 +141,9 @@ class Pictures:
             log.warning("could not read which charts are stored: %s", one_line(e))
             return
         with self._lock:
-            for c in found:
+            for c in found:  # oldest first: the last of each kind, code and quarter stays
                 self._charts[c.key] = c
+                self._newest[(c.key.kind, c.key.code, c.key.quarter)] = c
             for f in files:
                 self._files[(f.chart_id, f.team_id)] = f.file_id
             last_chart = found[-1].id if found else self._last[0]
@@ -151,10 +168,7 @@ class Pictures:
     def newest(self, kind: str, code: str, quarter: str) -> StoredChart | None:
         """The chart of a trust, quarter and kind drawn last, whatever its basis (for alerts,
         made just before them; no directory at hand to name the basis)."""
-        wanted = (kind, code, quarter)
-        with self._lock:
-            found = [c for k, c in self._charts.items() if (k.kind, k.code, k.quarter) == wanted]
-        return max(found, key=lambda c: c.id, default=None)
+        return self._newest.get((kind, code, quarter))
 
     # --- filling messages -------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.service.directory import LiveDirectory
 from bot.slack.later import Later
-from bot.slack.links import Links
 from bot.slack.pictures import Pictures
 from bot.slack.status import SlackStatus
 
@@ -34,7 +33,4 @@ class Services:
     pictures: Pictures = field(init=False)  # the charts in its messages
 
     def __post_init__(self) -> None:
-        s = self.settings
-        self.pictures = Pictures(
-            self.engine, Links.from_settings(s), self.drawing, per_team=s.oauth, draw=s.charts
-        )
+        self.pictures = Pictures.from_settings(self.engine, self.settings, self.drawing)
