@@ -26,11 +26,9 @@ from bot.config import Settings
 from bot.nof.charts import COURSE, STANDING
 from bot.nof.model import parse_quarter
 from bot.service.charts import keys_of, make, make_missing
-from bot.service.check import Checker
 from bot.service.delivery import Delivery
 from bot.service.directory import Directory, LiveDirectory
 from bot.service.ingest import SourceFile, import_files
-from bot.service.source import Source
 from bot.slack.app import build_app
 from bot.slack.later import Later
 from bot.slack.links import Links
@@ -43,7 +41,7 @@ from tests.conftest import REAL_DATA, REAL_LEAGUE, fixture, make_alerts
 from tests.fakes.nhs import FakeNHS
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wsgi import WsgiServer
-from tests.test_check import PAGE, Q1_PATH, Q2_PATH, publish
+from tests.test_check import Q1_PATH, Q2_PATH, publish, run_check
 
 FIXTURES = ("mhc-trust-data-q1-q2.csv", "mhc-league-table-q2.csv", "acute-league-table-q2.csv")
 Q2 = "Q2 2025/26"
@@ -427,23 +425,10 @@ def test_alerts_carry_the_course_of_the_trust_that_moved(
 def _alerts_carry_the_course(
     engine: Engine, nhs: FakeNHS, slack: FakeSlack, links: Links | None
 ) -> None:
-    def check() -> None:
-        with httpx.Client(timeout=2.0) as http:
-            checker = Checker(
-                engine,
-                Source(http, backoff=0.0, sleep=lambda _: None),
-                make_alerts(alert_channel="CALERTS"),
-                [nhs.url(PAGE)],
-                charts=True,
-            )
-            assert checker.check().reason is None
-        poster = SlackPoster(slack_client("xoxb-test", slack.api_url), Pictures(engine, links))
-        assert Delivery(engine, poster, alerts=make_alerts(), interval=0.0).run().ok
-
     publish(nhs, {Q1_PATH: fixture("non-acute-trust-data-q1.csv")})
-    check()
+    assert run_check(engine, nhs, slack, pictures=Pictures(engine, links)).reason is None
     publish(nhs, {Q2_PATH: fixture("mhc-trust-data-q1-q2.csv")})
-    check()
+    assert run_check(engine, nhs, slack, pictures=Pictures(engine, links)).reason is None
 
     posts = slack.posts("CALERTS")
     moved = {p["metadata"]["event_payload"]["trust_code"]: p for p in posts[2:]}
@@ -466,11 +451,9 @@ def _alerts_carry_the_course(
                 assert f"{r['Quarter']}: rank {int(float(r['Rank']))} of" in image["alt_text"]
 
 
-def test_an_alert_goes_without_its_picture_when_slack_refuses_it(
-    engine: Engine, slack: FakeSlack
-) -> None:
-    from bot.nof.charts import chart_alt
-    from bot.service.charts import chart_of
+def queue_zz1_alerts(engine: Engine, keys: tuple[str, ...], *slots: str) -> None:
+    """The fixture releases stored, ZZ1's course drawn, and alerts queued to C1 whose chart
+    slots name `slots` (`course|ZZ1|Q2 2025/26`, ...)."""
     from bot.store import outbox
 
     import_files(engine, [SourceFile(n, fixture(n)) for n in FIXTURES])
@@ -479,18 +462,31 @@ def test_an_alert_goes_without_its_picture_when_slack_refuses_it(
         "text": "ZZ1 moved",
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": "ZZ1 moved"}},
-            {"type": "nof_chart", "chart": f"course|ZZ1|{Q2}"},
-            {"type": "nof_chart", "chart": f"course|ZZ2|{Q2}"},  # not drawn: taken out
+            *({"type": "nof_chart", "chart": slot} for slot in slots),
         ],
         "metadata": {"event_type": "nof_segment_change", "event_payload": {"trust_code": "ZZ1"}},
     }
     with engine.begin() as conn:
-        outbox.enqueue(
-            conn, [outbox.NewAlert("k1", "C1", "nof_segment_change", message)], datetime.now(UTC)
-        )
-    slack.answer("chat.postMessage", 200, {"ok": False, "error": "invalid_blocks"})
+        new = [outbox.NewAlert(k, "C1", "nof_segment_change", message) for k in keys]
+        outbox.enqueue(conn, new, datetime.now(UTC))
+
+
+def deliver_uploading(engine: Engine, slack: FakeSlack) -> int:
+    """Deliver what is queued, charts uploaded (no public URL); how many were posted."""
     poster = SlackPoster(slack_client("xoxb-test", slack.api_url), Pictures(engine, None))
-    assert Delivery(engine, poster, alerts=make_alerts(), interval=0.0).run().sent == 1
+    return Delivery(engine, poster, alerts=make_alerts(), interval=0.0).run().sent
+
+
+def test_an_alert_goes_without_its_picture_when_slack_refuses_it(
+    engine: Engine, slack: FakeSlack
+) -> None:
+    from bot.nof.charts import chart_alt
+    from bot.service.charts import chart_of
+
+    # ZZ2's course is not drawn: its slot is taken out
+    queue_zz1_alerts(engine, ("k1",), f"course|ZZ1|{Q2}", f"course|ZZ2|{Q2}")
+    slack.answer("chat.postMessage", 200, {"ok": False, "error": "invalid_blocks"})
+    assert deliver_uploading(engine, slack) == 1
     refused, posted = slack.bodies("chat.postMessage")
     assert [b["type"] for b in loaded(refused["blocks"])] == ["section", "image"]
     assert [b["type"] for b in loaded(posted["blocks"])] == ["section"]
@@ -503,26 +499,9 @@ def test_an_alert_goes_without_its_picture_when_slack_refuses_it(
 def test_alerts_go_without_their_picture_while_uploads_break_and_try_each_time(
     engine: Engine, slack: FakeSlack
 ) -> None:
-    from bot.store import outbox
-
-    import_files(engine, [SourceFile(n, fixture(n)) for n in FIXTURES])
-    make_missing(engine, first=["ZZ1"], only_first=True)
-    message = {
-        "text": "ZZ1 moved",
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": "ZZ1 moved"}},
-            {"type": "nof_chart", "chart": f"course|ZZ1|{Q2}"},
-        ],
-    }
-    with engine.begin() as conn:
-        outbox.enqueue(
-            conn,
-            [outbox.NewAlert(k, "C1", "nof_segment_change", message) for k in ("k1", "k2")],
-            datetime.now(UTC),
-        )
+    queue_zz1_alerts(engine, ("k1", "k2"), f"course|ZZ1|{Q2}")
     slack.upload_status = 500
-    poster = SlackPoster(slack_client("xoxb-test", slack.api_url), Pictures(engine, None))
-    assert Delivery(engine, poster, alerts=make_alerts(), interval=0.0).run().sent == 2
+    assert deliver_uploading(engine, slack) == 2
     assert [images(p["blocks"]) for p in slack.posts("C1")] == [[], []]
     assert len(slack.bodies("files.getUploadURLExternal")) == 2  # a break is no refusal
 

@@ -25,6 +25,7 @@ from bot.nof.subscriptions import Subscription
 from bot.service.check import Checker, CheckResult, record_check
 from bot.service.delivery import Delivery
 from bot.service.source import Source
+from bot.slack.pictures import Pictures
 from bot.slack.poster import SlackPoster, slack_client
 from bot.store import ops
 from bot.store import releases as store
@@ -40,17 +41,25 @@ PAGE = "/publication/nhs-oversight-framework-league-tables/"
 
 
 def run_check(
-    engine: Engine, nhs: FakeNHS, slack: FakeSlack, *, urls: list[str] | None = None
+    engine: Engine,
+    nhs: FakeNHS,
+    slack: FakeSlack,
+    *,
+    urls: list[str] | None = None,
+    pictures: Pictures | None = None,
 ) -> CheckResult:
+    """One check cycle, then its delivery; with `pictures`, the movers' courses drawn for their
+    alerts and shown through them."""
     with httpx.Client(timeout=2.0) as http:
         checker = Checker(
             engine,
             Source(http, backoff=0.0, sleep=lambda _: None),
             make_alerts(alert_channel="CALERTS", admin_channel="CADMIN"),
             urls or [nhs.url(PAGE)],
+            charts=pictures is not None,
         )
         result = checker.check()
-    poster = SlackPoster(slack_client("xoxb-test", slack.api_url))
+    poster = SlackPoster(slack_client("xoxb-test", slack.api_url), pictures)
     result.delivery = Delivery(
         engine, poster, alerts=make_alerts(admin_channel="CADMIN"), interval=0.0
     ).run()
